@@ -1,0 +1,222 @@
+"""Shared helpers for the benchmark scripts: thread limits, timing, machine info and the report writer.
+
+Every benchmark script times a few systems in one process and writes one section of
+``BENCHMARKS.md``; this module keeps the parts they share in one place:
+
+- :func:`limit_threads` makes NumPy's BLAS (and any OpenMP runtime) use a given number of threads,
+- :func:`time_steps` runs warm-up steps and then repeats of N timed steps, giving a :class:`Timing`,
+- :func:`machine_info` / :func:`machine_lines` describe the machine and library versions,
+- :func:`markdown_table` and :func:`write_section` produce the Markdown and replace one section of
+  the report in place (atomically), leaving the other scripts' sections untouched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def available_cores() -> int:
+    """The number of CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def limit_threads(n: int) -> threadpool_limits:
+    """Limit every native thread pool threadpoolctl knows (OpenBLAS, MKL, OpenMP) to ``n`` threads.
+
+    Returns the threadpoolctl controller (it holds the limits until ``restore_original_limits``).
+    """
+    return threadpool_limits(limits=n)
+
+
+def blas_description() -> str:
+    """NumPy's BLAS as threadpoolctl reports it, e.g. ``openblas 0.3.31 (SkylakeX kernels, pthreads, 2 threads)``."""
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    if not blas:
+        return "unknown (threadpoolctl found no BLAS library)"
+    parts = []
+    for lib in blas:
+        details = [f"{lib['architecture']} kernels"] if lib.get("architecture") else []
+        if lib.get("threading_layer"):
+            details.append(lib["threading_layer"])
+        details.append(f"{lib['num_threads']} threads")
+        name = " ".join(filter(None, [lib["internal_api"], lib.get("version")]))
+        parts.append(f"{name} ({', '.join(details)})")
+    return "; ".join(parts)
+
+
+# ----------------------------------------------------------------------------- timing
+@dataclass
+class Timing:
+    """Throughput of repeated runs of ``steps`` steps each: one steps-per-second figure per repeat."""
+
+    rates: list[float]  # steps per second, one per repeat
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def min(self) -> float:
+        return min(self.rates)
+
+    @property
+    def max(self) -> float:
+        return max(self.rates)
+
+    @property
+    def ms_per_step(self) -> float:
+        """Median time of one step, in milliseconds."""
+        return 1e3 / self.median
+
+
+def time_block(step, steps: int) -> float:
+    """Run ``step()`` ``steps`` times and return the rate in steps per second."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return steps / (time.perf_counter() - start)
+
+
+def time_steps(step, steps: int, repeats: int, warmup: int) -> Timing:
+    """``warmup`` untimed calls of ``step()``, then ``repeats`` timed blocks of ``steps`` calls."""
+    for _ in range(warmup):
+        step()
+    return Timing([time_block(step, steps) for _ in range(repeats)])
+
+
+def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int) -> dict[str, Timing]:
+    """Time several systems round-robin: each repeat times every system once, in turn.
+
+    Interleaving spreads slow drifts of the machine (other tenants, clock changes) over all systems
+    instead of charging them to whichever ran last. Every system gets ``warmup`` untimed steps first,
+    and a few untimed steps again before each of its timed blocks, so that the thread pools of the
+    system that ran before it (spinning OpenBLAS/OpenMP workers) have settled.
+    """
+    for step in steps_by_name.values():
+        for _ in range(warmup):
+            step()
+    rates = {name: [] for name in steps_by_name}
+    for _ in range(repeats):
+        for name, step in steps_by_name.items():
+            for _ in range(min(warmup, 3)):
+                step()
+            rates[name].append(time_block(step, steps))
+    return {name: Timing(r) for name, r in rates.items()}
+
+
+# ----------------------------------------------------------------------------- machine
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (or what ``platform`` knows elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else platform.machine()
+
+
+def git_revision() -> str:
+    """``git describe --always --dirty`` of the repository, or a note when there is none."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "no commit yet"
+
+
+def machine_info(extra: dict | None = None) -> dict[str, str]:
+    """Machine, library versions, BLAS and date, as an ordered name → text mapping."""
+    import nablab
+
+    info = {
+        "CPU": f"{cpu_model()} ({available_cores()} cores available, {os.cpu_count()} logical CPUs)",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "NumPy": np.__version__,
+        "NumPy BLAS": blas_description(),
+        "nablab": f"{nablab.__version__} (git {git_revision()})",
+    }
+    info.update(extra or {})
+    info["Date"] = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    info["Command"] = f"`{command_line()}`"
+    return info
+
+
+def machine_lines(info: dict[str, str]) -> str:
+    """The machine info as a Markdown bullet list."""
+    return "\n".join(f"- **{key}:** {value}" for key, value in info.items())
+
+
+def command_line() -> str:
+    """The command that started this process, as it could be typed again."""
+    return " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *sys.argv])
+
+
+# ----------------------------------------------------------------------------- report
+def fmt_rate(value: float) -> str:
+    """A rate with three significant figures (``1234.5`` → ``1,235``, ``12.34`` → ``12.3``)."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def markdown_table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    """A GitHub Markdown table; ``align`` has one of ``l``/``r`` per column (default: first left)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = [headers, rule, *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+REPORT_HEADER = """# Benchmarks
+
+Measured by the scripts in [`benchmarks/`](benchmarks/). Each script rewrites only its own section
+(between its `BEGIN`/`END` markers), so sections may come from different runs and machines: each
+records its machine, date and command.
+"""
+
+
+def write_section(path: str | os.PathLike, key: str, body: str) -> None:
+    """Put ``body`` into the report at ``path`` between the markers of section ``key``.
+
+    An existing section with that key is replaced in place, otherwise the section is appended;
+    everything else in the file is kept. The file is written to a temporary file in the same
+    folder and then moved over the old one, so a crash never leaves half a report.
+    """
+    path = Path(path)
+    begin, end = f"<!-- BEGIN {key} -->", f"<!-- END {key} -->"
+    section = f"{begin}\n{body.strip()}\n{end}"
+    old = path.read_text() if path.exists() else REPORT_HEADER
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(old):
+        new = pattern.sub(lambda _: section, old, count=1)
+    else:
+        new = old.rstrip("\n") + "\n\n" + section + "\n"
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(new)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,54 @@
+"""nablab: a readable deep-learning framework on NumPy.
+
+The public API mirrors PyTorch's so that habits carry over::
+
+    import nablab
+    from nablab import nn, optim
+    model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+from . import functions, ops
+from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .functions import (
+    abs,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    relu,
+    reshape,
+    sigmoid,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    where,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .random import manual_seed
+from .tensor import Tensor, as_tensor, tensor
+
+__version__ = "0.1.0"
+
+from . import gradcheck, nn, optim  # noqa: E402  (they build on the names above)
+
+__all__ = [
+    "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate",
+    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "is_grad_enabled", "log",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
+    "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid",
+    "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros", "zeros_like",
+]

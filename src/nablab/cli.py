@@ -1,0 +1,126 @@
+"""The ``nablab`` command: ``nablab train``, ``nablab gradcheck`` (``nablab --help`` lists them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _hidden(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hidden takes comma-separated widths like 128,64, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
+    return sizes
+
+
+def cmd_train(args) -> int:
+    from . import data, manual_seed, nn, optim
+    from .lab import evaluate, fit
+    from .models import MLP
+
+    manual_seed(args.seed)
+    ds = data.load(args.dataset, seed=args.seed)
+    transform = data.ScaleFlatten(ds.max_value)
+    features = int(transform(ds.train.x[:1]).shape[1])
+    train_loader = data.DataLoader(ds.train, args.batch_size, shuffle=True, seed=args.seed, transform=transform)
+    val_loader = data.DataLoader(ds.val, 512, shuffle=False, transform=transform)
+    test_loader = data.DataLoader(ds.test, 512, shuffle=False, transform=transform)
+
+    model = MLP(features, args.hidden, ds.num_classes, activation=args.activation, init=args.init)
+    kwargs = {"lr": args.lr, "weight_decay": args.weight_decay}
+    if args.optimizer == "sgd":
+        kwargs.update(momentum=args.momentum, nesterov=args.nesterov)
+    optimizer = optim.OPTIMIZERS[args.optimizer](model.parameters(), **kwargs)
+    scheduler = optim.lr_scheduler.ExponentialLR(optimizer, args.lr_decay) if args.lr_decay != 1 else None
+
+    print(f"data: {ds.name} — train {len(ds.train)}, val {len(ds.val)}, test {len(ds.test)} "
+          f"({ds.info.get('source', '')})")
+    print(f"model: {features}-{'-'.join(map(str, args.hidden))}-{ds.num_classes} {args.activation} MLP, "
+          f"{nn.count_parameters(model):,} parameters; {args.optimizer} lr {args.lr}, batch {args.batch_size}")
+    start = time.perf_counter()
+    history = fit(model, optimizer, train_loader, val_loader, epochs=args.epochs, scheduler=scheduler,
+                  progress=not args.quiet, log=None if args.quiet else print)
+    _, test_acc = evaluate(model, test_loader)
+    print(f"final validation accuracy: {history['val_acc'][-1]:.4f}")
+    print(f"test accuracy: {test_acc:.4f}")
+    print(f"time: {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    import numpy as np
+
+    from . import gradcheck_cases
+    from .gradcheck import numerical_gradient, relative_error
+    from .models import TwoLayerNet
+
+    print(f"Central differences (eps={args.eps:g}) against backward(), float64; max relative error per input.")
+    worst = 0.0
+    for name, case, errors in gradcheck_cases.run(eps=args.eps):
+        limit = 1e-8 if case.smooth else 1e-6
+        worst = max(worst, max(errors) / limit)
+        status = "ok" if max(errors) < limit else "FAIL"
+        print(f"{name:28s} " + "  ".join(f"{e:.1e}" for e in errors) + f"   (< {limit:.0e}) {status}")
+
+    print("\nTwoLayerNet(4, 10, 3) on the toy data, reg 0.05, closed-form gradients:")
+    np.random.seed(0)
+    net = TwoLayerNet(4, 10, 3, std=1e-1)
+    np.random.seed(1)
+    X, y = 10 * np.random.randn(5, 4), np.array([0, 1, 2, 2, 1])
+    _, grads = net.loss(X, y, reg=0.05)
+    for key in ("W1", "b1", "W2", "b2"):
+        numeric = numerical_gradient(lambda: net.loss(X, y, reg=0.05)[0], net.params[key], eps=1e-5)
+        error = relative_error(grads[key], numeric)
+        worst = max(worst, error / 1e-8)
+        print(f"{key} max relative error: {error:.2e}")
+    return 0 if worst < 1 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="nablab", description="nablab: deep learning from scratch on NumPy")
+    parser.add_argument("--version", action="version", version=f"nablab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train an MLP (default: on the bundled digits data)")
+    train.add_argument("--dataset", default="digits", choices=["digits"], help="data set (default: digits)")
+    train.add_argument("--hidden", type=_hidden, default=[128], help="hidden widths, e.g. 128 or 256,128")
+    train.add_argument("--activation", default="relu",
+                       choices=["relu", "leaky_relu", "sigmoid", "tanh", "improved_sigmoid"])
+    train.add_argument("--init", default=None, help="weight init scheme (default: PyTorch's)",
+                       choices=["fan_in_uniform", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+                                "kaiming_normal", "lecun_normal"])
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--lr", type=float, default=0.1)
+    train.add_argument("--lr-decay", type=float, default=1.0, help="multiply the rate by this every epoch")
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    train.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    train.set_defaults(func=cmd_train)
+
+    check = sub.add_parser("gradcheck", help="check every op's and TwoLayerNet's gradients numerically")
+    check.add_argument("--eps", type=float, default=1e-6, help="central-difference step")
+    check.set_defaults(func=cmd_gradcheck)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""``DataLoader``: batches of (inputs, labels) tensors from a split, reproducibly shuffled."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..random import get_generator
+from ..tensor import Tensor
+
+
+class DataLoader:
+    """Iterate over ``(x, y)`` batches of a :class:`~nablab.data.Split` (or any ``(x, y)`` pair).
+
+    - ``shuffle``: a new permutation every epoch, drawn from a generator seeded with
+      ``(seed, epoch)``, so epoch e is the same in every run with that seed — and a run resumed
+      at epoch e sees exactly the batches it would have seen.
+    - ``with_replacement``: each batch is ``batch_size`` indices drawn uniformly with replacement
+      (the course reports' sampling), ``len(split) // batch_size`` batches per epoch.
+    - ``transform``: a function from the raw batch array (e.g. uint8 images) to float inputs,
+      applied per batch so the data set stays small in memory.
+    - ``seed`` None draws one from nablab's global generator (see ``nablab.manual_seed``).
+    """
+
+    def __init__(self, dataset, batch_size: int = 64, shuffle: bool = True, drop_last: bool = False,
+                 seed: int | None = None, transform=None, with_replacement: bool = False):
+        x, y = (dataset.x, dataset.y) if hasattr(dataset, "x") else dataset
+        if len(x) != len(y):
+            raise ValueError(f"inputs and labels differ in length: {len(x)} and {len(y)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.x, self.y = x, np.asarray(y)
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.with_replacement, self.transform = with_replacement, transform
+        self.seed = int(get_generator().integers(0, 2**31)) if seed is None else int(seed)
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        n = len(self.y)
+        if self.with_replacement or self.drop_last:
+            return n // self.batch_size
+        return -(-n // self.batch_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration produce epoch ``epoch``'s batches (for resuming)."""
+        self.epoch = int(epoch)
+
+    def _order(self, epoch: int) -> np.ndarray:
+        n = len(self.y)
+        rng = np.random.default_rng([self.seed, epoch])
+        if self.with_replacement:
+            return rng.integers(0, n, size=len(self) * self.batch_size)
+        return rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def batch(self, idx) -> tuple[Tensor, Tensor]:
+        """The batch of the given indices, transformed."""
+        x = self.x[idx]
+        x = self.transform(x) if self.transform is not None else x
+        return Tensor._make(x), Tensor._make(self.y[idx])
+
+    def __iter__(self):
+        order = self._order(self.epoch)
+        self.epoch += 1
+        for b in range(len(self)):
+            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])

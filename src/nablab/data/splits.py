@@ -1,0 +1,24 @@
+"""Seeded train/validation/test splits, stratified so every class keeps its share."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_split(y, fractions, seed: int = 0) -> list[np.ndarray]:
+    """Partition the indices of ``y`` into parts of the given fractions (summing to 1), per class.
+
+    Each class's examples are shuffled with ``seed`` and cut at the cumulative fractions (rounded),
+    so every part holds about ``fraction`` of every class. Returns sorted index arrays.
+    """
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if np.any(fractions < 0) or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"split fractions must be non-negative and sum to 1, got {fractions.tolist()}")
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in fractions]
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        cuts = np.round(np.cumsum(fractions)[:-1] * len(idx)).astype(int)
+        for part, chunk in zip(parts, np.split(idx, cuts)):
+            part.append(chunk)
+    return [np.sort(np.concatenate(p)) for p in parts]

@@ -1,0 +1,128 @@
+"""The graph node: a differentiable operation with its forward and hand-derived backward side by side.
+
+An op subclasses :class:`Function` and writes two methods on raw arrays (NumPy or CuPy)::
+
+    forward(self, *xs)  -> y            # may save what backward needs on ``self``
+    backward(self, gy)  -> (gx_1, ...)  # dL/dx_i from dL/dy; None where an input needs no gradient
+
+``Function.apply(*inputs, **params)`` unwraps tensors, runs ``forward`` and, when gradients are
+wanted, links the output tensor to this node so that :func:`backward` can walk the graph.
+Each op has exactly one output; ops with several results are written as several ops.
+"""
+
+from __future__ import annotations
+
+from .grad_mode import is_grad_enabled
+
+
+class Function:
+    """Base class of every differentiable op."""
+
+    #: set by apply(): the input tensors and which of them need a gradient
+    inputs: tuple
+    needs_input_grad: tuple
+
+    def forward(self, *xs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, gy):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors (or array-likes, treated as constants) and record it in the graph."""
+        from .tensor import Tensor, as_tensor
+
+        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, like=inputs) for x in inputs)
+        fn = cls(**params)
+        y = fn.forward(*(t.data for t in tensors))
+        requires_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        out = Tensor._make(y, requires_grad)
+        if requires_grad:
+            fn.inputs = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            out.creator = fn
+        return out
+
+    def release(self) -> None:
+        """Free everything the node saved, once its backward has run."""
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting.
+
+    If y = broadcast(x), then dL/dx = sum of dL/dy over every axis that broadcasting added
+    (leading axes) or stretched (axes where x has size 1).
+    """
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root_fn):
+    """Nodes reachable from ``root_fn``, each after all nodes that consume its output.
+
+    Iterative depth-first search with an explicit stack, so a chain of any length works
+    (no recursion limit). Returned in post-order: reverse it to go from the loss to the leaves.
+    """
+    order, visited = [], set()
+    stack = [(root_fn, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for t in fn.inputs:
+            creator = t.creator
+            if creator is not None and t.requires_grad and id(creator) not in visited:
+                stack.append((creator, False))
+    return order
+
+
+def backward(root, grad, retain_graph: bool = False) -> None:
+    """Reverse-mode sweep from ``root`` (a Tensor) with upstream gradient ``grad`` (an array).
+
+    Gradients reaching a node from several consumers are summed; leaves that require a gradient
+    accumulate it into ``.grad``. Unless ``retain_graph``, each node frees its saved arrays as soon
+    as its backward has run, so memory is returned during the sweep.
+    """
+    root_fn = root.creator
+    if root_fn is None:
+        root._accumulate_grad(grad)
+        return
+    if getattr(root_fn, "released", False):
+        raise RuntimeError(
+            "backward through a graph whose saved values were already freed: call "
+            "backward(retain_graph=True) the first time to go through it twice"
+        )
+    pending = {id(root_fn): grad}
+    for fn in reversed(_topological_order(root_fn)):
+        gy = pending.pop(id(fn))
+        grads = fn.backward(gy)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        for t, needs, g in zip(fn.inputs, fn.needs_input_grad, grads):
+            if not needs or g is None:
+                continue
+            creator = t.creator
+            if creator is None:
+                t._accumulate_grad(g)
+            else:
+                key = id(creator)
+                pending[key] = g if key not in pending else pending[key] + g
+        if not retain_graph:
+            fn.release()

@@ -1,0 +1,115 @@
+"""The registered gradient checks: one case per op (and per model), run by the tests and by
+``nablab gradcheck``.
+
+Each case builds float64 inputs from a seeded generator, away from kinks (no input of ReLU or
+abs near 0, no ties for max), so that central differences are exact to rounding and the errors
+stay below 1e-8 for smooth ops and below 1e-6 for all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import functions as fx
+from . import ops
+from .nn import functional as F
+
+
+@dataclass(frozen=True)
+class Case:
+    """``fn(*tensors)`` checked at ``make_inputs(rng)``; ``op`` names the Function it covers."""
+
+    op: type
+    fn: Callable
+    make_inputs: Callable
+    smooth: bool = True
+
+
+def _away_from_zero(rng, *shape, margin=0.1):
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin + x, x)
+
+
+def _distinct(rng, *shape):
+    """Values with gaps of at least 0.05 between any two, so max/min have no near-ties."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) * 0.05 + rng.uniform(0, 0.01)).reshape(shape)
+
+
+def _positive(rng, *shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def _n(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+CASES: dict[str, Case] = {
+    "add (broadcast)": Case(ops.Add, lambda a, b: a + b, lambda r: [_n(r, 3, 1, 4), _n(r, 2, 4)]),
+    "sub (broadcast)": Case(ops.Sub, lambda a, b: a - b, lambda r: [_n(r, 2, 4), _n(r, 4)]),
+    "mul (broadcast)": Case(ops.Mul, lambda a, b: a * b, lambda r: [_n(r, 3, 4), _n(r, 3, 1)]),
+    "div (broadcast)": Case(ops.Div, lambda a, b: a / b, lambda r: [_n(r, 3, 4), _positive(r, 4)]),
+    "neg": Case(ops.Neg, lambda a: -a, lambda r: [_n(r, 3, 4)]),
+    "pow (constant exponent)": Case(ops.Pow, lambda a: a**3 + a**-1.5, lambda r: [_positive(r, 3, 4)]),
+    "pow (tensor exponent)": Case(ops.PowTensor, lambda a, b: a**b, lambda r: [_positive(r, 3, 4), _n(r, 4)]),
+    "matmul (2-D)": Case(ops.MatMul, lambda a, b: a @ b, lambda r: [_n(r, 3, 4), _n(r, 4, 5)]),
+    "matmul (batched, 1-D)": Case(
+        ops.MatMul, lambda a, b, v: (a @ b) @ v, lambda r: [_n(r, 2, 3, 4), _n(r, 4, 5), _n(r, 5)]
+    ),
+    "linear": Case(ops.Linear, lambda x, w, b: F.linear(x, w, b), lambda r: [_n(r, 4, 3), _n(r, 5, 3), _n(r, 5)]),
+    "exp": Case(ops.Exp, lambda a: a.exp(), lambda r: [_n(r, 3, 4)]),
+    "log": Case(ops.Log, lambda a: a.log(), lambda r: [_positive(r, 3, 4)]),
+    "sqrt": Case(ops.Sqrt, lambda a: a.sqrt(), lambda r: [_positive(r, 3, 4)]),
+    "abs": Case(ops.Abs, lambda a: a.abs(), lambda r: [_away_from_zero(r, 3, 4)], smooth=False),
+    "clip": Case(ops.Clip, lambda a: a.clip(-0.5, 0.5), lambda r: [_distinct(r, 4, 5) - 0.5 + 0.012],
+                 smooth=False),
+    "maximum": Case(ops.Maximum, lambda a, b: fx.maximum(a, b), lambda r: [_n(r, 3, 4), _n(r, 4) + 0.05],
+                    smooth=False),
+    "minimum": Case(ops.Minimum, lambda a, b: fx.minimum(a, b), lambda r: [_n(r, 3, 4), _n(r, 4) + 0.05],
+                    smooth=False),
+    "where": Case(ops.Where, lambda a, b: fx.where(a.data > 0, a, b), lambda r: [_n(r, 3, 4), _n(r, 4)]),
+    "cast": Case(ops.Cast, lambda a: a.astype("float32").astype("float64") * 0 + a.astype("float64"),
+                 lambda r: [_n(r, 3)]),
+    "tanh": Case(ops.Tanh, lambda a: a.tanh(), lambda r: [_n(r, 3, 4)]),
+    "sigmoid": Case(ops.Sigmoid, lambda a: a.sigmoid(), lambda r: [_n(r, 3, 4) * 3]),
+    "relu": Case(ops.ReLU, lambda a: a.relu(), lambda r: [_away_from_zero(r, 3, 4)], smooth=False),
+    "leaky_relu": Case(ops.LeakyReLU, lambda a: a.leaky_relu(0.1), lambda r: [_away_from_zero(r, 3, 4)],
+                       smooth=False),
+    "improved_sigmoid": Case(ops.Tanh, lambda a: F.improved_sigmoid(a), lambda r: [_n(r, 3, 4)]),
+    "sum (axis, keepdims)": Case(ops.Sum, lambda a: a.sum(axis=(0, 2), keepdims=True) * a.sum(1).sum(),
+                                 lambda r: [_n(r, 2, 3, 4)]),
+    "mean": Case(ops.Mean, lambda a: a.mean(axis=1) + a.mean(), lambda r: [_n(r, 3, 4)]),
+    "max (axis)": Case(ops.Max, lambda a: a.max(axis=1) + a.max(), lambda r: [_distinct(r, 3, 4)], smooth=False),
+    "min (axis)": Case(ops.Min, lambda a: a.min(axis=0, keepdims=True), lambda r: [_distinct(r, 3, 4)],
+                       smooth=False),
+    "reshape": Case(ops.Reshape, lambda a: a.reshape(6, 2).tanh(), lambda r: [_n(r, 3, 4)]),
+    "transpose": Case(ops.Transpose, lambda a: a.transpose(2, 0, 1) * a.T.sum(), lambda r: [_n(r, 2, 3, 4)]),
+    "broadcast_to": Case(ops.BroadcastTo, lambda a: a.broadcast_to(2, 3, 4).tanh(), lambda r: [_n(r, 3, 1)]),
+    "getitem (slices)": Case(ops.GetItem, lambda a: a[1:, ::2] * a[0, ::2], lambda r: [_n(r, 3, 4)]),
+    "getitem (repeated indices)": Case(ops.GetItem, lambda a: a[np.array([0, 2, 0, 0]), 1:].tanh(),
+                                       lambda r: [_n(r, 3, 4)]),
+    "concatenate": Case(ops.Concatenate, lambda a, b: fx.concatenate([a, b, a], axis=1).tanh(),
+                        lambda r: [_n(r, 3, 2), _n(r, 3, 4)]),
+    "stack": Case(ops.Stack, lambda a, b: fx.stack([a, b], axis=1).tanh(), lambda r: [_n(r, 3, 4), _n(r, 3, 4)]),
+    "softmax": Case(ops.Softmax, lambda a: F.softmax(a, axis=0), lambda r: [_n(r, 3, 4)]),
+    "log_softmax": Case(ops.LogSoftmax, lambda a: F.log_softmax(a), lambda r: [_n(r, 4, 5)]),
+    "cross_entropy": Case(ops.SoftmaxCrossEntropy, lambda a: F.cross_entropy(a, np.array([0, 3, 1, 3])),
+                          lambda r: [_n(r, 4, 5)]),
+}
+
+
+def covered_ops() -> set:
+    """The Function classes that at least one case exercises directly."""
+    return {case.op for case in CASES.values()}
+
+
+def run(cases=None, eps: float = 1e-6, seed: int = 0):
+    """Yield ``(name, case, errors)`` with the max relative error of every input of each case."""
+    from .gradcheck import check
+
+    for name, case in (cases or CASES).items():
+        inputs = case.make_inputs(np.random.default_rng(seed))
+        yield name, case, check(case.fn, inputs, eps=eps)

@@ -1,0 +1,36 @@
+"""``MLP``: a multilayer perceptron of Linear layers and one activation, built from ``nablab.nn``."""
+
+from __future__ import annotations
+
+from .. import nn
+
+
+class MLP(nn.Sequential):
+    """Linear → activation → … → Linear, e.g. ``MLP(784, [64], 10, activation="sigmoid")``.
+
+    ``hidden`` lists the hidden widths (empty for a linear classifier); ``init`` names a scheme of
+    ``nablab.nn.init.SCHEMES`` for the weights (biases then start at zero) or keeps PyTorch's
+    default; ``dropout`` adds Dropout after each hidden activation.
+    """
+
+    def __init__(self, in_features: int, hidden, out_features: int, activation: str = "relu",
+                 init: str | None = None, dropout: float = 0.0):
+        if activation not in nn.ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(nn.ACTIVATIONS)}")
+        if init is not None and init not in nn.init.SCHEMES:
+            raise ValueError(f"unknown init {init!r}; expected one of {sorted(nn.init.SCHEMES)}")
+        sizes = [in_features, *hidden, out_features]
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = nn.Linear(fan_in, fan_out)
+            if init is not None:
+                nn.init.SCHEMES[init](linear.weight)
+                nn.init.zeros_(linear.bias)
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(nn.ACTIVATIONS[activation]())
+                if dropout:
+                    layers.append(nn.Dropout(dropout))
+        super().__init__(*layers)
+        self.config = dict(in_features=in_features, hidden=list(hidden), out_features=out_features,
+                           activation=activation, init=init, dropout=dropout)

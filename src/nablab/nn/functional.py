@@ -1,0 +1,100 @@
+"""Stateless layer functions (``nablab.nn.functional``, imported as ``F`` like PyTorch's)."""
+
+from __future__ import annotations
+
+from .. import ops
+from ..backend import get_array_module
+from ..random import get_generator
+from ..tensor import Tensor, as_tensor
+
+
+def linear(x, weight, bias=None):
+    """y = x Wᵀ + b with W of shape (out, in)."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {x.shape[-1]} features, the weight {tuple(weight.shape)} "
+                         f"expects {weight.shape[1]}")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ops.Linear.apply(*args)
+
+
+def relu(x):
+    return ops.ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def sigmoid(x):
+    return ops.Sigmoid.apply(x)
+
+
+def tanh(x):
+    return ops.Tanh.apply(x)
+
+
+def improved_sigmoid(x):
+    """f(x) = 1.7159 · tanh(2x/3) (LeCun et al. 1998, "Efficient BackProp");  f'(x) = 1.7159 · ⅔ · (1 − tanh²(2x/3)).
+
+    Chosen so that f(±1) = ±1 and the effective gain near 0 is about 1.
+    """
+    return ops.Tanh.apply(x * (2.0 / 3.0)) * 1.7159
+
+
+def softmax(x, axis: int = -1):
+    return ops.Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis: int = -1):
+    return ops.LogSoftmax.apply(x, axis=axis)
+
+
+def cross_entropy(logits, labels, reduction: str = "mean"):
+    """Mean (or summed) softmax cross-entropy of logits (N×C) against integer labels (N,).
+
+    Fused and stable: see :class:`nablab.ops.SoftmaxCrossEntropy`.
+    """
+    labels = labels.data if isinstance(labels, Tensor) else get_array_module(logits.data).asarray(labels)
+    return ops.SoftmaxCrossEntropy.apply(logits, labels=labels, reduction=reduction)
+
+
+def mse_loss(x, target, reduction: str = "mean"):
+    """Mean (or summed) squared error Σ(x − t)² / n."""
+    diff = x - as_tensor(target, like=(x,))
+    sq = diff * diff
+    if reduction == "mean":
+        return sq.mean()
+    if reduction == "sum":
+        return sq.sum()
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def dropout(x, p: float = 0.5, training: bool = True):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p).
+
+    y = x ⊙ m / (1 − p) with m ~ Bernoulli(1 − p), so E[y] = x and evaluation needs no rescaling;
+    dL/dx = dL/dy ⊙ m / (1 − p). The identity when not ``training`` or p = 0.
+    """
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    keep = get_generator().random(x.shape) >= p
+    mask = Tensor._make((keep / (1.0 - p)).astype(x.dtype))
+    return x * mask
+
+
+def l2_penalty(parameters, reg: float):
+    """reg · Σ_W ‖W‖² over the weight matrices/kernels only (parameters with ≥ 2 dims; biases and
+    normalisation scales excluded), as the course reports write it; its gradient is 2·reg·W.
+
+    ``parameters`` is a Module or an iterable of parameters.
+    """
+    params = parameters.parameters() if hasattr(parameters, "parameters") else parameters
+    weights = [p for p in params if p.ndim >= 2]
+    if not weights:
+        raise ValueError("l2_penalty found no weight matrices (parameters with 2 or more dimensions)")
+    total = (weights[0] * weights[0]).sum()
+    for w in weights[1:]:
+        total = total + (w * w).sum()
+    return total * reg

@@ -1,0 +1,94 @@
+"""Softmax, log-softmax and the fused, numerically stable softmax cross-entropy."""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+
+
+def _log_softmax(x, axis):
+    """x − logsumexp(x) computed as (x − m) − log Σ e^(x−m), m = max x: no overflow for any x."""
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``axis``;  dL/dx = y ⊙ (dL/dy − Σ(dL/dy ⊙ y))."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.y = xp.exp(_log_softmax(x, self.axis))
+        return self.y
+
+    def backward(self, gy):
+        y = self.y
+        return (y * (gy - (gy * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """yᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``axis``;  dL/dx = dL/dy − softmax(x) · Σ dL/dy."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = _log_softmax(x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+def check_labels(logits_shape, labels):
+    """Raise a clear error unless ``labels`` are N integer class indices in [0, C)."""
+    if len(logits_shape) != 2:
+        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {tuple(logits_shape)}")
+    n, c = logits_shape
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy expects integer class labels, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy expects labels of shape ({n},) for logits {tuple(logits_shape)}, "
+                         f"got {tuple(labels.shape)}")
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= c):
+        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+        raise ValueError(f"cross_entropy label {bad} is out of range: there are {c} classes (0..{c - 1})")
+
+
+class SoftmaxCrossEntropy(Function):
+    """L = (1/N) Σₙ −log softmax(xₙ)[yₙ] for logits x (N×C) and integer labels y.
+
+    Fused forward and backward: dL/dx = (softmax(x) − onehot(y)) / N. The log-softmax is
+    shifted by the row maximum, so logits of ±1e4 give a finite loss and gradient.
+    ``reduction="sum"`` drops the 1/N.
+    """
+
+    def __init__(self, labels, reduction="mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.labels, self.reduction = labels, reduction
+
+    def forward(self, x):
+        check_labels(x.shape, self.labels)
+        xp = get_array_module(x)
+        logp = _log_softmax(x, axis=1)
+        rows = xp.arange(x.shape[0])
+        self.logp = logp
+        picked = logp[rows, self.labels]
+        loss = -picked.sum()
+        if self.reduction == "mean":
+            loss = loss / x.shape[0]
+        return xp.asarray(loss, dtype=x.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        grad = xp.exp(self.logp)
+        grad[xp.arange(grad.shape[0]), self.labels] -= 1
+        scale = gy / grad.shape[0] if self.reduction == "mean" else gy
+        grad *= scale.astype(grad.dtype, copy=False)
+        return (grad,)
+

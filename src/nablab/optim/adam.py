@@ -1,0 +1,61 @@
+"""Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019)."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """PyTorch's update rule, with step t, gradient g and parameter θ:
+
+        g ← g + λθ                       (weight_decay λ, L2 added to the gradient)
+        m ← β₁m + (1 − β₁)g
+        v ← β₂v + (1 − β₂)g²
+        θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        if lr < 0 or eps < 0 or weight_decay < 0:
+            raise ValueError(f"Adam needs lr, eps and weight_decay ≥ 0, got {lr}, {eps}, {weight_decay}")
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"Adam's betas must lie in [0, 1), got {betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, grad, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        xp = get_array_module(grad)
+        if wd:
+            if self.decoupled:
+                p.data *= 1 - lr * wd
+            else:
+                grad = grad + wd * p.data
+        if "step" not in state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * (grad * grad)
+        denom = xp.sqrt(v)
+        denom /= math.sqrt(1 - b2**t)
+        denom += eps
+        p.data -= (lr / (1 - b1**t)) * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: θ ← θ(1 − ηλ) before the Adam step (λ = 0.01 by default)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)

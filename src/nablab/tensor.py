@@ -1,0 +1,363 @@
+"""``Tensor``: an n-dimensional array that remembers how it was computed.
+
+A tensor wraps a NumPy (or CuPy) array in ``.data``. When it ``requires_grad`` and gradient
+recording is on, every op applied to it creates a :class:`~nablab.function.Function` node and the
+result points back to that node through ``.creator``; ``loss.backward()`` then walks those nodes
+in reverse topological order and leaves the gradient dL/dx in ``x.grad`` of every leaf.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import ops
+from .backend import get_array_module, is_float_dtype
+from .function import backward as _run_backward
+from .grad_mode import is_grad_enabled
+
+#: the floating dtype of tensors made from Python floats and float arrays when no dtype is given
+DEFAULT_DTYPE = np.dtype("float32")
+
+
+def _to_array(data, dtype=None, copy=False):
+    """Convert array-likes to an array; floats become float32 unless a dtype is given."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data) if hasattr(data, "__array_namespace__") else np
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    arr = xp.array(data, dtype=dtype, copy=True) if copy else xp.asarray(data, dtype=dtype)
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype != DEFAULT_DTYPE:
+        arr = arr.astype(DEFAULT_DTYPE)
+    if arr.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: it holds Python objects")
+    return arr
+
+
+class Tensor:
+    """An array with an optional gradient, the node a computation graph is built from.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` shares memory with ``data`` where it can
+    (like ``torch.as_tensor``); :func:`nablab.tensor` always copies (like ``torch.tensor``).
+    Floating data becomes float32 unless ``dtype`` says otherwise; integer and boolean data keep
+    their dtype (labels, masks).
+    """
+
+    # numpy must hand `ndarray * tensor` to Tensor.__rmul__ instead of looping over the tensor
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.creator = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array, requires_grad: bool = False) -> Tensor:
+        """Wrap an array without any conversion (the fast path ops use)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.creator = None
+        t.requires_grad = requires_grad
+        return t
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def requires_grad_(self, mode: bool = True) -> Tensor:
+        """Mark this tensor as a leaf whose gradient ``backward`` should compute."""
+        if mode and not is_float_dtype(self.data.dtype):
+            raise TypeError(f"only floating tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(mode)
+        return self
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied to the host if it lives on a GPU)."""
+        data = self.data
+        return data.get() if hasattr(data, "get") and not isinstance(data, np.ndarray) else data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (no gradient flows through it)."""
+        return Tensor._make(self.data, False)
+
+    def astype(self, dtype) -> Tensor:
+        """A copy in another dtype (differentiable between floating dtypes)."""
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != DEFAULT_DTYPE:
+            extra += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ----------------------------------------------------------------- autodiff
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute d(self)/d(leaf) for every leaf that requires a gradient, into ``leaf.grad``.
+
+        A scalar needs no ``gradient`` (it is taken as 1); for any other shape pass dL/d(self),
+        as in PyTorch. Gradients add up across calls until they are reset (``zero_grad``).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of its graph has "
+                "requires_grad=True (or it was computed under no_grad())"
+            )
+        xp = get_array_module(self.data)
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar, got shape {self.shape}; "
+                    "pass gradient=dL/dself of that shape"
+                )
+            gradient = xp.ones_like(self.data)
+        else:
+            gradient = _to_array(gradient, dtype=self.data.dtype)
+            if gradient.shape != self.shape:
+                raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+        _run_backward(self, gradient, retain_graph=retain_graph)
+
+    def _accumulate_grad(self, g) -> None:
+        """Add ``g`` to ``.grad`` (out of place: ``g`` may be shared with other leaves)."""
+        if g.dtype != self.data.dtype:
+            g = g.astype(self.data.dtype)
+        if g.shape != self.data.shape:  # a 0-d gradient of a broadcast scalar, say
+            g = get_array_module(g).broadcast_to(g, self.data.shape)
+        if self.grad is None:
+            self.grad = Tensor._make(g)
+        else:
+            self.grad = Tensor._make(self.grad.data + g)
+
+    # ----------------------------------------------------------------- operators
+    def _operand(self, other):
+        """Python numbers and arrays take this tensor's dtype when they are plain numbers."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, numbers.Number):
+            return Tensor._make(get_array_module(self.data).asarray(other, dtype=self.data.dtype))
+        return Tensor(other, dtype=self.data.dtype if is_float_dtype(self.data.dtype) else None)
+
+    def __add__(self, other):
+        return ops.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        return ops.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        return ops.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return ops.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        return ops.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return ops.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return ops.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return ops.Div.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, numbers.Number):
+            return ops.Pow.apply(self, exponent=exponent)
+        return ops.PowTensor.apply(self, self._operand(exponent))
+
+    def __rpow__(self, base):
+        return ops.PowTensor.apply(self._operand(base), self)
+
+    def __matmul__(self, other):
+        return ops.MatMul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return ops.MatMul.apply(self._operand(other), self)
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, index=ops.normalize_index(index))
+
+    # comparisons give boolean tensors outside the graph
+    def _compare(self, other, name):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(self.data, name)(other))
+
+    def __lt__(self, other):
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other):
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other):
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other):
+        return self._compare(other, "__ge__")
+
+    def __eq__(self, other):
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other):
+        return self._compare(other, "__ne__")
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    # ----------------------------------------------------------------- math
+    def matmul(self, other):
+        return self @ other
+
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    def tanh(self):
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return ops.ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01):
+        return ops.LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return ops.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other):
+        return ops.Minimum.apply(self, self._operand(other))
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, axis=None, keepdims: bool = False):
+        return ops.Sum.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return ops.Mean.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        return ops.Max.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False):
+        return ops.Min.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def argmax(self, axis=None):
+        return Tensor._make(self.data.argmax(axis=axis))
+
+    def argmin(self, axis=None):
+        return Tensor._make(self.data.argmin(axis=axis))
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, shape=tuple(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        """Merge axes ``start_dim..end_dim`` into one (PyTorch's defaults flatten everything)."""
+        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+        return self.reshape(shape)
+
+    def transpose(self, *axes):
+        """Reverse the axes, or permute them as given (``x.transpose(1, 0, 2)``)."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    permute = transpose
+
+    @property
+    def T(self):
+        return ops.Transpose.apply(self, axes=None)
+
+    def broadcast_to(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.BroadcastTo.apply(self, shape=tuple(shape))
+
+    expand = broadcast_to
+
+
+def as_tensor(data, like=()) -> Tensor:
+    """A constant tensor; plain numbers take the floating dtype of the first tensor in ``like``."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, numbers.Number):
+        for t in like:
+            if isinstance(t, Tensor) and is_float_dtype(t.dtype):
+                return Tensor._make(get_array_module(t.data).asarray(data, dtype=t.dtype))
+    return Tensor(data)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (float32 unless ``dtype`` is given), like ``torch.tensor``."""
+    t = Tensor._make(_to_array(data, dtype, copy=True))
+    return t.requires_grad_(True) if requires_grad else t
