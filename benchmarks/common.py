@@ -48,7 +48,10 @@ def limit_threads(n: int) -> threadpool_limits:
 
 
 def blas_description() -> str:
-    """NumPy's BLAS as threadpoolctl reports it, e.g. ``openblas 0.3.31 (SkylakeX kernels, pthreads, 2 threads)``."""
+    """NumPy's BLAS as threadpoolctl reports it.
+
+    For example ``openblas 0.3.31 (SkylakeX kernels, pthreads, 2 threads)``.
+    """
     blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
     if not blas:
         return "unknown (threadpoolctl found no BLAS library)"

@@ -52,11 +52,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    import numpy as np
-
     from . import gradcheck_cases
     from .gradcheck import numerical_gradient, relative_error
-    from .models import TwoLayerNet
+    from .models.two_layer import toy_problem
 
     print(f"Central differences (eps={args.eps:g}) against backward(), float64; max relative error per input.")
     worst = 0.0
@@ -67,10 +65,7 @@ def cmd_gradcheck(args) -> int:
         print(f"{name:28s} " + "  ".join(f"{e:.1e}" for e in errors) + f"   (< {limit:.0e}) {status}")
 
     print("\nTwoLayerNet(4, 10, 3) on the toy data, reg 0.05, closed-form gradients:")
-    np.random.seed(0)
-    net = TwoLayerNet(4, 10, 3, std=1e-1)
-    np.random.seed(1)
-    X, y = 10 * np.random.randn(5, 4), np.array([0, 1, 2, 2, 1])
+    net, X, y = toy_problem()
     _, grads = net.loss(X, y, reg=0.05)
     for key in ("W1", "b1", "W2", "b2"):
         numeric = numerical_gradient(lambda: net.loss(X, y, reg=0.05)[0], net.params[key], eps=1e-5)

@@ -8,8 +8,8 @@ stay below 1e-8 for smooth ops and below 1e-6 for all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -15,7 +15,6 @@ import numpy as np
 from . import ops
 from .backend import get_array_module, is_float_dtype
 from .function import backward as _run_backward
-from .grad_mode import is_grad_enabled
 
 #: the floating dtype of tensors made from Python floats and float arrays when no dtype is given
 DEFAULT_DTYPE = np.dtype("float32")

@@ -1,0 +1,41 @@
+import subprocess
+import sys
+
+import pytest
+
+from nablab.cli import main
+
+
+def test_train_on_digits_reaches_the_target(capsys):
+    assert main(["train", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    test_acc = float(out.split("test accuracy:")[1].split()[0])
+    assert test_acc >= 0.96
+    assert "64-128-10 relu MLP, 9,610 parameters" in out
+
+
+def test_train_options(capsys):
+    args = ["train", "--hidden", "32,16", "--epochs", "2", "--optimizer", "adam", "--lr", "1e-3",
+            "--activation", "improved_sigmoid", "--init", "lecun_normal", "--batch-size", "64"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "64-32-16-10 improved_sigmoid MLP" in out and "epoch 2/2" in out
+
+
+def test_gradcheck_command(capsys):
+    assert main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "W1 max relative error:" in out and "FAIL" not in out
+    assert "cross_entropy" in out
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "nablab.cli", "--help"], capture_output=True, text=True).stdout
+    assert "train" in out and "gradcheck" in out
+
+
+def test_bad_hidden_sizes_are_rejected(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--hidden", "12,x"])
+    assert exc.value.code == 2
+    assert "comma-separated" in capsys.readouterr().err
