@@ -17,18 +17,33 @@ def _hidden(text: str) -> list[int]:
     return sizes
 
 
+def _load_data(args):
+    from . import data
+
+    kwargs = {"data_dir": args.data_dir, "seed": args.seed}
+    if args.split is not None:
+        kwargs["split"] = args.split
+    if args.val_size is not None:
+        kwargs["val_size"] = args.val_size
+    try:
+        return data.load(args.dataset, **kwargs)
+    except data.DataError as exc:
+        raise SystemExit(f"nablab: {exc}") from None
+
+
 def cmd_train(args) -> int:
     from . import data, manual_seed, nn, optim
+    from .data import transforms
     from .lab import evaluate, fit
     from .models import MLP
 
     manual_seed(args.seed)
-    ds = data.load(args.dataset, seed=args.seed)
-    transform = data.ScaleFlatten(ds.max_value)
-    features = int(transform(ds.train.x[:1]).shape[1])
-    train_loader = data.DataLoader(ds.train, args.batch_size, shuffle=True, seed=args.seed, transform=transform)
-    val_loader = data.DataLoader(ds.val, 512, shuffle=False, transform=transform)
-    test_loader = data.DataLoader(ds.test, 512, shuffle=False, transform=transform)
+    ds = _load_data(args)
+    train_tf, eval_tf = transforms.build(args.preprocess, ds.max_value, ds.train.x, flatten=True, augment=args.augment)
+    features = int(eval_tf(ds.train.x[:1]).shape[1])
+    train_loader = data.DataLoader(ds.train, args.batch_size, shuffle=True, seed=args.seed, transform=train_tf)
+    val_loader = data.DataLoader(ds.val, 1000, shuffle=False, transform=eval_tf)
+    test_loader = data.DataLoader(ds.test, 1000, shuffle=False, transform=eval_tf)
 
     model = MLP(features, args.hidden, ds.num_classes, activation=args.activation, init=args.init)
     kwargs = {"lr": args.lr, "weight_decay": args.weight_decay}
@@ -38,7 +53,7 @@ def cmd_train(args) -> int:
     scheduler = optim.lr_scheduler.ExponentialLR(optimizer, args.lr_decay) if args.lr_decay != 1 else None
 
     print(f"data: {ds.name} — train {len(ds.train)}, val {len(ds.val)}, test {len(ds.test)} "
-          f"({ds.info.get('source', '')})")
+          f"(from {ds.info.get('source', '')}); preprocessing: {train_tf}")
     print(f"model: {features}-{'-'.join(map(str, args.hidden))}-{ds.num_classes} {args.activation} MLP, "
           f"{nn.count_parameters(model):,} parameters; {args.optimizer} lr {args.lr}, batch {args.batch_size}")
     start = time.perf_counter()
@@ -76,6 +91,29 @@ def cmd_gradcheck(args) -> int:
     return 0 if worst < 1 else 1
 
 
+def cmd_data(args) -> int:
+    import numpy as np
+
+    from . import data
+
+    if args.action == "fetch":
+        args.data_dir = None
+    ds = _load_data(argparse.Namespace(dataset=args.name, data_dir=args.data_dir, seed=0, split=None, val_size=None))
+    print(f"{ds.name}: found in {ds.info.get('source')}")
+    for name, digest in ds.info.get("checksums", {}).items():
+        print(f"  {name}: {digest} ✓")
+    if args.action == "fetch":
+        return 0
+    print(f"classes: {', '.join(ds.classes)}")
+    print(f"split: {ds.info.get('split', 'fixed')}")
+    for split_name in ("train", "val", "test"):
+        split = getattr(ds, split_name)
+        counts = np.bincount(split.y, minlength=ds.num_classes)
+        print(f"{split_name:5s} {len(split):6d} × {split.x.shape[1:]} {split.x.dtype}  per class: {counts.tolist()}")
+    print(f"cache: {data.cache_dir()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -84,7 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser("train", help="train an MLP (default: on the bundled digits data)")
-    train.add_argument("--dataset", default="digits", choices=["digits"], help="data set (default: digits)")
+    train.add_argument("--dataset", default="digits", choices=["digits", "mnist", "fashion_mnist", "cifar10", "spiral"],
+                       help="data set (default: the digits bundled with scikit-learn)")
+    train.add_argument("--data-dir", default=None, help="folder holding the official files (else NABLAB_DATA, "
+                       "the cache, system folders, then a download)")
+    train.add_argument("--split", default=None, choices=["full", "hlcv"], help="CIFAR-10's hlcv split: 49k/1k/1k")
+    train.add_argument("--val-size", type=int, default=None, help="validation images held out of the training set")
+    train.add_argument("--preprocess", default="scale", choices=["scale", "mean_image", "channel", "global"],
+                       help="x/max (scale), minus the mean image, per-channel or global standardisation")
+    train.add_argument("--augment", action="store_true", help="random crops (padding 1/8) and horizontal flips")
     train.add_argument("--hidden", type=_hidden, default=[128], help="hidden widths, e.g. 128 or 256,128")
     train.add_argument("--activation", default="relu",
                        choices=["relu", "leaky_relu", "sigmoid", "tanh", "improved_sigmoid"])
@@ -102,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     train.set_defaults(func=cmd_train)
+
+    data_cmd = sub.add_parser("data", help="where a data set is found, its sizes, class counts and checksums")
+    data_sub = data_cmd.add_subparsers(dest="action", metavar="ACTION", required=True)
+    info = data_sub.add_parser("info", help="show where NAME was found, its splits, class counts and checksums")
+    info.add_argument("name", choices=["digits", "mnist", "fashion_mnist", "cifar10", "toy", "spiral"])
+    info.add_argument("--data-dir", default=None)
+    fetch = data_sub.add_parser("fetch", help="download NAME into the cache and verify it")
+    fetch.add_argument("name", choices=["mnist", "fashion_mnist", "cifar10"])
+    data_cmd.set_defaults(func=cmd_data)
 
     check = sub.add_parser("gradcheck", help="check every op's and TwoLayerNet's gradients numerically")
     check.add_argument("--eps", type=float, default=1e-6, help="central-difference step")

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.torch
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 STEPS = 20
-TOL = 1e-14
+TOL = 1e-12  # float64; the rules agree to ~1e-15 here, 1e-12 leaves room for BLAS and libm
 
 CONFIGS = [
     pytest.param("SGD", dict(lr=0.1), id="sgd"),

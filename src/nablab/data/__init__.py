@@ -1,20 +1,17 @@
-"""Data sets, splits, loaders and transforms."""
+"""Data sets in their official formats, splits, loaders and transforms.
 
+``nablab.data.load(name)`` returns a :class:`Dataset` with ``.train``, ``.val`` and ``.test``
+splits (uint8 images N×C×H×W in ``.x``, int64 labels in ``.y``) and ``.classes``.
+"""
+
+from . import transforms
 from .dataset import Dataset, Split
 from .digits import load_digits
+from .files import DataError, cache_dir
 from .loader import DataLoader
-from .splits import stratified_split
-from .transforms import ScaleFlatten
+from .sets import NAMES, load
+from .splits import carve_validation, stratified_split
+from .toy import spiral, toy_data
 
-#: loaders by name (MNIST, Fashion-MNIST and CIFAR-10 arrive with the data-sets issue)
-DATASETS = {"digits": load_digits}
-
-
-def load(name: str, **kwargs) -> Dataset:
-    """Load a data set by name with its train/val/test splits."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; available: {sorted(DATASETS)}")
-    return DATASETS[name](**kwargs)
-
-
-__all__ = ["DATASETS", "DataLoader", "Dataset", "ScaleFlatten", "Split", "load", "load_digits", "stratified_split"]
+__all__ = ["NAMES", "DataError", "DataLoader", "Dataset", "Split", "cache_dir", "carve_validation", "load",
+           "load_digits", "spiral", "stratified_split", "toy_data", "transforms"]

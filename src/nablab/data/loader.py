@@ -17,7 +17,8 @@ class DataLoader:
     - ``with_replacement``: each batch is ``batch_size`` indices drawn uniformly with replacement
       (the course reports' sampling), ``len(split) // batch_size`` batches per epoch.
     - ``transform``: a function from the raw batch array (e.g. uint8 images) to float inputs,
-      applied per batch so the data set stays small in memory.
+      applied per batch so the data set stays small in memory. Random transforms
+      (:mod:`nablab.data.transforms`) draw from a generator seeded with ``(seed, epoch)`` too.
     - ``seed`` None draws one from nablab's global generator (see ``nablab.manual_seed``).
     """
 
@@ -51,14 +52,16 @@ class DataLoader:
             return rng.integers(0, n, size=len(self) * self.batch_size)
         return rng.permutation(n) if self.shuffle else np.arange(n)
 
-    def batch(self, idx) -> tuple[Tensor, Tensor]:
-        """The batch of the given indices, transformed."""
+    def batch(self, idx, rng=None) -> tuple[Tensor, Tensor]:
+        """The batch of the given indices, transformed (random transforms draw from ``rng``)."""
         x = self.x[idx]
-        x = self.transform(x) if self.transform is not None else x
+        if self.transform is not None:
+            x = self.transform(x, rng) if getattr(self.transform, "random", False) else self.transform(x)
         return Tensor._make(x), Tensor._make(self.y[idx])
 
     def __iter__(self):
         order = self._order(self.epoch)
+        augment_rng = np.random.default_rng([self.seed, self.epoch, 1])
         self.epoch += 1
         for b in range(len(self)):
-            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])
+            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size], augment_rng)

@@ -22,3 +22,17 @@ def stratified_split(y, fractions, seed: int = 0) -> list[np.ndarray]:
         for part, chunk in zip(parts, np.split(idx, cuts)):
             part.append(chunk)
     return [np.sort(np.concatenate(p)) for p in parts]
+
+
+def carve_validation(n: int, val_size: int, seed: int = 0, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, val) holding out ``val_size`` of ``n`` examples, chosen with ``seed``.
+
+    With ``labels`` the hold-out is stratified (each class keeps its share; the size is then
+    ``val_size`` up to per-class rounding). Both index arrays are sorted, keeping the file order.
+    """
+    if not 0 <= val_size < n:
+        raise ValueError(f"val_size must be between 0 and {n - 1} (the training set has {n} examples), got {val_size}")
+    if labels is not None:
+        return tuple(stratified_split(labels, [1 - val_size / n, val_size / n], seed))
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[: n - val_size]), np.sort(order[n - val_size :])
