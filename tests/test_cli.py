@@ -6,20 +6,22 @@ import pytest
 from nablab.cli import main
 
 
-def test_train_on_digits_reaches_the_target(capsys):
-    assert main(["train", "--quiet"]) == 0
+def test_train_on_digits_reaches_the_target(capsys, tmp_path):
+    assert main(["train", "--quiet", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     test_acc = float(out.split("test accuracy:")[1].split()[0])
     assert test_acc >= 0.96
     assert "64-128-10 relu MLP, 9,610 parameters" in out
 
 
-def test_train_options(capsys):
-    args = ["train", "--hidden", "32,16", "--epochs", "2", "--optimizer", "adam", "--lr", "1e-3",
+def test_train_options(capsys, tmp_path):
+    args = ["train", "--runs-dir", str(tmp_path), "--no-plots", "--hidden", "32,16", "--epochs", "2",
+            "--optimizer", "adam", "--lr", "1e-3",
             "--activation", "improved_sigmoid", "--init", "lecun_normal", "--batch-size", "64"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "64-32-16-10 improved_sigmoid MLP" in out and "epoch 2/2" in out
+    assert "run folder:" in out
 
 
 def test_gradcheck_command(capsys):

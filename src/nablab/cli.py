@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-import time
 
 
 def _hidden(text: str) -> list[int]:
@@ -31,38 +31,69 @@ def _load_data(args):
         raise SystemExit(f"nablab: {exc}") from None
 
 
+def _train_config(args) -> dict:
+    """The configuration (see nablab.lab.config) that the command-line options describe."""
+    return {
+        "name": args.name or f"{args.dataset}-mlp",
+        "seed": args.seed,
+        "data": {"dataset": args.dataset, "data_dir": args.data_dir, "split": args.split, "val_size": args.val_size,
+                 "preprocess": args.preprocess, "augment": args.augment},
+        "model": {"hidden": args.hidden, "activation": args.activation, "init": args.init, "dropout": args.dropout},
+        "optim": {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "nesterov": args.nesterov,
+                  "weight_decay": args.weight_decay, "l2": args.l2,
+                  "schedule": "exponential" if args.lr_decay != 1 else None, "lr_decay": args.lr_decay},
+        "train": {"epochs": args.epochs, "batch_size": args.batch_size, "grad_clip": args.grad_clip,
+                  "patience": args.patience, "checkpoint_every": args.checkpoint_every},
+    }
+
+
 def cmd_train(args) -> int:
-    from . import data, manual_seed, nn, optim
-    from .data import transforms
-    from .lab import evaluate, fit
-    from .models import MLP
+    from .data import DataError
+    from .lab import ConfigError, TrainingDiverged
+    from .lab import train as train_run
 
-    manual_seed(args.seed)
-    ds = _load_data(args)
-    train_tf, eval_tf = transforms.build(args.preprocess, ds.max_value, ds.train.x, flatten=True, augment=args.augment)
-    features = int(eval_tf(ds.train.x[:1]).shape[1])
-    train_loader = data.DataLoader(ds.train, args.batch_size, shuffle=True, seed=args.seed, transform=train_tf)
-    val_loader = data.DataLoader(ds.val, 1000, shuffle=False, transform=eval_tf)
-    test_loader = data.DataLoader(ds.test, 1000, shuffle=False, transform=eval_tf)
+    log = None if args.quiet else print
+    try:
+        if args.resume:
+            run, result = train_run(resume=args.resume, progress=not args.quiet, log=log, plots=not args.no_plots)
+        else:
+            run, result = train_run(_train_config(args), runs_root=args.runs_dir, progress=not args.quiet, log=log,
+                                    plots=not args.no_plots)
+    except (DataError, ConfigError, FileNotFoundError) as exc:
+        raise SystemExit(f"nablab: {exc}") from None
+    except TrainingDiverged as exc:
+        print(f"nablab: training stopped: {exc}", file=sys.stderr)
+        return 1
+    config = run.read_config()
+    meta = config["meta"]
+    print(f"data: {config['data']['dataset']} — train {meta['sizes']['train']}, val {meta['sizes']['val']}, "
+          f"test {meta['sizes']['test']} (from {meta['data_source']}); preprocessing: {meta['preprocessing']}")
+    m = config["model"]
+    widths = [math.prod(meta["input_shape"]), *m["hidden"], len(meta["classes"])]
+    print(f"model: {'-'.join(map(str, widths))} {m['activation']} MLP, {result['parameters']:,} parameters; "
+          f"{config['optim']['optimizer']} lr {config['optim']['lr']}, batch {config['train']['batch_size']}")
+    if result.get("final_val_acc") is not None:
+        print(f"final validation accuracy: {result['final_val_acc']:.4f} (best {result['best_val_acc']:.4f} "
+              f"at epoch {result['best_epoch']})")
+    print(f"test accuracy: {result['test_acc']:.4f}")
+    if "best_test_acc" in result:
+        print(f"test accuracy with the best-validation weights: {result['best_test_acc']:.4f}")
+    print(f"time: {result['seconds']:.1f} s of training")
+    print(f"run folder: {run.path} (report: {run.report_path})")
+    return 0
 
-    model = MLP(features, args.hidden, ds.num_classes, activation=args.activation, init=args.init)
-    kwargs = {"lr": args.lr, "weight_decay": args.weight_decay}
-    if args.optimizer == "sgd":
-        kwargs.update(momentum=args.momentum, nesterov=args.nesterov)
-    optimizer = optim.OPTIMIZERS[args.optimizer](model.parameters(), **kwargs)
-    scheduler = optim.lr_scheduler.ExponentialLR(optimizer, args.lr_decay) if args.lr_decay != 1 else None
 
-    print(f"data: {ds.name} — train {len(ds.train)}, val {len(ds.val)}, test {len(ds.test)} "
-          f"(from {ds.info.get('source', '')}); preprocessing: {train_tf}")
-    print(f"model: {features}-{'-'.join(map(str, args.hidden))}-{ds.num_classes} {args.activation} MLP, "
-          f"{nn.count_parameters(model):,} parameters; {args.optimizer} lr {args.lr}, batch {args.batch_size}")
-    start = time.perf_counter()
-    history = fit(model, optimizer, train_loader, val_loader, epochs=args.epochs, scheduler=scheduler,
-                  progress=not args.quiet, log=None if args.quiet else print)
-    _, test_acc = evaluate(model, test_loader)
-    print(f"final validation accuracy: {history['val_acc'][-1]:.4f}")
-    print(f"test accuracy: {test_acc:.4f}")
-    print(f"time: {time.perf_counter() - start:.1f} s")
+def cmd_report(args) -> int:
+    from .lab import Run, write_comparison, write_report
+
+    try:
+        runs = [Run(p) for p in args.runs]
+        for run in runs:
+            print(f"wrote {write_report(run)}")
+        if len(runs) > 1:
+            print(f"wrote {write_comparison(runs, args.output or runs[0].path.parent)}")
+    except FileNotFoundError as exc:
+        raise SystemExit(f"nablab: {exc}") from None
     return 0
 
 
@@ -121,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nablab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train an MLP (default: on the bundled digits data)")
+    train = sub.add_parser("train", help="train an MLP into a run folder (default: on the bundled digits data)")
     train.add_argument("--dataset", default="digits", choices=["digits", "mnist", "fashion_mnist", "cifar10", "spiral"],
                        help="data set (default: the digits bundled with scikit-learn)")
     train.add_argument("--data-dir", default=None, help="folder holding the official files (else NABLAB_DATA, "
@@ -145,9 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
     train.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--l2", type=float, default=0.0, help="the reports' penalty reg·Σ‖W‖² on weight matrices")
+    train.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden activation")
+    train.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this")
+    train.add_argument("--patience", type=int, default=None, help="stop after N epochs without a better val acc")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--name", default=None, help="run name (the folder is runs/NAME-TIMESTAMP)")
+    train.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    train.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
+    train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue an interrupted run")
+    train.add_argument("--no-plots", action="store_true", help="write the report without figures")
     train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     train.set_defaults(func=cmd_train)
+
+    report = sub.add_parser("report", help="regenerate report.md of run folders (and compare several)")
+    report.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    report.add_argument("--output", default=None, help="folder for the comparison (default: beside the runs)")
+    report.set_defaults(func=cmd_report)
 
     data_cmd = sub.add_parser("data", help="where a data set is found, its sizes, class counts and checksums")
     data_sub = data_cmd.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -18,7 +18,7 @@ class DataLoader:
       (the course reports' sampling), ``len(split) // batch_size`` batches per epoch.
     - ``transform``: a function from the raw batch array (e.g. uint8 images) to float inputs,
       applied per batch so the data set stays small in memory. Random transforms
-      (:mod:`nablab.data.transforms`) draw from a generator seeded with ``(seed, epoch)`` too.
+      (:mod:`nablab.data.transforms`) draw from a generator seeded with ``(seed, epoch, batch)``.
     - ``seed`` None draws one from nablab's global generator (see ``nablab.manual_seed``).
     """
 
@@ -59,9 +59,17 @@ class DataLoader:
             x = self.transform(x, rng) if getattr(self.transform, "random", False) else self.transform(x)
         return Tensor._make(x), Tensor._make(self.y[idx])
 
-    def __iter__(self):
-        order = self._order(self.epoch)
-        augment_rng = np.random.default_rng([self.seed, self.epoch, 1])
+    def iter_from(self, start: int = 0):
+        """This epoch's batches from batch ``start`` on (a resumed run skips those it has seen).
+
+        Each batch's augmentation draws from a generator seeded with (seed, epoch, batch), so the
+        batches after ``start`` are exactly those an uninterrupted epoch would have produced.
+        """
+        epoch, order = self.epoch, self._order(self.epoch)
         self.epoch += 1
-        for b in range(len(self)):
-            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size], augment_rng)
+        for b in range(start, len(self)):
+            rng = np.random.default_rng([self.seed, epoch, b, 1]) if self.transform is not None else None
+            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size], rng)
+
+    def __iter__(self):
+        return self.iter_from(0)

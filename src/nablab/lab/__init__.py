@@ -1,5 +1,12 @@
-"""The lab around the framework: training loops (and, with the lab issue, runs, plots, reports)."""
+"""The lab around the framework: the Trainer, run folders, checkpoints, plots and reports."""
 
-from .fit import evaluate, fit
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import ConfigError, resolve
+from .evaluate import evaluate
+from .report import summary, write_comparison, write_report
+from .run import Run
+from .session import train
+from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["evaluate", "fit"]
+__all__ = ["ConfigError", "Run", "Trainer", "TrainingDiverged", "evaluate", "load_checkpoint", "resolve",
+           "save_checkpoint", "summary", "train", "write_comparison", "write_report"]

@@ -9,9 +9,10 @@ from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module, count_parameters
 from .parameter import Parameter
+from .utils import clip_grad_norm_
 
 __all__ = [
     "ACTIVATIONS", "CrossEntropyLoss", "Dropout", "Flatten", "ImprovedSigmoid", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "count_parameters", "functional", "init",
+    "Softmax", "Tanh", "clip_grad_norm_", "count_parameters", "functional", "init",
 ]

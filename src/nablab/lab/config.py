@@ -1,0 +1,103 @@
+"""Training configurations: defaults, validation, and building the pieces a run needs.
+
+A configuration is a nested dict with the sections below (what ``config.toml`` holds). Every key
+is checked: an unknown key is an error that names it and the keys that section accepts.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+DEFAULTS = {
+    "name": "run",
+    "seed": 0,
+    "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "stratified": False,
+             "preprocess": "scale", "augment": False, "train_eval_size": 1000},
+    "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "dropout": 0.0},
+    "optim": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
+              "l2": 0.0, "schedule": None, "lr_decay": 0.95, "step_size": 10, "eta_min": 0.0},
+    "train": {"epochs": 30, "batch_size": 32, "sampling": "shuffle", "grad_clip": None, "patience": None,
+              "checkpoint_every": None, "eval_batch_size": 1000},
+}
+
+CHOICES = {
+    ("model", "kind"): ("mlp",),
+    ("optim", "optimizer"): ("sgd", "adam", "adamw"),
+    ("optim", "schedule"): (None, "exponential", "step", "cosine"),
+    ("train", "sampling"): ("shuffle", "replacement"),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration key or value that nablab does not know; the message names it."""
+
+
+def resolve(overrides: dict | None = None) -> dict:
+    """DEFAULTS updated with ``overrides`` (nested), every key and choice checked."""
+    config = copy.deepcopy(DEFAULTS)
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"unknown configuration key {key!r}; expected one of {sorted(DEFAULTS)}")
+        if isinstance(DEFAULTS[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"configuration section [{key}] must be a table, got {value!r}")
+            unknown = sorted(set(value) - set(DEFAULTS[key]))
+            if unknown:
+                raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [{key}]; expected: "
+                                  f"{', '.join(sorted(DEFAULTS[key]))}")
+            config[key].update(value)
+        else:
+            config[key] = value
+    for (section, key), allowed in CHOICES.items():
+        if config[section][key] not in allowed:
+            raise ConfigError(f"[{section}] {key} = {config[section][key]!r} is not one of {allowed}")
+    for section, key in (("train", "epochs"), ("train", "batch_size")):
+        if not isinstance(config[section][key], int) or config[section][key] < 1:
+            raise ConfigError(f"[{section}] {key} must be a positive integer, got {config[section][key]!r}")
+    if config["optim"]["lr"] <= 0:
+        raise ConfigError(f"[optim] lr must be positive, got {config['optim']['lr']!r}")
+    return config
+
+
+def build(config: dict, progress: bool = True):
+    """Data set, loaders, model, optimizer, schedule and penalty for a resolved configuration."""
+    from .. import data, manual_seed, optim
+    from ..data import transforms
+    from ..models import MLP
+    from ..nn import functional as F
+
+    manual_seed(config["seed"])
+    d, m, o, t = config["data"], config["model"], config["optim"], config["train"]
+    kwargs = {k: d[k] for k in ("data_dir", "split", "val_size") if d[k] is not None}
+    ds = data.load(d["dataset"], seed=config["seed"], stratified=d["stratified"], progress=progress, **kwargs)
+    train_tf, eval_tf = transforms.build(d["preprocess"], ds.max_value, ds.train.x, flatten=True, augment=d["augment"])
+    seed = config["seed"]
+    loaders = {
+        "train": data.DataLoader(ds.train, t["batch_size"], shuffle=True, seed=seed, transform=train_tf,
+                                 with_replacement=t["sampling"] == "replacement"),
+        "val": data.DataLoader(ds.val, t["eval_batch_size"], shuffle=False, transform=eval_tf) if len(ds.val) else None,
+        "test": data.DataLoader(ds.test, t["eval_batch_size"], shuffle=False, transform=eval_tf),
+    }
+    if d["train_eval_size"]:
+        sample = np.random.default_rng([seed, 2]).permutation(len(ds.train))[: d["train_eval_size"]]
+        loaders["train_eval"] = data.DataLoader(data.Split(ds.train.x[np.sort(sample)], ds.train.y[np.sort(sample)]),
+                                                t["eval_batch_size"], shuffle=False, transform=eval_tf)
+    features = int(eval_tf(ds.train.x[:1]).shape[1])
+    model = MLP(features, m["hidden"], ds.num_classes, activation=m["activation"], init=m["init"],
+                dropout=m["dropout"])
+    opt_kwargs = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
+    if o["optimizer"] == "sgd":
+        opt_kwargs.update(momentum=o["momentum"], nesterov=o["nesterov"])
+    optimizer = optim.OPTIMIZERS[o["optimizer"]](model.parameters(), **opt_kwargs)
+    schedules = {
+        None: lambda: None,
+        "exponential": lambda: optim.lr_scheduler.ExponentialLR(optimizer, o["lr_decay"]),
+        "step": lambda: optim.lr_scheduler.StepLR(optimizer, o["step_size"], o["lr_decay"]),
+        "cosine": lambda: optim.lr_scheduler.CosineAnnealingLR(optimizer, t["epochs"], o["eta_min"]),
+    }
+    scheduler = schedules[o["schedule"]]()
+    penalty = (lambda model: F.l2_penalty(model, o["l2"])) if o["l2"] else None
+    return ds, (train_tf, eval_tf), loaders, model, optimizer, scheduler, penalty
+

@@ -1,0 +1,124 @@
+"""``report.md`` of a run, and one comparison report for several runs — all regenerated from the
+run folders alone (config.toml, metrics.jsonl, checkpoints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import write_text
+from . import plots
+from .checkpoint import read_checkpoint
+from .run import Run
+
+
+def summary(run: Run) -> dict:
+    """The numbers of a run: final and best accuracies, loss, time, parameter count."""
+    records = run.read_metrics()
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    final = next((r for r in reversed(records) if r["kind"] == "final"), {})
+    out = {"run": run.name, "epochs": len(epochs), "steps": epochs[-1]["step"] if epochs else 0,
+           "seconds": sum(r["seconds"] for r in epochs)}
+    if epochs:
+        last = epochs[-1]
+        out.update(final_train_acc=last.get("train_acc"), final_val_acc=last.get("val_acc"),
+                   final_train_loss=last.get("train_loss"), final_val_loss=last.get("val_loss"))
+        with_val = [r for r in epochs if "val_acc" in r]
+        if with_val:
+            best = max(with_val, key=lambda r: r["val_acc"])
+            out.update(best_val_acc=best["val_acc"], best_epoch=best["epoch"])
+    out.update({k: final[k] for k in ("test_acc", "best_test_acc", "parameters", "status") if k in final})
+    return out
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def make_plots(run: Run) -> list[Path]:
+    """Write the run's figures into plots/ and return their paths."""
+    config = run.read_config()
+    records = run.read_metrics()
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    losses = [r["loss"] for r in records if r["kind"] == "step"]
+    final = next((r for r in reversed(records) if r["kind"] == "final"), None)
+    made = []
+    if losses:
+        plots.plot_loss(losses, run.plots_dir / "loss.png", title=f"Training loss — {run.name}")
+        made.append(run.plots_dir / "loss.png")
+    if epochs:
+        plots.plot_accuracy(epochs, run.plots_dir / "accuracy.png", title=f"Accuracy — {run.name}")
+        made.append(run.plots_dir / "accuracy.png")
+    checkpoint = run.best_checkpoint if run.best_checkpoint.is_file() else run.last_checkpoint
+    input_shape = config.get("meta", {}).get("input_shape")
+    if checkpoint.is_file() and input_shape and len(input_shape) == 3:
+        tensors, _ = read_checkpoint(checkpoint)
+        first = next((v for k, v in tensors.items() if k.startswith("model.") and v.ndim == 2), None)
+        if first is not None and first.shape[1] == int(np.prod(input_shape)):
+            plots.plot_weights(first, input_shape, run.plots_dir / "weights.png")
+            made.append(run.plots_dir / "weights.png")
+    if final and "confusion" in final:
+        plots.plot_confusion(final["confusion"], config["meta"]["classes"], run.plots_dir / "confusion.png")
+        made.append(run.plots_dir / "confusion.png")
+    return made
+
+
+def write_report(run: Run, with_plots: bool = True) -> Path:
+    """Regenerate ``report.md`` (and its figures) from the run folder."""
+    config = run.read_config()
+    figures = make_plots(run) if with_plots else sorted(run.plots_dir.glob("*.png"))
+    s = summary(run)
+    meta = config.get("meta", {})
+    lines = [f"# Run {run.name}", ""]
+    if s.get("status") and s["status"] != "finished":
+        lines += [f"**Status: {s['status']}**", ""]
+    lines += ["## Results", "", "| metric | value |", "|---|---|"]
+    for key, label in (("final_train_acc", "final training accuracy (fixed sample)"),
+                       ("final_val_acc", "final validation accuracy"), ("best_val_acc", "best validation accuracy"),
+                       ("best_epoch", "epoch of the best validation accuracy"),
+                       ("test_acc", "test accuracy (final weights)"), ("best_test_acc", "test accuracy (best weights)"),
+                       ("final_train_loss", "final training loss"), ("final_val_loss", "final validation loss"),
+                       ("parameters", "parameters"), ("epochs", "epochs"), ("steps", "steps"),
+                       ("seconds", "training time (s)")):
+        if key in s and s[key] is not None:
+            lines.append(f"| {label} | {_fmt(s[key])} |")
+    lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
+    for section in ("data", "model", "optim", "train"):
+        for key, value in config.get(section, {}).items():
+            lines.append(f"| {section}.{key} | {value} |")
+    lines.append(f"| seed | {config.get('seed')} |")
+    lines += ["", f"nablab {meta.get('nablab', '?')}; data from `{meta.get('data_source', '?')}`, "
+              f"split: {meta.get('data_split', '?')}.", ""]
+    if figures:
+        lines += ["## Figures", ""]
+        lines += [f"![{p.stem}](plots/{p.name})" for p in figures]
+        lines.append("")
+    write_text(run.report_path, "\n".join(lines))
+    return run.report_path
+
+
+def write_comparison(runs: list[Run], out_dir, title="Comparison") -> Path:
+    """One table of every run's results and overlaid curves, in ``out_dir/compare.md``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [summary(r) for r in runs]
+    keys = ["final_train_acc", "best_val_acc", "test_acc", "best_test_acc", "final_train_loss", "parameters",
+            "epochs", "seconds"]
+    lines = [f"# {title}", "", "| run | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for row in rows:
+        lines.append(f"| {row['run']} | " + " | ".join(_fmt(row.get(k)) for k in keys) + " |")
+    curves = [(r.name, [m for m in r.read_metrics() if m["kind"] == "epoch"]) for r in runs]
+    plots.plot_compare(curves, out_dir / "compare_val_acc.png", title=f"{title}: validation accuracy")
+    losses = [(r.name, [m["loss"] for m in r.read_metrics() if m["kind"] == "step"]) for r in runs]
+    plots.plot_compare_loss(losses, out_dir / "compare_loss.png", title=f"{title}: training loss")
+    lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)", ""]
+    path = out_dir / "compare.md"
+    write_text(path, "\n".join(lines))
+    return path

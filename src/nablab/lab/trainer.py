@@ -1,0 +1,186 @@
+"""``Trainer``: the training loop of the lab.
+
+Per step: forward, loss (+ an optional penalty such as the reports' L2), backward, optional
+gradient-norm clipping, optimizer step. Per epoch: accuracy on a fixed sample of the training
+set (as the reports measure it), validation loss and accuracy, the learning-rate schedule, the
+best-validation weights, optional early stopping, and a checkpoint. With a :class:`Run`, every
+step and epoch is logged to metrics.jsonl and checkpoints are written atomically, so a killed
+run resumes (:meth:`Trainer.resume`) to exactly the weights an uninterrupted run reaches.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..nn import functional as F
+from ..nn.utils import clip_grad_norm_
+from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from .evaluate import evaluate
+from .progress import progress_bar
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message says where and what to try."""
+
+
+class Trainer:
+    """Train ``model`` with cross-entropy on ``train_loader`` for ``epochs`` epochs.
+
+    Options: ``scheduler`` (stepped once per epoch), ``penalty`` (a function of the model added
+    to the loss, e.g. ``lambda m: F.l2_penalty(m, 0.25)``), ``grad_clip`` (max gradient norm),
+    ``patience`` (stop after this many epochs without a better validation accuracy),
+    ``train_eval_loader`` (the fixed training sample whose accuracy is reported), ``run`` (log
+    and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps).
+    """
+
+    def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, scheduler=None,
+                 penalty=None, grad_clip: float | None = None, patience: int | None = None,
+                 train_eval_loader=None, run=None, checkpoint_every: int | None = None,
+                 progress: bool = True, log=print):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_loader, self.val_loader, self.train_eval_loader = train_loader, val_loader, train_eval_loader
+        self.epochs, self.penalty, self.grad_clip, self.patience = epochs, penalty, grad_clip, patience
+        self.run, self.checkpoint_every = run, checkpoint_every
+        self.progress, self.log = progress, log
+        self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
+                      "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None,
+                      "epoch_loss": 0.0, "epoch_correct": 0, "epoch_count": 0, "epoch_seconds": 0.0}
+        self.records: list[dict] = []
+        self.best_state = None
+
+    # ----------------------------------------------------------------- checkpoints
+    def _save(self, path) -> None:
+        save_checkpoint(path, self.model, self.optimizer, self.scheduler, progress=dict(self.state))
+
+    def resume(self) -> None:
+        """Continue from the run's last checkpoint: weights, optimizer, schedule, RNG and position."""
+        if self.run is None:
+            raise ValueError("resume() needs the run folder the Trainer was given")
+        self.state.update(load_checkpoint(self.run.last_checkpoint, self.model, self.optimizer, self.scheduler))
+        self.records = self.run.truncate_metrics(self.state["step"])
+        if self.run.best_checkpoint.is_file():
+            tensors, _ = read_checkpoint(self.run.best_checkpoint)
+            self.best_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+
+    # ----------------------------------------------------------------- loop
+    def _step(self, x, y) -> tuple[float, int]:
+        logits = self.model(x)
+        loss = F.cross_entropy(logits, y)
+        if self.penalty is not None:
+            loss = loss + self.penalty(self.model)
+        value = loss.item()
+        if not math.isfinite(value):
+            last = self.state["last_finite_loss"]
+            raise TrainingDiverged(
+                f"the loss became {value} at epoch {self.state['epoch'] + 1}, step {self.state['step'] + 1} "
+                f"(last finite loss: {last if last is None else f'{last:.6g}'}); is the learning rate too high? "
+                "The last good checkpoint is kept.")
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.grad_clip is not None:
+            clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        self.state["last_finite_loss"] = value
+        correct = int((logits.data.argmax(axis=1) == y.data).sum())
+        return value, correct
+
+    def _run_epoch(self) -> None:
+        st = self.state
+        loader = self.train_loader
+        loader.set_epoch(st["epoch"])
+        bar = progress_bar(loader.iter_from(st["batch"]), len(loader) - st["batch"],
+                        f"epoch {st['epoch'] + 1}/{self.epochs}", self.progress)
+        pending = []
+        start = time.perf_counter()
+        for x, y in bar:
+            value, correct = self._step(x, y)
+            st["batch"] += 1
+            st["step"] += 1
+            st["epoch_loss"] += value * len(y)
+            st["epoch_correct"] += correct
+            st["epoch_count"] += len(y)
+            lr = self.optimizer.param_groups[0]["lr"]
+            pending.append({"kind": "step", "epoch": st["epoch"] + 1, "step": st["step"], "loss": value, "lr": lr})
+            if hasattr(bar, "set_postfix"):
+                rate = st["epoch_count"] / max(time.perf_counter() - start + st["epoch_seconds"], 1e-9)
+                bar.set_postfix(loss=f"{value:.4f}", lr=f"{lr:.3g}", samples_s=f"{rate:,.0f}", refresh=False)
+            if self.checkpoint_every and st["step"] % self.checkpoint_every == 0 and st["batch"] < len(loader):
+                st["epoch_seconds"] += time.perf_counter() - start
+                start = time.perf_counter()
+                self._flush(pending)
+                pending = []
+        st["epoch_seconds"] += time.perf_counter() - start
+        self._flush(pending, checkpoint=False)
+
+    def _flush(self, records, checkpoint=True) -> None:
+        self.records += records
+        if self.run is not None:
+            self.run.log(records)
+            if checkpoint:
+                self._save(self.run.last_checkpoint)
+
+    def _end_epoch(self) -> dict:
+        st = self.state
+        record = {"kind": "epoch", "epoch": st["epoch"] + 1, "step": st["step"],
+                  "lr": self.optimizer.param_groups[0]["lr"],
+                  "train_loss": st["epoch_loss"] / max(st["epoch_count"], 1),
+                  "train_running_acc": st["epoch_correct"] / max(st["epoch_count"], 1),
+                  "seconds": st["epoch_seconds"], "samples_per_s": st["epoch_count"] / max(st["epoch_seconds"], 1e-9)}
+        if self.train_eval_loader is not None:
+            record["train_loss_sample"], record["train_acc"] = evaluate(self.model, self.train_eval_loader)
+        if self.val_loader is not None:
+            record["val_loss"], record["val_acc"] = evaluate(self.model, self.val_loader)
+            if st["best_val_acc"] is None or record["val_acc"] > st["best_val_acc"]:
+                st["best_val_acc"], st["best_epoch"], st["stale_epochs"] = record["val_acc"], st["epoch"] + 1, 0
+                self.best_state = {k: v.data.copy() for k, v in self.model.state_dict().items()}
+                if self.run is not None:
+                    save_checkpoint(self.run.best_checkpoint, self.model, progress={"epoch": st["epoch"] + 1,
+                                                                                     "val_acc": record["val_acc"]})
+            else:
+                st["stale_epochs"] += 1
+        if self.scheduler is not None:
+            self.scheduler.step()
+        st.update(epoch=st["epoch"] + 1, batch=0, epoch_loss=0.0, epoch_correct=0, epoch_count=0, epoch_seconds=0.0)
+        if self.patience is not None and st["stale_epochs"] >= self.patience:
+            st["stopped_early"] = True
+        self._flush([record])
+        return record
+
+    def fit(self) -> list[dict]:
+        """Train until ``epochs`` (or early stopping); returns every metrics record."""
+        while self.state["epoch"] < self.epochs and not self.state["stopped_early"]:
+            self._run_epoch()
+            record = self._end_epoch()
+            if self.log is not None:
+                self.log(_describe(record, self.epochs))
+        if self.state["stopped_early"] and self.log is not None:
+            self.log(f"early stop: no better validation accuracy for {self.patience} epochs "
+                     f"(best {self.state['best_val_acc']:.4f} at epoch {self.state['best_epoch']})")
+        return self.records
+
+    def use_best_weights(self) -> None:
+        """Load the best-validation weights into the model (if validation was run)."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+    def epoch_records(self) -> list[dict]:
+        return [r for r in self.records if r["kind"] == "epoch"]
+
+    def step_losses(self) -> np.ndarray:
+        return np.array([r["loss"] for r in self.records if r["kind"] == "step"])
+
+
+def _describe(record: dict, epochs: int) -> str:
+    parts = [f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}"]
+    if "train_acc" in record:
+        parts.append(f"train acc {record['train_acc']:.4f}")
+    if "val_acc" in record:
+        parts.append(f"val loss {record['val_loss']:.4f}, val acc {record['val_acc']:.4f}")
+    parts.append(f"lr {record['lr']:.3g}, {record['samples_per_s']:,.0f} samples/s")
+    return ", ".join(parts)
+
+
+__all__ = ["Trainer", "TrainingDiverged"]
