@@ -97,6 +97,23 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from .data import DataError
+    from .lab import experiments
+
+    if args.list or not args.name:
+        for name, title in experiments.available().items():
+            print(f"{name:24s} {title}")
+        return 0
+    try:
+        report = experiments.reproduce(args.name, out_root=args.out, quick=args.quick,
+                                       log=None if args.quiet else print)
+    except (experiments.ExperimentError, DataError) as exc:
+        raise SystemExit(f"nablab: {exc}") from None
+    print(f"report: {report}")
+    return 0
+
+
 def cmd_gradcheck(args) -> int:
     from . import gradcheck_cases
     from .gradcheck import numerical_gradient, relative_error
@@ -193,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs", nargs="+", metavar="RUN_DIR")
     report.add_argument("--output", default=None, help="folder for the comparison (default: beside the runs)")
     report.set_defaults(func=cmd_report)
+
+    repro = sub.add_parser("reproduce", help="run an experiment that reproduces a course report's table")
+    repro.add_argument("name", nargs="?", help="experiment name (see --list) or a path to a TOML file")
+    repro.add_argument("--list", action="store_true", help="list the experiments")
+    repro.add_argument("--quick", action="store_true", help="a small version (for CI), not comparable")
+    repro.add_argument("--out", default="runs/reproduce", help="where the experiment folder goes")
+    repro.add_argument("--quiet", action="store_true")
+    repro.set_defaults(func=cmd_reproduce)
 
     data_cmd = sub.add_parser("data", help="where a data set is found, its sizes, class counts and checksums")
     data_sub = data_cmd.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import nablab
-from nablab import nn
 from nablab.gradcheck import numerical_gradient, relative_error
 from nablab.models.two_layer import toy_problem
 from nablab.nn import functional as F
@@ -47,10 +46,8 @@ def test_closed_form_gradients_equal_autodiff(toy):
     net, X, y = toy
     reg = 0.05
     _, grads = net.loss(X, y, reg=reg)
-    fc1, fc2 = nn.Linear(4, 10, dtype="float64"), nn.Linear(10, 3, dtype="float64")
-    model = nn.Sequential(fc1, nn.ReLU(), fc2)
-    model.load_state_dict({"0.weight": net.params["W1"].T, "0.bias": net.params["b1"],
-                           "2.weight": net.params["W2"].T, "2.bias": net.params["b2"]})
+    model = net.to_module()
+    fc1, fc2 = model[0], model[2]
     x = nablab.tensor(X, dtype="float64")
     loss = F.cross_entropy(model(x), y) + F.l2_penalty(model, reg)
     loss.backward()

@@ -2,6 +2,10 @@
 
 A configuration is a nested dict with the sections below (what ``config.toml`` holds). Every key
 is checked: an unknown key is an error that names it and the keys that section accepts.
+
+``data.pixel_scale`` is what pixels are divided by before preprocessing (default: the data set's
+maximum, giving [0, 1]; 1 keeps the raw 0–255 values, as the HLCV report used them);
+``data.limit_train`` keeps only the first N training examples (the quick forms of experiments).
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ DEFAULTS = {
     "name": "run",
     "seed": 0,
     "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "stratified": False,
-             "preprocess": "scale", "augment": False, "train_eval_size": 1000},
-    "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "dropout": 0.0},
+             "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
+             "limit_train": None},
+    "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
+              "dropout": 0.0},
     "optim": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
               "l2": 0.0, "schedule": None, "lr_decay": 0.95, "step_size": 10, "eta_min": 0.0},
-    "train": {"epochs": 30, "batch_size": 32, "sampling": "shuffle", "grad_clip": None, "patience": None,
-              "checkpoint_every": None, "eval_batch_size": 1000},
+    "train": {"epochs": 30, "steps": None, "batch_size": 32, "sampling": "shuffle", "grad_clip": None,
+              "patience": None, "checkpoint_every": None, "eval_batch_size": 1000},
 }
 
 CHOICES = {
@@ -72,7 +78,10 @@ def build(config: dict, progress: bool = True):
     d, m, o, t = config["data"], config["model"], config["optim"], config["train"]
     kwargs = {k: d[k] for k in ("data_dir", "split", "val_size") if d[k] is not None}
     ds = data.load(d["dataset"], seed=config["seed"], stratified=d["stratified"], progress=progress, **kwargs)
-    train_tf, eval_tf = transforms.build(d["preprocess"], ds.max_value, ds.train.x, flatten=True, augment=d["augment"])
+    if d["limit_train"]:
+        ds.train = data.Split(ds.train.x[: d["limit_train"]], ds.train.y[: d["limit_train"]])
+    train_tf, eval_tf = transforms.build(d["preprocess"], d["pixel_scale"] or ds.max_value, ds.train.x, flatten=True,
+                                         augment=d["augment"])
     seed = config["seed"]
     loaders = {
         "train": data.DataLoader(ds.train, t["batch_size"], shuffle=True, seed=seed, transform=train_tf,
@@ -86,7 +95,7 @@ def build(config: dict, progress: bool = True):
                                                 t["eval_batch_size"], shuffle=False, transform=eval_tf)
     features = int(eval_tf(ds.train.x[:1]).shape[1])
     model = MLP(features, m["hidden"], ds.num_classes, activation=m["activation"], init=m["init"],
-                dropout=m["dropout"])
+                dropout=m["dropout"], init_scale=m["init_scale"])
     opt_kwargs = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
     if o["optimizer"] == "sgd":
         opt_kwargs.update(momentum=o["momentum"], nesterov=o["nesterov"])

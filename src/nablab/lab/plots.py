@@ -70,9 +70,10 @@ def plot_accuracy(epochs, path, title="Accuracy") -> None:
 
 
 def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-layer weights") -> None:
-    """Each hidden unit's incoming weights reshaped to the input image and scaled to [0, 1]."""
+    """Each hidden unit's incoming weights reshaped to the input image and scaled to [0, 1],
+    tiled into one mosaic (one image draw, not one axes per unit)."""
     plt = _pyplot()
-    weight = np.asarray(weight)[:max_units]
+    weight = np.asarray(weight, dtype=np.float64)[:max_units]
     c, h, w = input_shape
     images = weight.reshape(len(weight), c, h, w).transpose(0, 2, 3, 1)
     low = images.min(axis=(1, 2, 3), keepdims=True)
@@ -80,12 +81,15 @@ def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-la
     images = (images - low) / np.maximum(high - low, 1e-12)
     cols = int(np.ceil(np.sqrt(len(images))))
     rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows + 0.4), squeeze=False, layout="constrained")
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, img in zip(axes.ravel(), images):
-        ax.imshow(img[..., 0] if c == 1 else img, cmap="gray" if c == 1 else None, interpolation="nearest")
-    fig.suptitle(f"{title} ({len(images)} units, each scaled to its own range)")
+    gap = max(1, h // 8)
+    mosaic = np.ones((rows * (h + gap) + gap, cols * (w + gap) + gap, c))
+    for i, img in enumerate(images):
+        r, col = divmod(i, cols)
+        mosaic[gap + r * (h + gap): gap + r * (h + gap) + h, gap + col * (w + gap): gap + col * (w + gap) + w] = img
+    fig, ax = plt.subplots(figsize=(7, 7 * mosaic.shape[0] / mosaic.shape[1] + 0.5))
+    ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, interpolation="nearest")
+    ax.axis("off")
+    ax.set_title(f"{title} ({len(images)} units, each scaled to its own range)")
     _save(fig, path)
 
 

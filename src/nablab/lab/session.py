@@ -69,7 +69,8 @@ def train(config: dict | None = None, runs_root="runs", resume=None, progress: b
                 "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}}
         run.write_config({**config, "meta": meta})
     t = config["train"]
-    trainer = Trainer(model, optimizer, loaders["train"], loaders["val"], epochs=t["epochs"], scheduler=scheduler,
+    trainer = Trainer(model, optimizer, loaders["train"], loaders["val"], epochs=t["epochs"], max_steps=t["steps"],
+                      scheduler=scheduler,
                       penalty=penalty, grad_clip=t["grad_clip"], patience=t["patience"],
                       train_eval_loader=loaders.get("train_eval"), run=run, checkpoint_every=t["checkpoint_every"],
                       progress=progress, log=log)

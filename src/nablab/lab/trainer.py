@@ -33,16 +33,22 @@ class Trainer:
     to the loss, e.g. ``lambda m: F.l2_penalty(m, 0.25)``), ``grad_clip`` (max gradient norm),
     ``patience`` (stop after this many epochs without a better validation accuracy),
     ``train_eval_loader`` (the fixed training sample whose accuracy is reported), ``run`` (log
-    and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps).
+    and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps),
+    ``max_steps`` (stop after this many steps, inside an epoch if need be: the reports count
+    iterations, not epochs).
     """
 
-    def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, scheduler=None,
+    def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, max_steps=None,
+                 scheduler=None,
                  penalty=None, grad_clip: float | None = None, patience: int | None = None,
                  train_eval_loader=None, run=None, checkpoint_every: int | None = None,
                  progress: bool = True, log=print):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_loader, self.val_loader, self.train_eval_loader = train_loader, val_loader, train_eval_loader
-        self.epochs, self.penalty, self.grad_clip, self.patience = epochs, penalty, grad_clip, patience
+        if max_steps is not None:
+            epochs = -(-max_steps // len(train_loader))
+        self.epochs, self.max_steps = epochs, max_steps
+        self.penalty, self.grad_clip, self.patience = penalty, grad_clip, patience
         self.run, self.checkpoint_every = run, checkpoint_every
         self.progress, self.log = progress, log
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
@@ -96,6 +102,8 @@ class Trainer:
         pending = []
         start = time.perf_counter()
         for x, y in bar:
+            if self.max_steps is not None and st["step"] >= self.max_steps:
+                break
             value, correct = self._step(x, y)
             st["batch"] += 1
             st["step"] += 1

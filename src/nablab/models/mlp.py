@@ -9,22 +9,26 @@ class MLP(nn.Sequential):
     """Linear → activation → … → Linear, e.g. ``MLP(784, [64], 10, activation="sigmoid")``.
 
     ``hidden`` lists the hidden widths (empty for a linear classifier); ``init`` names a scheme of
-    ``nablab.nn.init.SCHEMES`` for the weights (biases then start at zero) or keeps PyTorch's
-    default; ``dropout`` adds Dropout after each hidden activation.
+    ``nablab.nn.init.SCHEMES`` for the weights (biases then start at zero) — ``"normal"`` and
+    ``"uniform"`` draw N(0, init_scale²) and U(−init_scale, init_scale), as the course reports
+    do (std 1e-4, U(−1, 1)) — or keeps PyTorch's default; ``dropout`` adds Dropout after each
+    hidden activation.
     """
 
     def __init__(self, in_features: int, hidden, out_features: int, activation: str = "relu",
-                 init: str | None = None, dropout: float = 0.0):
+                 init: str | None = None, dropout: float = 0.0, init_scale: float = 1.0):
         if activation not in nn.ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(nn.ACTIVATIONS)}")
-        if init is not None and init not in nn.init.SCHEMES:
-            raise ValueError(f"unknown init {init!r}; expected one of {sorted(nn.init.SCHEMES)}")
+        schemes = {**nn.init.SCHEMES, "normal": lambda w: nn.init.normal_(w, 0.0, init_scale),
+                   "uniform": lambda w: nn.init.uniform_(w, -init_scale, init_scale)}
+        if init is not None and init not in schemes:
+            raise ValueError(f"unknown init {init!r}; expected one of {sorted(schemes)}")
         sizes = [in_features, *hidden, out_features]
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             linear = nn.Linear(fan_in, fan_out)
             if init is not None:
-                nn.init.SCHEMES[init](linear.weight)
+                schemes[init](linear.weight)
                 nn.init.zeros_(linear.bias)
             layers.append(linear)
             if i < len(sizes) - 2:
@@ -33,4 +37,4 @@ class MLP(nn.Sequential):
                     layers.append(nn.Dropout(dropout))
         super().__init__(*layers)
         self.config = dict(in_features=in_features, hidden=list(hidden), out_features=out_features,
-                           activation=activation, init=init, dropout=dropout)
+                           activation=activation, init=init, dropout=dropout, init_scale=init_scale)

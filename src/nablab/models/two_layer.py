@@ -68,6 +68,18 @@ class TwoLayerNet:
         }
         return loss, grads
 
+    def to_module(self):
+        """The same network as a ``nablab.models.MLP`` (float64, weights transposed to (out, in))."""
+        from .mlp import MLP
+
+        d, h = self.params["W1"].shape
+        mlp = MLP(d, [h], self.params["W2"].shape[1])
+        state = {"0.weight": self.params["W1"].T, "0.bias": self.params["b1"],
+                 "2.weight": self.params["W2"].T, "2.bias": self.params["b2"]}
+        for name, p in mlp.named_parameters():
+            p.data = np.array(state[name], dtype=np.float64)
+        return mlp
+
     def predict(self, X):
         """The most probable class of each row of X."""
         return np.argmax(self._forward(np.asarray(X))[1], axis=1)

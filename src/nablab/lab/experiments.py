@@ -1,0 +1,217 @@
+"""Experiments that reproduce the course reports: ``nablab reproduce NAME [--quick]``.
+
+An experiment is a TOML file in ``experiments/`` holding the published figures beside the
+settings that produced them. Three kinds:
+
+- ``toy``: the TwoLayerNet toy check (scores, loss, gradient-check table), no training;
+- ``two_layer_net``: the reference TwoLayerNet trained with its own loop (the HLCV report);
+- ``train``: one or more variants of a nablab configuration (``[base]`` merged with each
+  ``[[variants]]`` entry's ``config``) trained by the :class:`Trainer`.
+
+``[quick]`` holds overrides that make a small version for CI. The result is a folder with one
+run folder per variant and ``report.md``: the published figures and ours side by side, with
+the difference, and the variants' curves overlaid.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import data
+from ..atomic import write_text
+from ..data import transforms
+from ..gradcheck import numerical_gradient, relative_error
+from ..models import TwoLayerNet
+from ..models.two_layer import toy_problem
+from ..nn import count_parameters
+from .checkpoint import save_checkpoint
+from .report import write_comparison, write_report
+from .run import Run, read_toml
+from .session import train
+
+
+class ExperimentError(ValueError):
+    """An experiment file that cannot be found or read; the message says which and why."""
+
+
+def experiment_dirs() -> list[Path]:
+    """Where experiment files are looked for: the source tree's experiments/, then ./experiments."""
+    return [Path(__file__).resolve().parents[3] / "experiments", Path.cwd() / "experiments"]
+
+
+def find(name: str) -> Path:
+    """The TOML file of experiment ``name`` (or a path to one)."""
+    path = Path(name)
+    if path.suffix == ".toml" and path.is_file():
+        return path
+    for folder in experiment_dirs():
+        candidate = folder / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    raise ExperimentError(f"no experiment {name!r}; `nablab reproduce --list` shows them "
+                          f"(looked in {', '.join(str(d) for d in experiment_dirs())})")
+
+
+def available() -> dict[str, str]:
+    """Name → title of every experiment found."""
+    found = {}
+    for folder in experiment_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            found.setdefault(path.stem, read_toml(path).get("title", ""))
+    return found
+
+
+def merge(base: dict, override: dict) -> dict:
+    """``base`` updated by ``override``, recursively for nested tables."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load(name: str) -> dict:
+    path = find(name)
+    spec = read_toml(path)
+    kind = spec.get("kind")
+    if kind not in ("toy", "two_layer_net", "train"):
+        raise ExperimentError(f"{path}: kind must be 'toy', 'two_layer_net' or 'train', got {kind!r}")
+    if kind == "train" and not spec.get("variants"):
+        raise ExperimentError(f"{path}: a 'train' experiment needs [[variants]]")
+    spec["name"] = path.stem
+    spec["path"] = str(path)
+    return spec
+
+
+# ----------------------------------------------------------------- runners
+def _run_toy(spec, out: Path, quick: bool, log) -> list[dict]:
+    net, X, y = toy_problem()
+    published = spec["published"]
+    scores = net.loss(X)
+    loss, grads = net.loss(X, y, reg=published.get("reg", 0.05))
+    rows = [{"label": "softmax scores", "metric": "max abs difference",
+             "published": 0.0, "ours": float(np.abs(scores - np.array(published["scores"])).max())},
+            {"label": "loss (reg 0.05)", "metric": "loss", "published": published["loss"], "ours": float(loss)}]
+    for key in ("W1", "b1", "W2", "b2"):
+        numeric = numerical_gradient(lambda: net.loss(X, y, reg=0.05)[0], net.params[key], eps=1e-5)
+        rows.append({"label": f"{key} gradient check", "metric": "max relative error",
+                     "published": published.get("grad_errors", {}).get(key),
+                     "ours": relative_error(grads[key], numeric), "bound": 1e-8})
+    return rows
+
+
+def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
+    s = merge(spec["settings"], spec.get("quick", {}) if quick else {})
+    ds = data.load(s.get("dataset", "cifar10"), split=s.get("split", "hlcv"), data_dir=s.get("data_dir"))
+    if s.get("limit_train"):
+        ds.train = data.Split(ds.train.x[: s["limit_train"]], ds.train.y[: s["limit_train"]])
+    prep = transforms.Compose([transforms.SubtractMeanImage(s.get("pixel_scale", 1.0)), transforms.Flatten()])
+    prep.fit(ds.train.x)
+    X, X_val, X_test = (prep(part.x) for part in (ds.train, ds.val, ds.test))
+    np.random.seed(s.get("seed", 0))  # noqa: NPY002 - the reference draws from NumPy's global generator
+    net = TwoLayerNet(X.shape[1], s["hidden_size"], ds.num_classes, std=s.get("std", 1e-4))
+    start = time.perf_counter()
+    history = net.train(X, ds.train.y, X_val, ds.val.y, learning_rate=s["learning_rate"],
+                        learning_rate_decay=s["learning_rate_decay"], reg=s["reg"], num_iters=s["num_iters"],
+                        batch_size=s["batch_size"])
+    seconds = time.perf_counter() - start
+    run = Run.create(out, spec["name"])
+    run.write_config({"name": spec["name"], "seed": s.get("seed", 0), "two_layer_net": s,
+                      "meta": {"data_source": ds.info.get("source"), "data_split": ds.info.get("split"),
+                               "classes": ds.classes, "input_shape": list(ds.input_shape), "preprocessing": repr(prep),
+                               "created": _dt.datetime.now().isoformat(timespec="seconds")}})
+    per_epoch = max(X.shape[0] / s["batch_size"], 1)
+    steps = [{"kind": "step", "step": i + 1, "loss": loss} for i, loss in enumerate(history["loss_history"])]
+    epoch_steps = [i + 1 for i in range(s["num_iters"]) if i % per_epoch == 0]
+    epochs = [{"kind": "epoch", "epoch": e + 1, "step": st, "train_acc": tr, "val_acc": va,
+               "seconds": seconds * st / s["num_iters"], "lr": s["learning_rate"] * s["learning_rate_decay"] ** e}
+              for e, (st, tr, va) in enumerate(zip(epoch_steps, history["train_acc_history"],
+                                                   history["val_acc_history"]))]
+    epochs[-1]["seconds"] = seconds
+    for e in range(len(epochs) - 1, 0, -1):
+        epochs[e]["seconds"] -= epochs[e - 1]["seconds"]
+    val_acc = float((net.predict(X_val) == ds.val.y).mean())
+    test_pred = net.predict(X_test)
+    confusion = np.zeros((ds.num_classes, ds.num_classes), dtype=np.int64)
+    np.add.at(confusion, (ds.test.y, test_pred), 1)
+    module = net.to_module()
+    final = {"kind": "final", "step": s["num_iters"], "status": "finished", "val_acc": val_acc,
+             "test_acc": float((test_pred == ds.test.y).mean()), "parameters": count_parameters(module),
+             "confusion": confusion.tolist()}
+    run.log(sorted(steps + epochs, key=lambda r: (r["step"], r["kind"] == "epoch")) + [final])
+    save_checkpoint(run.last_checkpoint, module)
+    write_report(run)
+    published = spec.get("published", {})
+    return [{"label": spec["name"], "metric": metric, "published": published.get(metric), "ours": value,
+             "run": run.name} for metric, value in (("val_acc", val_acc), ("test_acc", final["test_acc"]))]
+
+
+def _run_train(spec, out: Path, quick: bool, log) -> list[dict]:
+    rows = []
+    for variant in spec["variants"]:
+        config = merge(spec.get("base", {}), variant.get("config", {}))
+        if quick:
+            config = merge(config, spec.get("quick", {}))
+        config["name"] = f"{spec['name']}-{variant['label']}".replace(" ", "-")
+        if log is not None:
+            log(f"== {variant['label']}")
+        run, result = train(config, runs_root=out, progress=False, log=log)
+        ours = {"val_acc": result.get("final_val_acc"), "best_val_acc": result.get("best_val_acc"),
+                "test_acc": result.get("test_acc"), "best_test_acc": result.get("best_test_acc"),
+                "train_acc": result.get("final_train_acc")}
+        published = variant.get("published", {})
+        for metric in dict.fromkeys([*published, "val_acc", "test_acc"]):
+            if metric in ours:
+                rows.append({"label": variant["label"], "metric": metric, "published": published.get(metric),
+                             "ours": ours[metric], "run": run.name, "parameters": result.get("parameters"),
+                             "seconds": result.get("seconds")})
+    return rows
+
+
+RUNNERS = {"toy": _run_toy, "two_layer_net": _run_two_layer_net, "train": _run_train}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e-3 and value != 0 else f"{value:.4f}"
+    return str(value)
+
+
+def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print) -> Path:
+    """Run experiment ``name`` and write its report; returns the report's path."""
+    spec = load(name)
+    out = Path(out_root) / f"{spec['name']}{'-quick' if quick else ''}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True, exist_ok=False)
+    start = time.perf_counter()
+    rows = RUNNERS[spec["kind"]](spec, out, quick, log)
+    seconds = time.perf_counter() - start
+    lines = [f"# {spec.get('title', spec['name'])}{' (quick form)' if quick else ''}", "",
+             f"Source: {spec.get('source', '—')}", "", spec.get("notes", "").strip(), "",
+             "## Published and ours", "", "| variant | metric | published | ours | difference |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        pub, ours = row["published"], row["ours"]
+        diff = ours - pub if isinstance(pub, (int, float)) and isinstance(ours, (int, float)) else None
+        lines.append(f"| {row['label']} | {row['metric']} | {_cell(pub)} | {_cell(ours)} | "
+                     f"{'—' if diff is None else f'{diff:+.4f}' if abs(diff) >= 1e-3 else f'{diff:+.2g}'} |")
+    if quick:
+        lines += ["", "*Quick form: a small version for CI; its numbers are not comparable with the published "
+                      "ones.*"]
+    run_dirs = [p for p in sorted(out.iterdir()) if (p / "metrics.jsonl").is_file()]
+    if run_dirs:
+        lines += ["", "## Runs", ""] + [f"- [{p.name}]({p.name}/report.md)" for p in run_dirs]
+        if len(run_dirs) > 1:
+            write_comparison([Run(p) for p in run_dirs], out, title=spec["name"])
+            lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)"]
+    lines += ["", f"Total time: {seconds:.0f} s.", ""]
+    report = out / "report.md"
+    write_text(report, "\n".join(lines))
+    if log is not None:
+        log("\n".join(lines[lines.index("## Published and ours"):]))
+    return report
