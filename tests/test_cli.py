@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -41,3 +42,30 @@ def test_bad_hidden_sizes_are_rejected(capsys):
         main(["train", "--hidden", "12,x"])
     assert exc.value.code == 2
     assert "comma-separated" in capsys.readouterr().err
+
+
+ROOT = os.environ.get("NABLAB_DATA")
+needs_data = pytest.mark.skipif(not ROOT, reason="NABLAB_DATA does not point at MNIST and CIFAR-10")
+
+
+def _test_accuracy(out):
+    return float(out.split("test accuracy:")[1].split()[0])
+
+
+@needs_data
+def test_mnist_mlp_reaches_097(tmp_path, capsys):
+    args = ["train", "--dataset", "mnist", "--data-dir", ROOT, "--epochs", "5", "--batch-size", "64", "--lr", "0.02", "--quiet",
+            "--no-plots", "--runs-dir", str(tmp_path)]
+    assert main(args) == 0
+    assert _test_accuracy(capsys.readouterr().out) >= 0.97
+
+
+@needs_data
+def test_cifar10_hlcv_split_end_to_end(tmp_path, capsys):
+    args = ["train", "--dataset", "cifar10", "--data-dir", ROOT, "--split", "hlcv", "--preprocess", "mean_image",
+            "--hidden", "100", "--epochs", "1", "--batch-size", "128", "--lr", "0.01", "--quiet", "--runs-dir",
+            str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "train 49000, val 1000, test 1000" in out
+    assert _test_accuracy(out) > 0.3

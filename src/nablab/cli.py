@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=["fan_in_uniform", "xavier_uniform", "xavier_normal", "kaiming_uniform",
                                 "kaiming_normal", "lecun_normal"])
     train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--lr", type=float, default=0.1)
+    train.add_argument("--lr", type=float, default=0.05)
     train.add_argument("--lr-decay", type=float, default=1.0, help="multiply the rate by this every epoch")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])

@@ -22,7 +22,7 @@ DEFAULTS = {
              "limit_train": None},
     "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
               "dropout": 0.0},
-    "optim": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
+    "optim": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
               "l2": 0.0, "schedule": None, "lr_decay": 0.95, "step_size": 10, "eta_min": 0.0},
     "train": {"epochs": 30, "steps": None, "batch_size": 32, "sampling": "shuffle", "grad_clip": None,
               "patience": None, "checkpoint_every": None, "eval_batch_size": 1000},
