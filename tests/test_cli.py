@@ -54,8 +54,8 @@ def _test_accuracy(out):
 
 @needs_data
 def test_mnist_mlp_reaches_097(tmp_path, capsys):
-    args = ["train", "--dataset", "mnist", "--data-dir", ROOT, "--epochs", "5", "--batch-size", "64", "--lr", "0.02", "--quiet",
-            "--no-plots", "--runs-dir", str(tmp_path)]
+    args = ["train", "--dataset", "mnist", "--data-dir", ROOT, "--epochs", "5", "--batch-size", "64", "--lr", "0.02",
+            "--quiet", "--no-plots", "--runs-dir", str(tmp_path)]
     assert main(args) == 0
     assert _test_accuracy(capsys.readouterr().out) >= 0.97
 
