@@ -119,14 +119,15 @@ def cmd_gradcheck(args) -> int:
     from .gradcheck import numerical_gradient, relative_error
     from .models.two_layer import toy_problem
 
-    print(f"Central differences (eps={args.eps:g}; 1e-5 for scalar losses) against backward(), float64; "
-          "max relative error per input.")
+    print(f"Central differences (eps={args.eps:g} unless a case sets its own step or stencil) against backward(), "
+          "float64; max relative error per input.")
     worst = 0.0
+    width = max(map(len, gradcheck_cases.CASES)) + 1
     for name, case, errors in gradcheck_cases.run(eps=args.eps):
         limit = 1e-8 if case.smooth else 1e-6
         worst = max(worst, max(errors) / limit)
         status = "ok" if max(errors) < limit else "FAIL"
-        print(f"{name:32s} " + "  ".join(f"{e:.1e}" for e in errors) + f"   (< {limit:.0e}) {status}")
+        print(f"{name:{width}s} " + "  ".join(f"{e:.1e}" for e in errors) + f"   (< {limit:.0e}) {status}")
 
     print("\nTwoLayerNet(4, 10, 3) on the toy data, reg 0.05, closed-form gradients:")
     net, X, y = toy_problem()

@@ -30,7 +30,7 @@ def relative_error(analytic, numeric, tiny: float = 1e-8) -> float:
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)))
 
 
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, weights=None) -> np.ndarray:
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, weights=None, order: int = 2) -> np.ndarray:
     """Central-difference gradient of ``f()`` with respect to the array ``x``.
 
     ``x`` is perturbed in place, one element at a time, and restored; ``f`` takes no arguments
@@ -38,29 +38,42 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, weights=None) -> np.
     returns an array y, this is the gradient of Σ weights ⊙ y (Σ y without weights); the
     difference y(x+ε) − y(x−ε) is taken before the sum, so outputs that the element does not
     affect cancel exactly instead of adding rounding noise.
+
+    ``order=4`` uses the five-point central stencil
+    (−y(x+2ε) + 8y(x+ε) − 8y(x−ε) + y(x−2ε)) / 12ε, whose O(ε⁴) truncation error allows a large ε
+    (1e-3) and so cuts the rounding noise (∝ 1/ε) by orders of magnitude: the right tool for ops
+    whose every output depends on every input (batch norm, convolutions over sums of many terms).
     """
+    if order not in (2, 4):
+        raise ValueError(f"order must be 2 or 4, got {order}")
+    scale = 2 * eps if order == 2 else 12 * eps
+
+    def at(offset):
+        flat[i] = old + offset * eps
+        return np.asarray(f(), dtype=np.float64)
+
     grad = np.zeros(x.shape, dtype=np.float64)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
         raise ValueError("numerical_gradient needs a contiguous array to perturb in place")
     for i in range(flat.size):
         old = flat[i]
-        flat[i] = old + eps
-        f_plus = np.asarray(f(), dtype=np.float64)
-        flat[i] = old - eps
-        f_minus = np.asarray(f(), dtype=np.float64)
+        # differences of symmetric pairs first: outputs that do not depend on x[i] cancel exactly
+        diff = at(1) - at(-1)
+        if order == 4:
+            diff = 8 * diff - (at(2) - at(-2))
         flat[i] = old
-        diff = f_plus - f_minus if weights is None else (f_plus - f_minus) * weights
-        gflat[i] = diff.sum() / (2 * eps)
+        gflat[i] = (diff if weights is None else diff * weights).sum() / scale
     return grad
 
 
-def check(fn, inputs, eps: float = 1e-6, tiny: float = 1e-8, seed: int = 0) -> list[float]:
+def check(fn, inputs, eps: float = 1e-6, tiny: float = 1e-8, seed: int = 0, order: int = 2) -> list[float]:
     """Max relative error between ``fn``'s autodiff gradients and central differences, per input.
 
     ``inputs`` are arrays or tensors; floating ones are copied to float64 tensors that require
     gradients (others, e.g. integer labels, are passed unchanged and get no entry).
     ``fn(*tensors)`` returns a tensor. Returns one error per floating input, in order.
+    ``order`` picks the stencil (see :func:`numerical_gradient`).
     """
     tensors = []
     for x in inputs:
@@ -87,5 +100,5 @@ def check(fn, inputs, eps: float = 1e-6, tiny: float = 1e-8, seed: int = 0) -> l
             with no_grad():
                 return fn(*tensors).data
 
-        errors.append(relative_error(analytic, numerical_gradient(f, t.data, eps, weights), tiny))
+        errors.append(relative_error(analytic, numerical_gradient(f, t.data, eps, weights, order), tiny))
     return errors

@@ -24,6 +24,11 @@ class Case:
 
     ``eps`` overrides the step for scalar losses: there every element's difference is taken
     from one rounded sum, and ε = 1e-5 balances rounding (∝ 1/ε) against truncation (∝ ε²).
+    ``order=4`` (five-point stencil, ε = 1e-3) serves ops whose every output depends on many
+    inputs (convolution, batch norm), where the two-point stencil's rounding noise dominates.
+    ``tiny`` is the floor of the relative error's denominator: batch norm's input gradient has
+    elements far below its scale (its rows sum to zero), which are then held to an absolute
+    error below tiny · 1e-8 instead.
     """
 
     op: type
@@ -31,6 +36,8 @@ class Case:
     make_inputs: Callable
     smooth: bool = True
     eps: float | None = None
+    order: int = 2
+    tiny: float = 1e-8
 
 
 def _away_from_zero(rng, *shape, margin=0.1):
@@ -103,6 +110,27 @@ CASES: dict[str, Case] = {
     "log_softmax": Case(ops.LogSoftmax, lambda a: F.log_softmax(a), lambda r: [_n(r, 4, 5)]),
     "cross_entropy": Case(ops.SoftmaxCrossEntropy, lambda a: F.cross_entropy(a, np.array([0, 3, 1, 3])),
                           lambda r: [_n(r, 4, 5)], eps=1e-5),
+    "conv2d": Case(ops.Conv2d, lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                   lambda r: [_n(r, 2, 3, 5, 5), _n(r, 4, 3, 3, 3), _n(r, 4)], eps=1e-3, order=4),
+    "conv2d (stride 2, dilation 2, groups 2)": Case(
+        ops.Conv2d, lambda x, w: F.conv2d(x, w, stride=2, padding=2, dilation=2, groups=2),
+        lambda r: [_n(r, 2, 4, 7, 6), _n(r, 6, 2, 3, 2)], eps=1e-3, order=4),
+    "max_pool2d (tiles)": Case(ops.MaxPool2d, lambda x: F.max_pool2d(x, 2), lambda r: [_distinct(r, 2, 2, 4, 6)],
+                               smooth=False),
+    "max_pool2d (3, stride 2, padding 1)": Case(ops.MaxPool2d, lambda x: F.max_pool2d(x, 3, 2, 1),
+                                                lambda r: [_distinct(r, 2, 2, 5, 5)], smooth=False),
+    "avg_pool2d (tiles)": Case(ops.AvgPool2d, lambda x: F.avg_pool2d(x, 2), lambda r: [_n(r, 2, 2, 4, 4)]),
+    "avg_pool2d (3, stride 2, padding 1)": Case(ops.AvgPool2d, lambda x: F.avg_pool2d(x, 3, 2, 1),
+                                                lambda r: [_n(r, 2, 2, 5, 5)]),
+    "batch_norm (train, NCHW)": Case(
+        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True),
+        lambda r: [_n(r, 4, 3, 2, 2), _n(r, 3), _n(r, 3)], eps=1e-3, order=4, tiny=1e-3),
+    "batch_norm (train, NC)": Case(
+        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True),
+        lambda r: [_n(r, 5, 3), _n(r, 3), _n(r, 3)], eps=1e-3, order=4, tiny=1e-3),
+    "batch_norm (eval)": Case(
+        ops.BatchNormEval, lambda x, g, b: F.batch_norm(x, np.full(3, 0.2), np.full(3, 1.5), g, b, training=False),
+        lambda r: [_n(r, 4, 3, 2, 2), _n(r, 3), _n(r, 3)]),
     # a whole model: 6-5-3 MLP with tanh, cross-entropy and the reports' L2 penalty
     "model: MLP + cross-entropy + L2": Case(ops.Linear, lambda x, w1, b1, w2, b2: (
         F.cross_entropy(F.linear(F.linear(x, w1, b1).tanh(), w2, b2), np.array([0, 2, 1, 2]))
@@ -123,4 +151,4 @@ def run(cases=None, eps: float = 1e-6, seed: int = 0):
 
     for name, case in (cases or CASES).items():
         inputs = case.make_inputs(np.random.default_rng(seed))
-        yield name, case, check(case.fn, inputs, eps=case.eps or eps)
+        yield name, case, check(case.fn, inputs, eps=case.eps or eps, tiny=case.tiny, order=case.order)

@@ -98,3 +98,54 @@ def l2_penalty(parameters, reg: float):
     for w in weights[1:]:
         total = total + (w * w).sum()
     return total * reg
+
+
+def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1):
+    """2-D convolution of NCHW ``x`` with ``weight`` (O, C/groups, kh, kw); see :mod:`nablab.ops.conv`."""
+    if x.ndim != 4:
+        raise ValueError(f"conv2d expects an (N, C, H, W) input, got shape {tuple(x.shape)}")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ops.Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def max_pool2d(x, kernel_size: int, stride: int | None = None, padding: int = 0):
+    return ops.MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(x, kernel_size: int, stride: int | None = None, padding: int = 0):
+    return ops.AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def adaptive_avg_pool2d(x, output_size: int = 1):
+    """Average over equal tiles giving ``output_size``×``output_size`` outputs.
+
+    Output 1 is global average pooling (any input size); otherwise the input must be square and
+    divisible into the tiles (the general case of uneven tiles is not implemented).
+    """
+    h, w = x.shape[2], x.shape[3]
+    if output_size == 1:
+        return x.mean(axis=(2, 3), keepdims=True)
+    if h != w or h % output_size:
+        raise ValueError(f"adaptive_avg_pool2d: a {h}×{w} input does not divide into {output_size}×{output_size} "
+                         "equal square tiles")
+    return avg_pool2d(x, h // output_size)
+
+
+def batch_norm(x, running_mean, running_var, weight, bias, training: bool, momentum: float = 0.1,
+               eps: float = 1e-5):
+    """Batch normalisation over axis 1 (see :mod:`nablab.ops.normalization`).
+
+    In training, batch statistics normalise ``x`` and the running estimates (arrays, updated in
+    place) move towards them: r ← (1 − momentum)·r + momentum·batch, with the unbiased variance,
+    as PyTorch does. In evaluation the running estimates are used.
+    """
+    if training:
+        stats = {}
+        y = ops.BatchNormTrain.apply(x, weight, bias, eps=eps, stats=stats)
+        m = stats["count"]
+        running_mean *= 1 - momentum
+        running_mean += momentum * stats["mean"]
+        running_var *= 1 - momentum
+        running_var += momentum * stats["var"] * (m / max(m - 1, 1))
+        return y
+    return ops.BatchNormEval.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps)

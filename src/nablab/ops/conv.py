@@ -1,0 +1,99 @@
+"""2-D convolution (cross-correlation, as every framework computes it), NCHW, through im2col.
+
+For input x (N, C, H, W), weight w (O, C/g, kh, kw), stride s, padding p, dilation d and g groups:
+
+    y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x_pad[n, g(o)·C/g + c, i·s + u·d, j·s + v·d]
+
+Forward: the windows of the padded input are a strided view (``sliding_window_view``, no copy);
+one copy gathers them into the column matrix (N·Ho·Wo) × (C/g·kh·kw), and one GEMM per group
+multiplies it with the weight matrix. Backward, with G = dL/dy as an (N·Ho·Wo) × O matrix:
+
+    dL/dw = Gᵀ · cols            dL/db = Σ_{n,i,j} G
+    dL/dcols = G · W             dL/dx = col2im(dL/dcols)
+
+where col2im adds every window's gradient back onto the input positions it was read from
+(windows overlap when the stride is smaller than the kernel); it loops over the kh·kw kernel
+offsets, adding one strided slice each.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def windows(xp, x, kh, kw, stride, dilation):
+    """(N, C, Ho, Wo, kh, kw) strided view of every kernel window of the (padded) input x."""
+    span_h, span_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
+    view = xp.lib.stride_tricks.sliding_window_view(x, (span_h, span_w), axis=(2, 3))
+    return view[:, :, ::stride, ::stride, ::dilation, ::dilation]
+
+
+def col2im(xp, dcols, shape, stride, dilation):
+    """Sum window gradients (N, C, Ho, Wo, kh, kw) back onto an input of ``shape`` (N, C, Hp, Wp)."""
+    _, _, ho, wo, kh, kw = dcols.shape
+    dx = xp.zeros(shape, dtype=dcols.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            r, c = u * dilation, v * dilation
+            dx[:, :, r : r + stride * (ho - 1) + 1 : stride, c : c + stride * (wo - 1) + 1 : stride] += dcols[..., u, v]
+    return dx
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w) + b; see the module docstring for the math of forward and backward."""
+
+    def __init__(self, stride=1, padding=0, dilation=1, groups=1):
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def forward(self, x, w, b=None):
+        xp = get_array_module(x)
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        g, p = self.groups, self.padding
+        if c != cg * g:
+            raise ValueError(f"conv2d: input has {c} channels, the weight {tuple(w.shape)} with groups={g} "
+                             f"expects {cg * g}")
+        ho = conv_output_size(h, kh, self.stride, p, self.dilation)
+        wo = conv_output_size(wd, kw, self.stride, p, self.dilation)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"conv2d: a {kh}×{kw} kernel (dilation {self.dilation}) does not fit a {h}×{wd} "
+                             f"input with padding {p}")
+        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+        # (N, Ho, Wo, G, C/g, kh, kw) → (G, N·Ho·Wo, C/g·kh·kw): one contiguous copy
+        win = windows(xp, xpad, kh, kw, self.stride, self.dilation)
+        cols = win.reshape(n, g, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
+        cols = xp.ascontiguousarray(cols).reshape(g, n * ho * wo, cg * kh * kw)
+        wmat = w.reshape(g, o // g, cg * kh * kw)
+        y = cols @ wmat.transpose(0, 2, 1)  # (G, N·Ho·Wo, O/g)
+        y = y.reshape(g, n, ho, wo, o // g).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
+        if b is not None:
+            y = y + b.reshape(1, o, 1, 1)
+        self.cols, self.w, self.x_shape, self.pad_shape = cols, w, x.shape, xpad.shape
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        n, o, ho, wo = gy.shape
+        g = self.groups
+        _, cg, kh, kw = self.w.shape
+        need = self.needs_input_grad
+        # (N, O, Ho, Wo) → (G, N·Ho·Wo, O/g)
+        gmat = gy.reshape(n, g, o // g, ho, wo).transpose(1, 0, 3, 4, 2).reshape(g, n * ho * wo, o // g)
+        gx = gw = gb = None
+        if need[1]:
+            gw = (gmat.transpose(0, 2, 1) @ self.cols).reshape(self.w.shape)
+        if len(need) > 2 and need[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        if need[0]:
+            dcols = gmat @ self.w.reshape(g, o // g, cg * kh * kw)  # (G, N·Ho·Wo, C/g·kh·kw)
+            dcols = dcols.reshape(g, n, ho, wo, cg, kh, kw).transpose(1, 0, 4, 2, 3, 5, 6)
+            dcols = dcols.reshape(n, g * cg, ho, wo, kh, kw)
+            dx = col2im(xp, dcols, self.pad_shape, self.stride, self.dilation)
+            p = self.padding
+            gx = dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)

@@ -1,0 +1,96 @@
+"""Pooling over 2-D windows of NCHW tensors: max and average.
+
+Max pooling: y[n, c, i, j] = max over the window of x_pad (padding with −∞); the gradient goes
+to the one element that was picked (the first maximum in row-major order, as PyTorch routes
+ties). Average pooling: y = (1/k²) Σ window (zero padding counted, PyTorch's default);
+dL/dx gets dL/dy / k² at every position of each window.
+
+Non-overlapping windows (stride = kernel, no padding, sizes divisible) take a fast path: the
+input is reshaped to (N, C, Ho, k, Wo, k) and reduced, with no window copy at all.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .conv import col2im, conv_output_size, windows
+
+
+def _tiles(x, k):
+    """True when k×k windows with stride k tile x exactly (the reshape fast path applies)."""
+    return x.shape[2] % k == 0 and x.shape[3] % k == 0
+
+
+class MaxPool2d(Function):
+    """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the argmax."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.k, self.s, self.p = kernel_size, stride or kernel_size, padding
+        if padding > kernel_size // 2:
+            raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel ({kernel_size})")
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        n, c, h, w = x.shape
+        k, s, p = self.k, self.s, self.p
+        self.x_shape = x.shape
+        if s == k and p == 0 and _tiles(x, k):
+            self.fast = True
+            blocks = x.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5)
+            blocks = blocks.reshape(n, c, h // k, w // k, k * k)
+        else:
+            self.fast = False
+            fill = xp.asarray(-xp.inf, dtype=x.dtype)
+            xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+            self.pad_shape = xpad.shape
+            ho, wo = conv_output_size(h, k, s, p, 1), conv_output_size(w, k, s, p, 1)
+            if ho < 1 or wo < 1:
+                raise ValueError(f"max_pool2d: a {k}×{k} window does not fit a {h}×{w} input")
+            blocks = windows(xp, xpad, k, k, s, 1).reshape(n, c, ho, wo, k * k)
+        self.argmax = blocks.argmax(axis=-1)
+        return xp.take_along_axis(blocks, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        k = self.k
+        n, c, ho, wo = gy.shape
+        onehot = (self.argmax[..., None] == xp.arange(k * k)) * gy[..., None]  # (N, C, Ho, Wo, k²)
+        if self.fast:
+            dx = onehot.reshape(n, c, ho, wo, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(self.x_shape)
+            return (dx,)
+        dx = col2im(xp, onehot.reshape(n, c, ho, wo, k, k), self.pad_shape, self.s, 1)
+        p = self.p
+        return (dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx,)
+
+
+class AvgPool2d(Function):
+    """y = mean of each k×k window (zero padding included in the count);  dL/dx = dL/dy / k² per window."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.k, self.s, self.p = kernel_size, stride or kernel_size, padding
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        n, c, h, w = x.shape
+        k, s, p = self.k, self.s, self.p
+        self.x_shape = x.shape
+        if s == k and p == 0 and _tiles(x, k):
+            self.fast = True
+            return x.reshape(n, c, h // k, k, w // k, k).mean(axis=(3, 5))
+        self.fast = False
+        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+        self.pad_shape = xpad.shape
+        return windows(xp, xpad, k, k, s, 1).mean(axis=(4, 5))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        k = self.k
+        share = gy / (k * k)
+        n, c, ho, wo = gy.shape
+        if self.fast:
+            dx = xp.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, k, wo, k)).reshape(self.x_shape)
+            return (dx,)
+        dcols = xp.broadcast_to(share[..., None, None], (n, c, ho, wo, k, k))
+        dx = col2im(xp, dcols, self.pad_shape, self.s, 1)
+        p = self.p
+        return (dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx,)
