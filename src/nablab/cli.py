@@ -34,11 +34,12 @@ def _load_data(args):
 def _train_config(args) -> dict:
     """The configuration (see nablab.lab.config) that the command-line options describe."""
     return {
-        "name": args.name or f"{args.dataset}-mlp",
+        "name": args.name or f"{args.dataset}-{args.model}",
         "seed": args.seed,
         "data": {"dataset": args.dataset, "data_dir": args.data_dir, "split": args.split, "val_size": args.val_size,
                  "preprocess": args.preprocess, "augment": args.augment},
-        "model": {"hidden": args.hidden, "activation": args.activation, "init": args.init, "dropout": args.dropout},
+        "model": {"kind": args.model, "hidden": args.hidden, "activation": args.activation, "init": args.init,
+                  "dropout": args.dropout, "widths": args.widths, "batch_norm": args.batch_norm},
         "optim": {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "nesterov": args.nesterov,
                   "weight_decay": args.weight_decay, "l2": args.l2,
                   "schedule": "exponential" if args.lr_decay != 1 else None, "lr_decay": args.lr_decay},
@@ -69,8 +70,12 @@ def cmd_train(args) -> int:
     print(f"data: {config['data']['dataset']} — train {meta['sizes']['train']}, val {meta['sizes']['val']}, "
           f"test {meta['sizes']['test']} (from {meta['data_source']}); preprocessing: {meta['preprocessing']}")
     m = config["model"]
-    widths = [math.prod(meta["input_shape"]), *m["hidden"], len(meta["classes"])]
-    print(f"model: {'-'.join(map(str, widths))} {m['activation']} MLP, {result['parameters']:,} parameters; "
+    if m["kind"] == "mlp":
+        widths = [math.prod(meta["input_shape"]), *m["hidden"], len(meta["classes"])]
+        described = f"{'-'.join(map(str, widths))} {m['activation']} MLP"
+    else:
+        described = m["kind"]
+    print(f"model: {described}, {result['parameters']:,} parameters; "
           f"{config['optim']['optimizer']} lr {config['optim']['lr']}, batch {config['train']['batch_size']}")
     if result.get("final_val_acc") is not None:
         print(f"final validation accuracy: {result['final_val_acc']:.4f} (best {result['best_val_acc']:.4f} "
@@ -180,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preprocess", default="scale", choices=["scale", "mean_image", "channel", "global"],
                        help="x/max (scale), minus the mean image, per-channel or global standardisation")
     train.add_argument("--augment", action="store_true", help="random crops (padding 1/8) and horizontal flips")
+    train.add_argument("--model", default="mlp", choices=["mlp", "small_cnn", "vgg"],
+                       help="an MLP, the small CNN or the UvA report's VGG network")
     train.add_argument("--hidden", type=_hidden, default=[128], help="hidden widths, e.g. 128 or 256,128")
+    train.add_argument("--widths", type=_hidden, default=[32, 64], help="small_cnn: channels of its conv blocks")
+    train.add_argument("--batch-norm", action="store_true", help="small_cnn: BatchNorm after each conv")
     train.add_argument("--activation", default="relu",
                        choices=["relu", "leaky_relu", "sigmoid", "tanh", "improved_sigmoid"])
     train.add_argument("--init", default=None, help="weight init scheme (default: PyTorch's)",

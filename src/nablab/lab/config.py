@@ -21,7 +21,7 @@ DEFAULTS = {
              "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
              "limit_train": None},
     "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
-              "dropout": 0.0},
+              "dropout": 0.0, "widths": [32, 64], "batch_norm": False},
     "optim": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
               "l2": 0.0, "schedule": None, "lr_decay": 0.95, "step_size": 10, "eta_min": 0.0},
     "train": {"epochs": 30, "steps": None, "batch_size": 32, "sampling": "shuffle", "grad_clip": None,
@@ -29,7 +29,7 @@ DEFAULTS = {
 }
 
 CHOICES = {
-    ("model", "kind"): ("mlp",),
+    ("model", "kind"): ("mlp", "small_cnn", "vgg"),
     ("optim", "optimizer"): ("sgd", "adam", "adamw"),
     ("optim", "schedule"): (None, "exponential", "step", "cosine"),
     ("train", "sampling"): ("shuffle", "replacement"),
@@ -67,11 +67,25 @@ def resolve(overrides: dict | None = None) -> dict:
     return config
 
 
+def _model(m: dict, input_shape: tuple, num_classes: int):
+    """The network a [model] section describes, for inputs of ``input_shape`` (without the batch axis)."""
+    from ..models import MLP, SmallCNN, VGGNet
+
+    if m["kind"] == "mlp":
+        return MLP(int(input_shape[0]), m["hidden"], num_classes, activation=m["activation"], init=m["init"],
+                   dropout=m["dropout"], init_scale=m["init_scale"])
+    if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
+        raise ConfigError(f"[model] kind = {m['kind']!r} needs square images, the data has shape {tuple(input_shape)}")
+    if m["kind"] == "small_cnn":
+        return SmallCNN(input_shape[0], num_classes, widths=m["widths"], hidden=(m["hidden"] or [None])[0],
+                        batch_norm=m["batch_norm"], image_size=input_shape[1])
+    return VGGNet(input_shape[0], num_classes)
+
+
 def build(config: dict, progress: bool = True):
     """Data set, loaders, model, optimizer, schedule and penalty for a resolved configuration."""
     from .. import data, manual_seed, optim
     from ..data import transforms
-    from ..models import MLP
     from ..nn import functional as F
 
     manual_seed(config["seed"])
@@ -80,8 +94,9 @@ def build(config: dict, progress: bool = True):
     ds = data.load(d["dataset"], seed=config["seed"], stratified=d["stratified"], progress=progress, **kwargs)
     if d["limit_train"]:
         ds.train = data.Split(ds.train.x[: d["limit_train"]], ds.train.y[: d["limit_train"]])
-    train_tf, eval_tf = transforms.build(d["preprocess"], d["pixel_scale"] or ds.max_value, ds.train.x, flatten=True,
-                                         augment=d["augment"])
+    flatten = m["kind"] == "mlp"
+    train_tf, eval_tf = transforms.build(d["preprocess"], d["pixel_scale"] or ds.max_value, ds.train.x,
+                                         flatten=flatten, augment=d["augment"])
     seed = config["seed"]
     loaders = {
         "train": data.DataLoader(ds.train, t["batch_size"], shuffle=True, seed=seed, transform=train_tf,
@@ -93,9 +108,7 @@ def build(config: dict, progress: bool = True):
         sample = np.random.default_rng([seed, 2]).permutation(len(ds.train))[: d["train_eval_size"]]
         loaders["train_eval"] = data.DataLoader(data.Split(ds.train.x[np.sort(sample)], ds.train.y[np.sort(sample)]),
                                                 t["eval_batch_size"], shuffle=False, transform=eval_tf)
-    features = int(eval_tf(ds.train.x[:1]).shape[1])
-    model = MLP(features, m["hidden"], ds.num_classes, activation=m["activation"], init=m["init"],
-                dropout=m["dropout"], init_scale=m["init_scale"])
+    model = _model(m, eval_tf(ds.train.x[:1]).shape[1:], ds.num_classes)
     opt_kwargs = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
     if o["optimizer"] == "sgd":
         opt_kwargs.update(momentum=o["momentum"], nesterov=o["nesterov"])

@@ -60,8 +60,12 @@ def make_plots(run: Run) -> list[Path]:
     input_shape = config.get("meta", {}).get("input_shape")
     if checkpoint.is_file() and input_shape and len(input_shape) == 3:
         tensors, _ = read_checkpoint(checkpoint)
-        first = next((v for k, v in tensors.items() if k.startswith("model.") and v.ndim == 2), None)
-        if first is not None and first.shape[1] == int(np.prod(input_shape)):
+        first = next((v for k, v in tensors.items() if k.startswith("model.") and v.ndim in (2, 4)), None)
+        if first is not None and first.ndim == 4:  # convolution filters, each shown as a C×k×k image
+            plots.plot_weights(first.reshape(len(first), -1), first.shape[1:], run.plots_dir / "weights.png",
+                               title="First-layer filters")
+            made.append(run.plots_dir / "weights.png")
+        elif first is not None and first.shape[1] == int(np.prod(input_shape)):
             plots.plot_weights(first, input_shape, run.plots_dir / "weights.png")
             made.append(run.plots_dir / "weights.png")
     if final and "confusion" in final:

@@ -1,6 +1,7 @@
-"""Ready-made models: the reference TwoLayerNet (closed-form gradients) and MLPs."""
+"""Ready-made models: the reference TwoLayerNet (closed-form gradients), MLPs and CNNs."""
 
+from .cnn import SmallCNN, VGGNet
 from .mlp import MLP
 from .two_layer import TwoLayerNet
 
-__all__ = ["MLP", "TwoLayerNet"]
+__all__ = ["MLP", "SmallCNN", "TwoLayerNet", "VGGNet"]
