@@ -163,8 +163,11 @@ def _run_train(spec, out: Path, quick: bool, log) -> list[dict]:
         ours = {"val_acc": result.get("final_val_acc"), "best_val_acc": result.get("best_val_acc"),
                 "test_acc": result.get("test_acc"), "best_test_acc": result.get("best_test_acc"),
                 "train_acc": result.get("final_train_acc")}
+        epochs = [r for r in run.read_metrics() if r["kind"] == "epoch"]
+        for r in epochs:  # "val_acc@3": the validation accuracy after epoch 3 (how fast a variant learns)
+            ours[f"val_acc@{r['epoch']}"] = r.get("val_acc")
         published = variant.get("published", {})
-        for metric in dict.fromkeys([*published, "val_acc", "test_acc"]):
+        for metric in dict.fromkeys([*spec.get("metrics", []), *published, "val_acc", "test_acc"]):
             if metric in ours:
                 rows.append({"label": variant["label"], "metric": metric, "published": published.get(metric),
                              "ours": ours[metric], "run": run.name, "parameters": result.get("parameters"),
@@ -203,11 +206,12 @@ def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=pri
     if quick:
         lines += ["", "*Quick form: a small version for CI; its numbers are not comparable with the published "
                       "ones.*"]
-    run_dirs = [p for p in sorted(out.iterdir()) if (p / "metrics.jsonl").is_file()]
-    if run_dirs:
-        lines += ["", "## Runs", ""] + [f"- [{p.name}]({p.name}/report.md)" for p in run_dirs]
-        if len(run_dirs) > 1:
-            write_comparison([Run(p) for p in run_dirs], out, title=spec["name"])
+    labels = {row["run"]: row["label"] for row in rows if "run" in row}  # in the variants' order
+    if labels:
+        lines += ["", "## Runs", ""] + [f"- {label}: [{name}]({name}/report.md)" for name, label in labels.items()]
+        if len(labels) > 1:
+            write_comparison([Run(out / name) for name in labels], out, title=spec["name"],
+                             labels=list(labels.values()))
             lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)"]
     lines += ["", f"Total time: {seconds:.0f} s.", ""]
     report = out / "report.md"

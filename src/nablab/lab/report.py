@@ -108,19 +108,21 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     return run.report_path
 
 
-def write_comparison(runs: list[Run], out_dir, title="Comparison") -> Path:
-    """One table of every run's results and overlaid curves, in ``out_dir/compare.md``."""
+def write_comparison(runs: list[Run], out_dir, title="Comparison", labels=None) -> Path:
+    """One table of every run's results and overlaid curves (labelled with ``labels``, default the
+    run names), in ``out_dir/compare.md``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    labels = labels or [r.name for r in runs]
     rows = [summary(r) for r in runs]
     keys = ["final_train_acc", "best_val_acc", "test_acc", "best_test_acc", "final_train_loss", "parameters",
             "epochs", "seconds"]
     lines = [f"# {title}", "", "| run | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for row in rows:
         lines.append(f"| {row['run']} | " + " | ".join(_fmt(row.get(k)) for k in keys) + " |")
-    curves = [(r.name, [m for m in r.read_metrics() if m["kind"] == "epoch"]) for r in runs]
+    curves = [(label, [m for m in r.read_metrics() if m["kind"] == "epoch"]) for label, r in zip(labels, runs)]
     plots.plot_compare(curves, out_dir / "compare_val_acc.png", title=f"{title}: validation accuracy")
-    losses = [(r.name, [m["loss"] for m in r.read_metrics() if m["kind"] == "step"]) for r in runs]
+    losses = [(label, [m["loss"] for m in r.read_metrics() if m["kind"] == "step"]) for label, r in zip(labels, runs)]
     plots.plot_compare_loss(losses, out_dir / "compare_loss.png", title=f"{title}: training loss")
     lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)", ""]
     path = out_dir / "compare.md"
