@@ -124,10 +124,10 @@ def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
                       "meta": {"data_source": ds.info.get("source"), "data_split": ds.info.get("split"),
                                "classes": ds.classes, "input_shape": list(ds.input_shape), "preprocessing": repr(prep),
                                "created": _dt.datetime.now().isoformat(timespec="seconds")}})
-    per_epoch = max(X.shape[0] / s["batch_size"], 1)
+    per_epoch = max(X.shape[0] // s["batch_size"], 1)
     steps = [{"kind": "step", "step": i + 1, "loss": loss} for i, loss in enumerate(history["loss_history"])]
     epoch_steps = [i + 1 for i in range(s["num_iters"]) if i % per_epoch == 0]
-    epochs = [{"kind": "epoch", "epoch": e + 1, "step": st, "train_acc": tr, "val_acc": va,
+    epochs = [{"kind": "epoch", "epoch": e + 1, "step": st, "train_batch_acc": tr, "val_acc": va,
                "seconds": seconds * st / s["num_iters"], "lr": s["learning_rate"] * s["learning_rate_decay"] ** e}
               for e, (st, tr, va) in enumerate(zip(epoch_steps, history["train_acc_history"],
                                                    history["val_acc_history"]))]

@@ -58,7 +58,8 @@ def plot_accuracy(epochs, path, title="Accuracy") -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     x = [r["epoch"] for r in epochs]
     for key, label, style in (("train_acc", "training (fixed sample)", "-o"), ("val_acc", "validation", "-s"),
-                              ("train_running_acc", "training (running, during the epoch)", ":")):
+                              ("train_running_acc", "training (running, during the epoch)", ":"),
+                              ("train_batch_acc", "training (the epoch's last batch)", ":o")):
         if epochs and key in epochs[0]:
             ax.plot(x, [r[key] for r in epochs], style, label=label, markersize=3)
     ax.set_xlabel("epoch")

@@ -87,10 +87,16 @@ class TwoLayerNet:
     def train(self, X, y, X_val, y_val, learning_rate: float = 1e-3, learning_rate_decay: float = 0.95,
               reg: float = 5e-6, num_iters: int = 100, batch_size: int = 200, verbose: bool = False):
         """Minibatch SGD as in the reports: batches sampled with replacement from NumPy's global
-        generator; once per epoch (every max(N / batch_size, 1) iterations) the training accuracy
-        of the current batch and the validation accuracy are recorded and the rate decays."""
+        generator; once per epoch (every max(N // batch_size, 1) iterations, starting after the
+        first) the training accuracy of the current batch and the validation accuracy are
+        recorded and the rate decays.
+
+        The reports' code computed N / batch_size as a float, so for batch sizes that do not
+        divide N (600 for 49,000 images) its ``it % iterations_per_epoch == 0`` held only at
+        it = 0 and the rate never decayed again; the integer division here decays every epoch.
+        """
         num_train = X.shape[0]
-        iterations_per_epoch = max(num_train / batch_size, 1)
+        iterations_per_epoch = max(num_train // batch_size, 1)
         history = {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
         for it in range(num_iters):
             idx = np.random.choice(num_train, batch_size)
