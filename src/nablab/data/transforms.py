@@ -83,14 +83,25 @@ class Flatten(Transform):
 
 
 class Scale(Transform):
-    """x / max_value as float32."""
+    """x / max_value as float32.
+
+    Every preprocessing here is an affine map x ↦ a·x + b with a and b fixed once fitted; it is
+    applied in place on the float32 copy of the batch (one conversion, one multiply, one add).
+    """
 
     def __init__(self, max_value: float = 255.0):
         self.max_value = float(max_value)
-        self._factor = np.float32(1.0 / self.max_value)
+
+    def _affine(self):
+        return np.float32(1.0 / self.max_value), None
 
     def __call__(self, x, rng=None):
-        return x.astype(np.float32) * self._factor
+        a, b = self._affine()
+        out = x.astype(np.float32)
+        out *= a
+        if b is not None:
+            out += b
+        return out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_value={self.max_value:g})"
@@ -122,6 +133,12 @@ class _Fitted(Scale):
         if self.mean is None:
             raise RuntimeError(f"{type(self).__name__} has no statistics yet: call fit(train_x) or load_state_dict")
 
+    def _affine(self):
+        """(x/max − mean)/std = x · 1/(max·std) − mean/std (std 1 where there is none)."""
+        self._check()
+        std = np.float32(1.0) if self.std is None else self.std
+        return (np.float32(1.0 / self.max_value) / std).astype(np.float32), (-self.mean / std).astype(np.float32)
+
     def state_dict(self) -> dict:
         self._check()
         return {k: np.asarray(getattr(self, k)) for k in self.stats}
@@ -141,10 +158,6 @@ class SubtractMeanImage(_Fitted):
         self.mean = _moments(x, (0,), 1.0 / self.max_value)[0].astype(np.float32)
         return self
 
-    def __call__(self, x, rng=None):
-        self._check()
-        return super().__call__(x) - self.mean
-
 
 class NormalizeChannels(_Fitted):
     def fit(self, x):
@@ -153,20 +166,12 @@ class NormalizeChannels(_Fitted):
         self.mean, self.std = mean.astype(np.float32), np.maximum(std, 1e-8).astype(np.float32)
         return self
 
-    def __call__(self, x, rng=None):
-        self._check()
-        return (super().__call__(x) - self.mean) / self.std
-
 
 class Standardize(_Fitted):
     def fit(self, x):
         mean, std = _moments(x.reshape(len(x), -1, 1), (0, 1), 1.0 / self.max_value)
         self.mean, self.std = mean.reshape(()).astype(np.float32), np.float32(max(float(std.squeeze()), 1e-8))
         return self
-
-    def __call__(self, x, rng=None):
-        self._check()
-        return (super().__call__(x) - self.mean) / self.std
 
 
 class RandomCrop(Transform):
