@@ -45,8 +45,8 @@ def test_comparison_of_several_runs(tmp_path, capsys):
 
 
 def test_bad_configuration_is_a_clear_error():
-    with pytest.raises(ConfigError, match=r"unknown key\(s\) widths in \[model\]; expected: activation"):
-        resolve({"model": {"widths": [3]}})
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) layers in \[model\]; expected: activation"):
+        resolve({"model": {"layers": [3]}})
     with pytest.raises(ConfigError, match="unknown configuration key 'epochs'"):
         resolve({"epochs": 3})
     with pytest.raises(ConfigError, match=r"\[optim\] optimizer = 'rmsprop' is not one of"):
