@@ -189,8 +189,10 @@ class RandomCrop(Transform):
     def __call__(self, x, rng=None):
         rng = rng if rng is not None else np.random.default_rng()
         p, s = self.padding, self.size
-        if p:
-            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        if p:  # a zero canvas with the batch copied into its middle (several times faster than np.pad)
+            canvas = np.zeros(x.shape[:2] + (x.shape[2] + 2 * p, x.shape[3] + 2 * p), dtype=x.dtype)
+            canvas[:, :, p:-p, p:-p] = x
+            x = canvas
         n, _, h, w = x.shape
         if h < s or w < s:
             raise ValueError(f"RandomCrop({s}) cannot crop images of {h}×{w} (after padding {p})")
