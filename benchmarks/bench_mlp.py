@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 from common import (
+    OtherLoad,
     available_cores,
     blas_description,
     fmt_rate,
@@ -232,9 +233,13 @@ def report(timings: dict, args, info: dict) -> str:
               f"momentum {MOMENTUM}); float32, {N_BATCHES} random batches (seed {args.seed}) cycled, "
               f"the same initial weights for all systems, whose first {CHECK_STEPS} losses are checked "
               f"to agree. {args.warmup} warm-up steps each, then {args.repeats} rounds of {args.steps} "
-              f"timed steps per system, round-robin, in one process with {args.threads} threads "
+              f"timed steps per system (after 3 untimed ones), round-robin, in one process with {args.threads} threads "
               "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch). The hand-written "
               "NumPy version preallocates every buffer and updates in place.")
+    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
+    if noisy:
+        ratios.append(f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the "
+                      "median rate; the medians and per-round ratios are robust to a few such rounds.")
     return "\n\n".join([TITLE, method, table, "\n".join(ratios), machine_lines(info)])
 
 
@@ -252,8 +257,8 @@ def ratio_line(other: str, timings: dict, target: float | None = None) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed rounds per system (default 7)")
-    parser.add_argument("--steps", type=int, default=200, help="steps per timed round (default 200)")
+    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per system (default 10)")
+    parser.add_argument("--steps", type=int, default=100, help="steps per timed round (default 100)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (default 10)")
     parser.add_argument("--threads", type=int, default=available_cores(),
                         help="threads for BLAS and PyTorch (default: all available cores)")
@@ -279,9 +284,12 @@ def main(argv=None) -> None:
     print(f"first {CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
     print(f"timing {len(systems)} systems: {args.repeats} rounds × {args.steps} steps, "
           f"{args.threads} threads ...")
-    timings = time_interleaved(systems, args.steps, args.repeats, args.warmup)
+    with OtherLoad() as load:
+        timings = time_interleaved(systems, args.steps, args.repeats, args.warmup)
+    print(f"during the timing: {load.describe()}")
 
     extra = {"PyTorch": torch_info} if torch_info else {}
+    extra["Other load during the timing"] = load.describe()
     section = report(timings, args, machine_info(extra))
     print()
     print(section)

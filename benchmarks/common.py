@@ -126,6 +126,47 @@ def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int)
     return {name: Timing(r) for name, r in rates.items()}
 
 
+class OtherLoad:
+    """Context manager: how much CPU other processes (and the hypervisor) took while it was open.
+
+    Compares the machine's busy time in /proc/stat with this process's own CPU time, so a report
+    can say whether its timings shared the cores with something else. Linux only; elsewhere
+    :meth:`describe` says it is unknown.
+    """
+
+    def __enter__(self) -> OtherLoad:
+        self._start = self._sample()
+        self.others = self.steal = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = self._sample()
+        if self._start is None or end is None:
+            return
+        (busy0, steal0, own0, t0), (busy1, steal1, own1, t1) = self._start, end
+        capacity = (t1 - t0) * available_cores()
+        self.others = max(0.0, (busy1 - busy0) - (own1 - own0)) / capacity
+        self.steal = (steal1 - steal0) / capacity
+
+    @staticmethod
+    def _sample():
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        tick = os.sysconf("SC_CLK_TCK")
+        own = os.times()
+        return ((user + nice + system + irq + softirq) / tick, steal / tick, own.user + own.system,
+                time.perf_counter())
+
+    def describe(self) -> str:
+        if self.others is None:
+            return "unknown"
+        text = f"{self.others:.0%} of the cores used by other processes, {self.steal:.0%} stolen by the host"
+        return text + (" (timings disturbed: rerun on a quiet machine)" if self.others > 0.1 else "")
+
+
 # ----------------------------------------------------------------------------- machine
 def cpu_model() -> str:
     """The CPU model name from /proc/cpuinfo (or what ``platform`` knows elsewhere)."""
