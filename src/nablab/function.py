@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from .grad_mode import is_grad_enabled
 
+# nablab.tensor imports the ops, which import this module: it fills these in once Tensor exists
+Tensor = as_tensor = None
+
 
 class Function:
     """Base class of every differentiable op."""
@@ -31,16 +34,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on tensors (or array-likes, treated as constants) and record it in the graph."""
-        from .tensor import Tensor, as_tensor
-
-        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, like=inputs) for x in inputs)
+        tensors, arrays, needs = [], [], []
+        for x in inputs:  # one pass: this runs for every op of every step
+            if not isinstance(x, Tensor):
+                x = as_tensor(x, like=inputs)
+            tensors.append(x)
+            arrays.append(x.data)
+            needs.append(x.requires_grad)
         fn = cls(**params)
-        y = fn.forward(*(t.data for t in tensors))
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        y = fn.forward(*arrays)
+        requires_grad = any(needs) and is_grad_enabled()
         out = Tensor._make(y, requires_grad)
         if requires_grad:
-            fn.inputs = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.inputs = tuple(tensors)
+            fn.needs_input_grad = tuple(needs)
             out.creator = fn
         return out
 

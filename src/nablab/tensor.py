@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from . import ops
+from . import function, ops
 from .backend import get_array_module, is_float_dtype
 from .function import backward as _run_backward
 
@@ -360,3 +360,6 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (float32 unless ``dtype`` is given), like ``torch.tensor``."""
     t = Tensor._make(_to_array(data, dtype, copy=True))
     return t.requires_grad_(True) if requires_grad else t
+
+
+function.Tensor, function.as_tensor = Tensor, as_tensor
