@@ -69,3 +69,50 @@ def test_cifar10_hlcv_split_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "train 49000, val 1000, test 1000" in out
     assert _test_accuracy(out) > 0.3
+
+
+def test_data_info_reports_location_counts_and_checksums(capsys):
+    assert main(["data", "info", "digits"]) == 0
+    out = capsys.readouterr().out
+    assert "digits: found in scikit-learn (bundled)" in out and "per class:" in out
+
+
+@needs_data
+def test_data_info_on_the_official_files(capsys):
+    assert main(["data", "info", "mnist", "--data-dir", ROOT]) == 0
+    out = capsys.readouterr().out
+    assert "train-images-idx3-ubyte.gz: sha256 440fcabf" in out and "train  55000" in out
+
+
+def test_data_fetch_downloads_into_the_cache(tmp_path, monkeypatch, capsys):
+    """`nablab data fetch` against a local mirror (the real hosts are not reachable from tests)."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
+    from conftest import spec_of, write_mnist
+
+    from nablab.data import mnist
+    from nablab.data.files import DatasetFiles
+
+    served = tmp_path / "served"
+    write_mnist(served)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        spec = DatasetFiles("mnist", [spec_of(p) for p in sorted(served.iterdir())], subdirs=["mnist"],
+                            mirrors=[f"http://127.0.0.1:{httpd.server_address[1]}/"])
+        monkeypatch.setattr(mnist, "MNIST", spec)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.delenv("NABLAB_DATA", raising=False)
+        assert main(["data", "fetch", "mnist"]) == 0
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    out = capsys.readouterr().out
+    assert f"found in {tmp_path / 'cache' / 'nablab' / 'mnist'}" in out
+    assert sorted(p.name for p in (tmp_path / "cache" / "nablab" / "mnist").iterdir()) == sorted(
+        p.name for p in served.iterdir())

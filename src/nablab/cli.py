@@ -151,13 +151,18 @@ def cmd_data(args) -> int:
     from . import data
 
     if args.action == "fetch":
-        args.data_dir = None
+        try:
+            folder, digests = data.fetch(args.name)
+        except data.DataError as exc:
+            raise SystemExit(f"nablab: {exc}") from None
+        print(f"{args.name}: found in {folder}")
+        for name, digest in digests.items():
+            print(f"  {name}: {digest} ✓")
+        return 0
     ds = _load_data(argparse.Namespace(dataset=args.name, data_dir=args.data_dir, seed=0, split=None, val_size=None))
     print(f"{ds.name}: found in {ds.info.get('source')}")
     for name, digest in ds.info.get("checksums", {}).items():
         print(f"  {name}: {digest} ✓")
-    if args.action == "fetch":
-        return 0
     print(f"classes: {', '.join(ds.classes)}")
     print(f"split: {ds.info.get('split', 'fixed')}")
     for split_name in ("train", "val", "test"):

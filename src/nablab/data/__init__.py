@@ -9,9 +9,9 @@ from .dataset import Dataset, Split
 from .digits import load_digits
 from .files import DataError, cache_dir
 from .loader import DataLoader
-from .sets import NAMES, load
+from .sets import NAMES, fetch, load
 from .splits import carve_validation, stratified_split
 from .toy import spiral, toy_data
 
-__all__ = ["NAMES", "DataError", "DataLoader", "Dataset", "Split", "cache_dir", "carve_validation", "load",
+__all__ = ["NAMES", "DataError", "DataLoader", "Dataset", "Split", "cache_dir", "carve_validation", "fetch", "load",
            "load_digits", "spiral", "stratified_split", "toy_data", "transforms"]

@@ -46,6 +46,19 @@ def _locate_cifar10(data_dir, download: bool, verify: bool, progress: bool) -> t
     return folder, (_verify(cifar10.CIFAR10, folder) if verify else {})
 
 
+def fetch(name: str, data_dir=None, download: bool = True, verify: bool = True, progress: bool = True):
+    """Find (or download into the cache) and verify the official files of ``name``, without
+    reading them; returns ``(folder, {file: how its checksum matched})``."""
+    name = name.replace("-", "_").lower()
+    if name == "cifar10":
+        return _locate_cifar10(data_dir, download, verify, progress)
+    if name not in ("mnist", "fashion_mnist"):
+        raise ValueError(f"{name} has no files to fetch; fetch takes mnist, fashion_mnist or cifar10")
+    spec = mnist.MNIST if name == "mnist" else mnist.FASHION_MNIST
+    folder = _locate(spec, data_dir, download, progress)
+    return folder, (_verify(spec, folder) if verify else {})
+
+
 def _split(name, x_train, y_train, x_test, y_test, split, val_size, seed, stratified):
     """train/val/test Splits: ``split="hlcv"`` is the HLCV convention (validation = the last
     1,000 training images, test = the first 1,000 test images); otherwise ``val_size`` images
@@ -79,17 +92,14 @@ def load(name: str, data_dir=None, split: str | None = None, val_size: int | Non
         if split is not None or val_size is not None:
             raise ValueError(f"{name} has a fixed split; split and val_size do not apply")
         return {"digits": load_digits, "toy": lambda seed: load_toy(), "spiral": load_spiral}[name](seed=seed)
-    if name in ("mnist", "fashion_mnist"):
-        spec = mnist.MNIST if name == "mnist" else mnist.FASHION_MNIST
-        folder = _locate(spec, data_dir, download, progress)
-        digests = _verify(spec, folder) if verify else {}
-        x_train, y_train, x_test, y_test = mnist.read_idx_set(folder)
-        classes = mnist.MNIST_CLASSES if name == "mnist" else mnist.FASHION_CLASSES
-    elif name == "cifar10":
-        folder, digests = _locate_cifar10(data_dir, download, verify, progress)
+    if name not in NAMES:
+        raise ValueError(f"unknown data set {name!r}; available: {', '.join(NAMES)}")
+    folder, digests = fetch(name, data_dir, download, verify, progress)
+    if name == "cifar10":
         x_train, y_train, x_test, y_test, classes = cifar10.read_cifar10(folder)
     else:
-        raise ValueError(f"unknown data set {name!r}; available: {', '.join(NAMES)}")
+        x_train, y_train, x_test, y_test = mnist.read_idx_set(folder)
+        classes = mnist.MNIST_CLASSES if name == "mnist" else mnist.FASHION_CLASSES
     train, val, test, how = _split(name, x_train, y_train, x_test, y_test, split, val_size, seed, stratified)
     return Dataset(name, train, val, test, list(classes), max_value=255.0,
                    info={"source": str(folder), "checksums": digests, "verified": verify, "split": how})
