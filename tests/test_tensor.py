@@ -179,3 +179,34 @@ def test_shape_errors_name_the_shapes():
         x.reshape(4, 2)
     with pytest.raises(ValueError, match="out of range"):
         x.sum(axis=2)
+
+
+def test_in_place_backward_never_touches_shared_or_callers_gradients():
+    """ReLU masks dL/dy in place only when the sweep owns it (it came from one op that returns
+    new arrays); a caller's gradient and a gradient fanned out by Add stay untouched."""
+    x = nablab.tensor([[-1.0, 2.0, 3.0]], requires_grad=True)
+    w = nablab.tensor(np.eye(3), requires_grad=True)
+    g = np.array([[5.0, 6.0, 7.0]], dtype=np.float32)
+    y = nablab.nn.functional.linear(x, w).relu()
+    y.backward(g)
+    np.testing.assert_array_equal(g, [[5.0, 6.0, 7.0]])
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 6.0, 7.0]])
+
+    a = nablab.tensor([[-1.0, 2.0]], requires_grad=True)
+    h = nablab.nn.functional.linear(a, nablab.tensor(np.eye(2)))
+    (h.relu() + h.relu() * 3).sum().backward()  # Add hands one array to both branches
+    np.testing.assert_array_equal(a.grad.data, [[0.0, 4.0]])
+
+
+def test_owned_gradient_is_masked_in_place_correctly():
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal((4, 3)), rng.standard_normal((2, 3))
+    x = nablab.tensor(x0, dtype="float64", requires_grad=True)
+    w = nablab.tensor(w0, dtype="float64", requires_grad=True)
+    h = nablab.nn.functional.linear(x, w)  # Linear returns new arrays: ReLU below owns its dL/dy
+    relu_node = h.relu()
+    out = nablab.nn.functional.linear(relu_node, nablab.tensor(np.ones((1, 2)), dtype="float64")).sum()
+    out.backward()
+    upstream = np.ones((4, 2)) * (x0 @ w0.T > 0)
+    np.testing.assert_allclose(w.grad.data, upstream.T @ x0)
+    np.testing.assert_allclose(x.grad.data, upstream @ w0)

@@ -24,6 +24,12 @@ class Function:
     #: set by apply(): the input tensors and which of them need a gradient
     inputs: tuple
     needs_input_grad: tuple
+    #: True for ops whose backward returns only new arrays (never dL/dy itself, a view of it, or
+    #: one array twice): the sweep then knows it owns them and may let the next op write into them
+    fresh_grads: bool = False
+    #: set by the sweep before backward(): True when dL/dy belongs to this call alone and may be
+    #: overwritten in place
+    grad_owned: bool = False
 
     def forward(self, *xs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -117,8 +123,10 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             "backward(retain_graph=True) the first time to go through it twice"
         )
     pending = {id(root_fn): grad}
+    owned = {id(root_fn): False}  # the caller's gradient is never overwritten
     for fn in reversed(_topological_order(root_fn)):
         gy = pending.pop(id(fn))
+        fn.grad_owned = owned.pop(id(fn))
         grads = fn.backward(gy)
         if not isinstance(grads, tuple):
             grads = (grads,)
@@ -130,6 +138,9 @@ def backward(root, grad, retain_graph: bool = False) -> None:
                 t._accumulate_grad(g)
             else:
                 key = id(creator)
-                pending[key] = g if key not in pending else pending[key] + g
+                if key in pending:
+                    pending[key], owned[key] = pending[key] + g, True  # a sum is a new array
+                else:
+                    pending[key], owned[key] = g, fn.fresh_grads
         if not retain_graph:
             fn.release()

@@ -40,6 +40,8 @@ class Linear(Function):
     for the transpose or the bias broadcast.
     """
 
+    fresh_grads = True
+
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         y = x @ weight.T
