@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import functional as F
@@ -34,9 +32,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.fan_in_uniform_(self.weight)
-        if self.bias is not None:
-            init.fan_in_uniform_(self.bias, fan_in=math.prod(self.weight.shape[1:]))
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

@@ -108,6 +108,14 @@ def fan_in_uniform_(tensor, fan_in: int | None = None):
     return uniform_(tensor, -bound, bound)
 
 
+def default_(weight, bias=None):
+    """PyTorch's default for Linear and Conv layers: weight and bias ~ U(−1/√fan_in, 1/√fan_in),
+    fan_in taken from the weight."""
+    fan_in_uniform_(weight)
+    if bias is not None:
+        fan_in_uniform_(bias, fan_in=_fans(weight.shape)[0])
+
+
 normal = normal_
 uniform = uniform_
 xavier_uniform = xavier_uniform_

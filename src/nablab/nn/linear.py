@@ -27,9 +27,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.fan_in_uniform_(self.weight)
-        if self.bias is not None:
-            init.fan_in_uniform_(self.bias, fan_in=self.in_features)
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
