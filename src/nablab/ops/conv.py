@@ -14,6 +14,16 @@ multiplies it with the weight matrix. Backward, with G = dL/dy as an (N·Ho·Wo)
 where col2im adds every window's gradient back onto the input positions it was read from
 (windows overlap when the stride is smaller than the kernel); it loops over the kh·kw kernel
 offsets, adding one strided slice each.
+
+Fast path (stride 1, no dilation, one group, square kernel, padding ≤ k − 1 — every 3×3 "same"
+convolution): the op works channels-last inside. The padded input is copied once to NHWC, where
+a window row of kw pixels × C channels is contiguous, so the column copy moves long runs; the
+GEMM's (N·Ho·Wo) × O result already is NHWC and is returned as an NCHW-shaped view. dL/dx is
+computed as the transposed convolution — the windows of the zero-padded dL/dy times the
+flipped kernel — which replaces the column gradient and the col2im scatter by one window copy
+and one GEMM:
+
+    dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, k−1−u, k−1−v]
 """
 
 from __future__ import annotations
@@ -44,14 +54,41 @@ def col2im(xp, dcols, shape, stride, dilation):
     return dx
 
 
+def _nhwc_padded(xp, x, p):
+    """x (N, C, H, W) copied to a zero-bordered (N, H+2p, W+2p, C) array."""
+    n, c, h, w = x.shape
+    out = xp.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+    out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def _nhwc_columns(xp, xpad, k, ho, wo):
+    """The (N·Ho·Wo) × (k·k·C) column matrix of a contiguous NHWC array: one copy of a window view
+    whose innermost run (k pixels × C channels of one row) is contiguous."""
+    n, _, _, c = xpad.shape
+    sn, sh, sw, sc = xpad.strides
+    view = xp.lib.stride_tricks.as_strided(xpad, (n, ho, wo, k, k * c), (sn, sh, sw, sh, sc))
+    return xp.ascontiguousarray(view).reshape(n * ho * wo, k * k * c)
+
+
 class Conv2d(Function):
     """y = conv2d(x, w) + b; see the module docstring for the math of forward and backward."""
+
+    fresh_grads = True
 
     def __init__(self, stride=1, padding=0, dilation=1, groups=1):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
+    def _fast(self, w):
+        k = w.shape[2]
+        return (self.stride == 1 and self.dilation == 1 and self.groups == 1 and w.shape[3] == k
+                and self.padding <= k - 1)
+
     def forward(self, x, w, b=None):
         xp = get_array_module(x)
+        self.fast = self._fast(w) and x.ndim == 4 and x.shape[1] == w.shape[1]
+        if self.fast:
+            return self._forward_nhwc(xp, x, w, b)
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         g, p = self.groups, self.padding
@@ -76,8 +113,45 @@ class Conv2d(Function):
         self.cols, self.w, self.x_shape, self.pad_shape = cols, w, x.shape, xpad.shape
         return y
 
+    def _forward_nhwc(self, xp, x, w, b):
+        n, c, h, wd = x.shape
+        o, _, k, _ = w.shape
+        p = self.padding
+        ho, wo = h + 2 * p - k + 1, wd + 2 * p - k + 1
+        if ho < 1 or wo < 1:
+            raise ValueError(f"conv2d: a {k}×{k} kernel does not fit a {h}×{wd} input with padding {p}")
+        cols = _nhwc_columns(xp, _nhwc_padded(xp, x, p), k, ho, wo)
+        y = cols @ w.transpose(2, 3, 1, 0).reshape(k * k * c, o)  # (N·Ho·Wo, O): NHWC
+        if b is not None:
+            y += b
+        self.cols, self.w, self.x_shape = cols, w, x.shape
+        return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+
+    def _backward_nhwc(self, xp, gy):
+        n, o, ho, wo = gy.shape
+        _, c, h, wd = self.x_shape
+        k = self.w.shape[2]
+        need = self.needs_input_grad
+        g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this fast path)
+        gx = gw = gb = None
+        if need[1] or (len(need) > 2 and need[2]):
+            gmat = xp.ascontiguousarray(g).reshape(n * ho * wo, o)
+            if need[1]:
+                gw = (self.cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1).copy()
+            if len(need) > 2 and need[2]:
+                gb = gmat.sum(axis=0)
+        if need[0]:
+            q = k - 1 - self.padding
+            gpad = xp.zeros((n, ho + 2 * q, wo + 2 * q, o), dtype=gy.dtype)
+            gpad[:, q : q + ho, q : q + wo, :] = g
+            wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+            gx = (_nhwc_columns(xp, gpad, k, h, wd) @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.fast:
+            return self._backward_nhwc(xp, gy)
         n, o, ho, wo = gy.shape
         g = self.groups
         _, cg, kh, kw = self.w.shape

@@ -24,6 +24,8 @@ def _tiles(x, k):
 class MaxPool2d(Function):
     """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the argmax."""
 
+    fresh_grads = True
+
     def __init__(self, kernel_size, stride=None, padding=0):
         self.k, self.s, self.p = kernel_size, stride or kernel_size, padding
         if padding > kernel_size // 2:
@@ -35,9 +37,17 @@ class MaxPool2d(Function):
         k, s, p = self.k, self.s, self.p
         self.x_shape = x.shape
         if s == k and p == 0 and _tiles(x, k):
+            # the k² strided sub-grids x[:, :, u::k, v::k] hold each window's elements: a running
+            # maximum over them keeps the layout, and the first maximum's position fits in uint8
             self.fast = True
-            blocks = x.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5)
-            blocks = blocks.reshape(n, c, h // k, w // k, k * k)
+            y = x[:, :, ::k, ::k].copy()
+            self.argmax = xp.zeros(y.shape, dtype=xp.uint8)
+            for q in range(1, k * k):
+                part = x[:, :, q // k :: k, q % k :: k]
+                larger = part > y
+                xp.copyto(y, part, where=larger)
+                self.argmax[larger] = q
+            return y
         else:
             self.fast = False
             fill = xp.asarray(-xp.inf, dtype=x.dtype)
@@ -54,10 +64,12 @@ class MaxPool2d(Function):
         xp = get_array_module(gy)
         k = self.k
         n, c, ho, wo = gy.shape
-        onehot = (self.argmax[..., None] == xp.arange(k * k)) * gy[..., None]  # (N, C, Ho, Wo, k²)
         if self.fast:
-            dx = onehot.reshape(n, c, ho, wo, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(self.x_shape)
+            dx = xp.empty(self.x_shape, dtype=gy.dtype)
+            for q in range(k * k):
+                xp.multiply(gy, self.argmax == q, out=dx[:, :, q // k :: k, q % k :: k])
             return (dx,)
+        onehot = (self.argmax[..., None] == xp.arange(k * k)) * gy[..., None]  # (N, C, Ho, Wo, k²)
         dx = col2im(xp, onehot.reshape(n, c, ho, wo, k, k), self.pad_shape, self.s, 1)
         p = self.p
         return (dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx,)
