@@ -124,7 +124,12 @@ class Conv2d(Function):
         y = cols @ w.transpose(2, 3, 1, 0).reshape(k * k * c, o)  # (N·Ho·Wo, O): NHWC
         if b is not None:
             y += b
-        self.cols, self.w, self.x_shape = cols, w, x.shape
+        # keep the columns only where they are no larger than the output (a first layer on few
+        # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
+        self.saved_cols = k * k * c <= o
+        self.cols = cols if self.saved_cols else None
+        self.x = None if self.saved_cols else x
+        self.w, self.x_shape = w, x.shape
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
 
     def _backward_nhwc(self, xp, gy):
@@ -134,18 +139,24 @@ class Conv2d(Function):
         need = self.needs_input_grad
         g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this fast path)
         gx = gw = gb = None
-        if need[1] or (len(need) > 2 and need[2]):
+        if len(need) > 2 and need[2]:
+            gb = g.sum(axis=(0, 1, 2))
+        if need[1] and self.saved_cols:
             gmat = xp.ascontiguousarray(g).reshape(n * ho * wo, o)
-            if need[1]:
-                gw = (self.cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1).copy()
-            if len(need) > 2 and need[2]:
-                gb = gmat.sum(axis=0)
-        if need[0]:
+            gw = (self.cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1).copy()
+        if need[0] or (need[1] and not self.saved_cols):
+            # windows of the zero-padded dL/dy, one row per input position (n, a, b)
             q = k - 1 - self.padding
             gpad = xp.zeros((n, ho + 2 * q, wo + 2 * q, o), dtype=gy.dtype)
             gpad[:, q : q + ho, q : q + wo, :] = g
-            wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
-            gx = (_nhwc_columns(xp, gpad, k, h, wd) @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+            gcols = _nhwc_columns(xp, gpad, k, h, wd)  # (N·H·W) × (k·k·O), index (u', v', o)
+            if need[0]:
+                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+                gx = (gcols @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+            if need[1] and not self.saved_cols:
+                # dL/dw[o, c, u, v] = Σ_{n,a,b} x[n, c, a, b] · gcols[(n, a, b), (k−1−u, k−1−v, o)]
+                xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * h * wd, c)
+                gw = (xmat.T @ gcols).reshape(c, k, k, o)[:, ::-1, ::-1, :].transpose(3, 0, 1, 2).copy()
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
     def backward(self, gy):
