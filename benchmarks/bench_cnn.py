@@ -32,7 +32,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from bench_mlp import torch_description
+from bench_mlp import LR, MOMENTUM, sgd_step, torch_description
 from common import (
     OtherLoad,
     available_cores,
@@ -54,7 +54,6 @@ from nablab.models import SmallCNN, VGGNet
 BATCH = 64
 IMAGE = (3, 32, 32)
 CLASSES = 10
-LR, MOMENTUM = 0.01, 0.9
 N_BATCHES = 4  # distinct random batches, cycled through
 CHECK_STEPS = 3  # W3 steps whose losses must agree across the systems before anything is timed
 VGG_CHECK_STEPS = 2  # the same for W4 (they double as its warm-up)
@@ -80,22 +79,6 @@ def make_model(name: str, seed: int) -> nn.Module:
 
 
 # ----------------------------------------------------------------------------- nablab and PyTorch
-def nablab_step(model, batches):
-    """A nablab training step of ``model``: F.cross_entropy, optim.SGD."""
-    opt = nablab.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    data = itertools.cycle([(nablab.Tensor(x), y) for x, y in batches])
-
-    def step():
-        x, y = next(data)
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
-
-
 def torch_mirror(model):
     """The same ``nn.Sequential`` built from ``torch.nn`` layers, holding a copy of the model's state."""
     import torch
@@ -355,7 +338,7 @@ def memory_probe(system: str, threads: int, seed: int) -> dict:
         tracemalloc.start()
     batches = make_batches(seed)[:1]
     model = make_model("W4", seed)
-    step = torch_step(model, batches, threads) if system == "torch" else nablab_step(model, batches)
+    step = torch_step(model, batches, threads) if system == "torch" else sgd_step(model, batches)
     for _ in range(2):
         step()
     gc.collect()
@@ -515,7 +498,7 @@ def main(argv=None) -> None:
     batches, loads = make_batches(args.seed), {}
 
     model = make_model("W3", args.seed)
-    w3_systems = {"nablab": nablab_step(make_model("W3", args.seed), batches),
+    w3_systems = {"nablab": sgd_step(make_model("W3", args.seed), batches),
                   TORCH: torch_step(model, batches, args.threads), NUMPY: numpy_step(model, batches)}
     losses = check_agreement(w3_systems, CHECK_STEPS, "W3")
     print(f"W3: first {CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
@@ -530,7 +513,7 @@ def main(argv=None) -> None:
     w4 = memory = None
     if not args.skip_vgg:
         model = make_model("W4", args.seed)
-        w4_systems = {"nablab": nablab_step(make_model("W4", args.seed), batches),
+        w4_systems = {"nablab": sgd_step(make_model("W4", args.seed), batches),
                       TORCH: torch_step(model, batches, args.threads)}
         losses = check_agreement(w4_systems, VGG_CHECK_STEPS, "W4")
         print(f"W4: first {VGG_CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from bench_mlp import sgd_step
 from common import (
     OtherLoad,
     fmt_rate,
@@ -28,10 +29,9 @@ from common import (
 )
 
 import nablab
-from nablab import data, optim
+from nablab import data
 from nablab.data import transforms as T
 from nablab.models import MLP
-from nablab.nn import functional as F
 
 SECTION_KEY = "bench_loader"
 BATCH = 128
@@ -63,19 +63,11 @@ def assembly_step(split, transform):
 
 
 def training_step(features: int):
+    """A training step of the MLP a batch of ``features`` inputs would feed (bench_mlp's step)."""
     nablab.manual_seed(0)
-    model = MLP(features, [512, 512], 10)
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = nablab.randn(BATCH, features)
-    y = np.random.default_rng(0).integers(0, 10, BATCH)
-
-    def step():
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    return step
+    rng = np.random.default_rng(0)
+    batch = (rng.standard_normal((BATCH, features), dtype=np.float32), rng.integers(0, 10, BATCH))
+    return sgd_step(MLP(features, [512, 512], 10), [batch])
 
 
 def main() -> None:

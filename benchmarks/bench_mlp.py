@@ -69,7 +69,12 @@ def nablab_step(weights, batches):
         linear.weight.data[...] = w
         linear.bias.data[...] = b
         layers += [linear] if i == len(weights) - 1 else [linear, nn.ReLU()]
-    model = nn.Sequential(*layers)
+    return sgd_step(nn.Sequential(*layers), batches)
+
+
+def sgd_step(model, batches):
+    """A nablab training step of ``model`` on the cycled ``batches``: F.cross_entropy, SGD with momentum
+    (the step every benchmark times for nablab)."""
     opt = nablab.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     data = itertools.cycle([(nablab.Tensor(x), y) for x, y in batches])
 
