@@ -67,8 +67,9 @@ class DataLoader:
         """
         epoch, order = self.epoch, self._order(self.epoch)
         self.epoch += 1
+        random = getattr(self.transform, "random", False)
         for b in range(start, len(self)):
-            rng = np.random.default_rng([self.seed, epoch, b, 1]) if self.transform is not None else None
+            rng = np.random.default_rng([self.seed, epoch, b, 1]) if random else None
             yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size], rng)
 
     def __iter__(self):
