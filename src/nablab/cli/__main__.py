@@ -1,0 +1,7 @@
+"""``python -m nablab.cli`` runs the ``nablab`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
