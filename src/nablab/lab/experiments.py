@@ -80,8 +80,8 @@ def load(name: str) -> dict:
     kind = spec.get("kind")
     if kind not in ("toy", "two_layer_net", "train"):
         raise ExperimentError(f"{path}: kind must be 'toy', 'two_layer_net' or 'train', got {kind!r}")
-    if kind == "train" and not spec.get("variants"):
-        raise ExperimentError(f"{path}: a 'train' experiment needs [[variants]]")
+    if kind == "train" and not spec.get("variants") and "sweep" not in spec:
+        raise ExperimentError(f"{path}: a 'train' experiment needs [[variants]] (or a [sweep] table)")
     spec["name"] = path.stem
     spec["path"] = str(path)
     return spec
@@ -104,26 +104,53 @@ def _run_toy(spec, out: Path, quick: bool, log) -> list[dict]:
     return rows
 
 
-def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
-    s = merge(spec["settings"], spec.get("quick", {}) if quick else {})
-    ds = data.load(s.get("dataset", "cifar10"), split=s.get("split", "hlcv"), data_dir=s.get("data_dir"))
-    if s.get("limit_train"):
+#: the settings of a ``two_layer_net`` experiment (the HLCV report's names) and their defaults
+TWO_LAYER_NET_SETTINGS = {"dataset": "cifar10", "split": "hlcv", "data_dir": None, "limit_train": None,
+                          "pixel_scale": 1.0, "hidden_size": 50, "num_iters": 1000, "batch_size": 200,
+                          "learning_rate": 1e-3, "learning_rate_decay": 0.95, "reg": 0.25, "std": 1e-4, "seed": 0}
+
+
+def two_layer_net_settings(settings: dict) -> dict:
+    """``settings`` over :data:`TWO_LAYER_NET_SETTINGS`; an unknown name is an error naming it."""
+    unknown = sorted(set(settings) - set(TWO_LAYER_NET_SETTINGS))
+    if unknown:
+        raise ExperimentError(f"unknown two_layer_net setting(s) {', '.join(unknown)}; expected: "
+                              f"{', '.join(TWO_LAYER_NET_SETTINGS)}")
+    return {**TWO_LAYER_NET_SETTINGS, **settings}
+
+
+def load_two_layer_net_data(s: dict):
+    """The data set and its preprocessing (raw pixels minus the training mean image, flattened)."""
+    ds = data.load(s["dataset"], split=s["split"], data_dir=s["data_dir"])
+    if s["limit_train"]:
         ds.train = data.Split(ds.train.x[: s["limit_train"]], ds.train.y[: s["limit_train"]])
-    prep = transforms.Compose([transforms.SubtractMeanImage(s.get("pixel_scale", 1.0)), transforms.Flatten()])
+    prep = transforms.Compose([transforms.SubtractMeanImage(s["pixel_scale"]), transforms.Flatten()])
     prep.fit(ds.train.x)
+    return ds, prep
+
+
+def train_two_layer_net(settings: dict, out, name: str, dataset=None, on_epoch=None) -> tuple[Run, dict]:
+    """Train the reference TwoLayerNet with its own loop into a new run folder under ``out``.
+
+    ``dataset`` is ``(ds, prep)`` from :func:`load_two_layer_net_data` (loaded here if None);
+    ``on_epoch(epoch, val_acc)`` is called once per epoch (a sweep prunes from it).
+    Returns the run and its final record (val_acc, test_acc, …).
+    """
+    s = two_layer_net_settings(settings)
+    ds, prep = dataset or load_two_layer_net_data(s)
     X, X_val, X_test = (prep(part.x) for part in (ds.train, ds.val, ds.test))
-    np.random.seed(s.get("seed", 0))  # noqa: NPY002 - the reference draws from NumPy's global generator
-    net = TwoLayerNet(X.shape[1], s["hidden_size"], ds.num_classes, std=s.get("std", 1e-4))
-    start = time.perf_counter()
-    history = net.train(X, ds.train.y, X_val, ds.val.y, learning_rate=s["learning_rate"],
-                        learning_rate_decay=s["learning_rate_decay"], reg=s["reg"], num_iters=s["num_iters"],
-                        batch_size=s["batch_size"])
-    seconds = time.perf_counter() - start
-    run = Run.create(out, spec["name"])
-    run.write_config({"name": spec["name"], "seed": s.get("seed", 0), "two_layer_net": s,
+    np.random.seed(s["seed"])  # noqa: NPY002 - the reference draws from NumPy's global generator
+    net = TwoLayerNet(X.shape[1], s["hidden_size"], ds.num_classes, std=s["std"])
+    run = Run.create(out, name)
+    run.write_config({"name": name, "seed": s["seed"], "two_layer_net": {k: v for k, v in s.items() if v is not None},
                       "meta": {"data_source": ds.info.get("source"), "data_split": ds.info.get("split"),
                                "classes": ds.classes, "input_shape": list(ds.input_shape), "preprocessing": repr(prep),
                                "created": _dt.datetime.now().isoformat(timespec="seconds")}})
+    start = time.perf_counter()
+    history = net.train(X, ds.train.y, X_val, ds.val.y, learning_rate=s["learning_rate"],
+                        learning_rate_decay=s["learning_rate_decay"], reg=s["reg"], num_iters=s["num_iters"],
+                        batch_size=s["batch_size"], on_epoch=on_epoch)
+    seconds = time.perf_counter() - start
     per_epoch = max(X.shape[0] // s["batch_size"], 1)
     steps = [{"kind": "step", "step": i + 1, "loss": loss} for i, loss in enumerate(history["loss_history"])]
     epoch_steps = [i + 1 for i in range(s["num_iters"]) if i % per_epoch == 0]
@@ -141,13 +168,19 @@ def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
     module = net.to_module()
     final = {"kind": "final", "step": s["num_iters"], "status": "finished", "val_acc": val_acc,
              "test_acc": float((test_pred == ds.test.y).mean()), "parameters": count_parameters(module),
-             "confusion": confusion.tolist()}
+             "confusion": confusion.tolist(), "seconds": seconds}
     run.log(sorted(steps + epochs, key=lambda r: (r["step"], r["kind"] == "epoch")) + [final])
     save_checkpoint(run.last_checkpoint, module)
     write_report(run)
+    return run, final
+
+
+def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
+    settings = merge(spec["settings"], spec.get("quick", {}) if quick else {})
+    run, final = train_two_layer_net(settings, out, spec["name"])
     published = spec.get("published", {})
-    return [{"label": spec["name"], "metric": metric, "published": published.get(metric), "ours": value,
-             "run": run.name} for metric, value in (("val_acc", val_acc), ("test_acc", final["test_acc"]))]
+    return [{"label": spec["name"], "metric": metric, "published": published.get(metric), "ours": final[metric],
+             "run": run.name} for metric in ("val_acc", "test_acc")]
 
 
 def _run_train(spec, out: Path, quick: bool, log) -> list[dict]:

@@ -47,8 +47,11 @@ def _load_preprocessing(run: Run, transform) -> None:
 
 
 def train(config: dict | None = None, runs_root="runs", resume=None, progress: bool = True, log=print,
-          plots: bool = True):
-    """Train as ``config`` says (or continue the run folder ``resume``); returns (run, summary dict)."""
+          plots: bool = True, on_epoch=None):
+    """Train as ``config`` says (or continue the run folder ``resume``); returns (run, summary dict).
+
+    ``on_epoch(record)`` is passed to the :class:`Trainer` (called after every epoch).
+    """
     if resume is not None:
         run = Run(resume)
         saved = run.read_config()
@@ -73,7 +76,7 @@ def train(config: dict | None = None, runs_root="runs", resume=None, progress: b
                       scheduler=scheduler,
                       penalty=penalty, grad_clip=t["grad_clip"], patience=t["patience"],
                       train_eval_loader=loaders.get("train_eval"), run=run, checkpoint_every=t["checkpoint_every"],
-                      progress=progress, log=log)
+                      progress=progress, log=log, on_epoch=on_epoch)
     if resume is not None:
         trainer.resume()
         if log is not None:

@@ -35,14 +35,15 @@ class Trainer:
     ``train_eval_loader`` (the fixed training sample whose accuracy is reported), ``run`` (log
     and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps),
     ``max_steps`` (stop after this many steps, inside an epoch if need be: the reports count
-    iterations, not epochs).
+    iterations, not epochs), ``on_epoch`` (called with each epoch's record after it is logged; a
+    sweep reports to Optuna and prunes from it by raising).
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, max_steps=None,
                  scheduler=None,
                  penalty=None, grad_clip: float | None = None, patience: int | None = None,
                  train_eval_loader=None, run=None, checkpoint_every: int | None = None,
-                 progress: bool = True, log=print):
+                 progress: bool = True, log=print, on_epoch=None):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_loader, self.val_loader, self.train_eval_loader = train_loader, val_loader, train_eval_loader
         if max_steps is not None:
@@ -50,7 +51,7 @@ class Trainer:
         self.epochs, self.max_steps = epochs, max_steps
         self.penalty, self.grad_clip, self.patience = penalty, grad_clip, patience
         self.run, self.checkpoint_every = run, checkpoint_every
-        self.progress, self.log = progress, log
+        self.progress, self.log, self.on_epoch = progress, log, on_epoch
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
                       "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None,
                       "epoch_loss": 0.0, "epoch_correct": 0, "epoch_count": 0, "epoch_seconds": 0.0}
@@ -164,6 +165,8 @@ class Trainer:
             record = self._end_epoch()
             if self.log is not None:
                 self.log(_describe(record, self.epochs))
+            if self.on_epoch is not None:
+                self.on_epoch(record)
         if self.state["stopped_early"] and self.log is not None:
             self.log(f"early stop: no better validation accuracy for {self.patience} epochs "
                      f"(best {self.state['best_val_acc']:.4f} at epoch {self.state['best_epoch']})")

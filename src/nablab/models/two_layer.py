@@ -85,7 +85,8 @@ class TwoLayerNet:
         return np.argmax(self._forward(np.asarray(X))[1], axis=1)
 
     def train(self, X, y, X_val, y_val, learning_rate: float = 1e-3, learning_rate_decay: float = 0.95,
-              reg: float = 5e-6, num_iters: int = 100, batch_size: int = 200, verbose: bool = False):
+              reg: float = 5e-6, num_iters: int = 100, batch_size: int = 200, verbose: bool = False,
+              on_epoch=None):
         """Minibatch SGD as in the reports: batches sampled with replacement from NumPy's global
         generator; once per epoch (every max(N // batch_size, 1) iterations, starting after the
         first) the training accuracy of the current batch and the validation accuracy are
@@ -94,6 +95,7 @@ class TwoLayerNet:
         The reports' code computed N / batch_size as a float, so for batch sizes that do not
         divide N (600 for 49,000 images) its ``it % iterations_per_epoch == 0`` held only at
         it = 0 and the rate never decayed again; the integer division here decays every epoch.
+        ``on_epoch(epoch, val_acc)``, if given, is called after each of those records.
         """
         num_train = X.shape[0]
         iterations_per_epoch = max(num_train // batch_size, 1)
@@ -111,6 +113,8 @@ class TwoLayerNet:
                 history["train_acc_history"].append(float((self.predict(X_batch) == y_batch).mean()))
                 history["val_acc_history"].append(float((self.predict(X_val) == y_val).mean()))
                 learning_rate *= learning_rate_decay
+                if on_epoch is not None:
+                    on_epoch(len(history["val_acc_history"]), history["val_acc_history"][-1])
         return history
 
 

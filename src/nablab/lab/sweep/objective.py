@@ -1,0 +1,75 @@
+"""One trial of a sweep: a normal run folder trained with the trial's settings.
+
+Each epoch's validation accuracy is reported to Optuna; when the study's pruner says the trial
+is hopeless, :class:`optuna.TrialPruned` stops it (its run folder keeps the epochs it ran).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from ..experiments import load_two_layer_net_data, train_two_layer_net, two_layer_net_settings
+from ..session import train
+from ..trainer import TrainingDiverged
+from .spec import SweepSpec
+from .storage import optuna_module
+
+
+@lru_cache(maxsize=2)
+def _two_layer_net_data(dataset, split, data_dir, limit_train, pixel_scale):
+    """The preprocessed data of a two_layer_net sweep, loaded once per worker process."""
+    return load_two_layer_net_data({"dataset": dataset, "split": split, "data_dir": data_dir,
+                                    "limit_train": limit_train, "pixel_scale": pixel_scale})
+
+
+def _reporter(trial, optuna):
+    def report(epoch: int, val_acc: float) -> None:
+        trial.report(val_acc, epoch)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {epoch} (validation accuracy {val_acc:.4f})")
+
+    return report
+
+
+def _folder(out: Path, name: str) -> str | None:
+    """The run folder ``name-<timestamp>`` that a trial created under ``out`` (None if not yet made)."""
+    found = sorted(out.glob(f"{name}-*"))
+    return found[-1].name if found else None
+
+
+def _train(spec: SweepSpec, settings: dict, out: Path, name: str, report, optuna) -> tuple[float, float]:
+    if spec.kind == "two_layer_net":
+        s = two_layer_net_settings(settings)
+        dataset = _two_layer_net_data(s["dataset"], s["split"], s["data_dir"], s["limit_train"], s["pixel_scale"])
+        _, final = train_two_layer_net(s, out, name, dataset=dataset, on_epoch=report)
+        return final[spec.objective], final["test_acc"]
+    try:
+        _, result = train({**settings, "name": name}, runs_root=out, progress=False, log=None,
+                          on_epoch=lambda record: report(record["epoch"], record.get("val_acc", 0.0)))
+    except TrainingDiverged as exc:
+        raise optuna.TrialPruned(f"diverged: {exc}") from None
+    value = result.get("final_val_acc" if spec.objective == "val_acc" else spec.objective)
+    if value is None:
+        raise ValueError(f"the run reported no {spec.objective} (does the data set have a validation split?)")
+    return value, result.get("test_acc")
+
+
+def run_trial(spec: SweepSpec, trial, params: dict, out) -> float:
+    """Train the trial's network into a run folder under ``out``; returns the objective.
+
+    The run folder's name and the test accuracy go into the trial's user attributes
+    (``nablab.run``, ``nablab.test_acc``). Raises ``optuna.TrialPruned`` when the pruner stops the
+    trial or the training diverges.
+    """
+    optuna = optuna_module()
+    out = Path(out)
+    name = f"{spec.name}-trial{trial.number:04d}"
+    try:
+        value, test_acc = _train(spec, spec.trial_settings(params), out, name, _reporter(trial, optuna), optuna)
+        trial.set_user_attr("nablab.test_acc", test_acc)
+        return value
+    finally:
+        folder = _folder(out, name)
+        if folder is not None:
+            trial.set_user_attr("nablab.run", folder)
