@@ -43,12 +43,13 @@ from .tensor import Tensor, as_tensor, tensor
 
 __version__ = "0.1.0"
 
-from . import gradcheck, nn, optim  # noqa: E402  (they build on the names above)
+from . import gradcheck, io, nn, optim  # noqa: E402  (they build on the names above)
+from .io.weights import load, save  # noqa: E402
 
 __all__ = [
     "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate",
-    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "is_grad_enabled", "log",
+    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "load", "log",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid",
+    "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "save", "set_grad_enabled", "sigmoid",
     "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros", "zeros_like",
 ]

@@ -29,7 +29,8 @@ def _safetensors():
 
 
 def _host(array) -> np.ndarray:
-    return np.ascontiguousarray(array.get() if hasattr(array, "get") and not isinstance(array, np.ndarray) else array)
+    # np.asarray(order="C"), not np.ascontiguousarray, which turns 0-d arrays (num_batches_tracked) into shape (1,)
+    return np.asarray(array.get() if hasattr(array, "get") and not isinstance(array, np.ndarray) else array, order="C")
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, progress: dict | None = None) -> None:

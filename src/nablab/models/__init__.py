@@ -4,4 +4,14 @@ from .cnn import SmallCNN, VGGNet
 from .mlp import MLP
 from .two_layer import TwoLayerNet
 
-__all__ = ["MLP", "SmallCNN", "TwoLayerNet", "VGGNet"]
+
+def load(path, classes=None):
+    """Rebuild a saved model with its weights: a file written by ``nablab.save(model, path)`` (its class
+    and constructor arguments are in the metadata) or a run folder (the model of its ``config.toml``
+    with the best-validation weights). See :func:`nablab.io.load_model`."""
+    from ..io.weights import load_model
+
+    return load_model(path, classes=classes)
+
+
+__all__ = ["MLP", "SmallCNN", "TwoLayerNet", "VGGNet", "load"]

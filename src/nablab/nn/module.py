@@ -15,7 +15,23 @@ from .parameter import Parameter
 
 
 class Module:
-    """Subclass it, create layers in ``__init__``, and write ``forward``; call the module to run it."""
+    """Subclass it, create layers in ``__init__``, and write ``forward``; call the module to run it.
+
+    Every module remembers the arguments it was constructed with (:attr:`init_args`), so that a
+    saved model can be rebuilt from its file (``nablab.save`` / ``nablab.models.load``).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        object.__setattr__(self, "_init_args", (args, dict(kwargs)))
+        return self
+
+    @property
+    def init_args(self) -> tuple[tuple, dict]:
+        """``(args, kwargs)`` as passed to the constructor: ``type(m)(*args, **kwargs)`` builds the same
+        architecture again (with fresh weights)."""
+        args, kwargs = self.__dict__.get("_init_args", ((), {}))
+        return tuple(args), dict(kwargs)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -1,0 +1,90 @@
+"""Image files (PNG, JPEG, …, read with Pillow) as arrays shaped like a data set's images.
+
+``load_image(path, shape, max_value)`` turns any picture into the C×H×W array a model trained on
+that data set expects, in the data set's raw pixel range (0–255, or 0–16 for the digits):
+
+- grey data sets (C = 1: MNIST, Fashion-MNIST, the digits) get a grey image; their digits are
+  light on a dark background, so a picture with a light background (mean above 127 — a digit
+  drawn in black on white paper) is inverted;
+- colour data sets (C = 3: CIFAR-10) get an RGB image;
+- transparent pixels are composed onto white first; then the picture is resized to H×W (area
+  averaging when shrinking, bilinear when enlarging; the aspect ratio is not kept).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+#: file name endings taken as images when a folder is given
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class ImageError(ValueError):
+    """An image file that cannot be read; the message names the file and why."""
+
+
+def _pillow():
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise ImportError("reading image files needs Pillow: pip install 'nablab[interop]' (or pillow)") from None
+    return Image, UnidentifiedImageError
+
+
+def find_images(paths) -> list[Path]:
+    """The files to classify: files as given, folders replaced by the image files in them (sorted).
+
+    A folder with no image in it is an :class:`ImageError`; a missing path is kept, so that it is
+    reported with the other unreadable files.
+    """
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise ImageError(f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto") -> np.ndarray:
+    """The image file ``path`` as a float32 array of ``shape`` (C×H×W) with values in [0, max_value].
+
+    ``invert``: ``"auto"`` inverts grey images whose mean is above 127 (a light background),
+    ``True`` / ``False`` always / never invert (colour images are never inverted). Raises
+    :class:`ImageError` for a file that is missing or not a readable image.
+    """
+    Image, UnidentifiedImageError = _pillow()
+    channels, height, width = (int(s) for s in shape)
+    if channels not in (1, 3):
+        raise ValueError(f"images have 1 (grey) or 3 (RGB) channels, not {channels}")
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            img = img.convert("L" if channels == 1 else "RGB")
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: is a folder") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file Pillow can read") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged files
+        raise ImageError(f"{path}: cannot decode the image ({exc})") from None
+    shrinking = img.width >= width and img.height >= height
+    img = img.resize((width, height), Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
+    pixels = np.asarray(img, dtype=np.float32)
+    if channels == 1:
+        if invert is True or (invert == "auto" and pixels.mean() > 127):
+            pixels = 255.0 - pixels
+        pixels = pixels[None]
+    else:
+        pixels = pixels.transpose(2, 0, 1)
+    return np.ascontiguousarray(pixels * np.float32(max_value / 255.0))

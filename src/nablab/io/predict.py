@@ -1,0 +1,187 @@
+"""Classifying image files with a trained model: ``load_classifier(RUN_DIR or weights)``.
+
+A :class:`Classifier` holds the model and what its training did to the images: the data set's
+class names and image shape, its raw pixel range, and the preprocessing fitted on the training
+split (``nablab.data.transforms``), so that a PNG is prepared exactly as the training images were.
+
+That information (the *inference info*) comes from a run folder (``config.toml`` and
+``preprocessing.safetensors``), or from the ``inference`` metadata of a weights file written by
+``nablab export RUN --safetensors FILE``. A weights file without it (a plain ``nablab.save``) is
+classified with pixels scaled to [0, 1], the image shape guessed from the model's first layer,
+and classes named by their index; :attr:`Classifier.notes` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..nn import Conv2d, Linear, Module
+from .images import ImageError, find_images, load_image
+from .weights import WeightsError, load_model, read_metadata
+
+KEYS = ("classes", "input_shape", "max_value", "preprocess", "pixel_scale", "flatten", "statistics")
+
+
+def info_to_json(info: dict) -> dict:
+    """The inference info with its statistics as nested lists (for JSON metadata)."""
+    return {**info, "statistics": {k: np.asarray(v).tolist() for k, v in info.get("statistics", {}).items()}}
+
+
+def info_from_json(info: dict) -> dict:
+    """The inverse of :func:`info_to_json` (statistics back to float32 arrays), every key checked."""
+    missing = [k for k in KEYS if k not in info]
+    if missing:
+        raise WeightsError(f"the inference metadata lacks {', '.join(missing)}")
+    return {**info, "statistics": {k: np.asarray(v, dtype=np.float32) for k, v in info["statistics"].items()}}
+
+
+def _first_layer(model: Module):
+    for module in model.modules():
+        if isinstance(module, (Linear, Conv2d)):
+            return module
+    return None
+
+
+def guess_inference_info(model: Module) -> tuple[dict, str]:
+    """Inference info for a model saved without any: ``(info, note saying what was guessed)``.
+
+    A first Linear layer of s² inputs takes a grey s×s image, of 3·s² an RGB one; a first
+    Conv2d takes its channels at the model's ``image_size`` (else 28×28 grey, 32×32 colour).
+    """
+    first = _first_layer(model)
+    if isinstance(first, Linear):
+        n, flatten = first.in_features, True
+        side = math.isqrt(n)
+        colour_side = math.isqrt(n // 3)
+        if side * side == n:
+            shape = [1, side, side]
+        elif 3 * colour_side * colour_side == n:
+            shape = [3, colour_side, colour_side]
+        else:
+            raise WeightsError(f"the model takes {n} features, which are not the pixels of a square image")
+    elif isinstance(first, Conv2d):
+        channels, flatten = first.in_channels, False
+        size = (getattr(model, "config", None) or {}).get("image_size") or (28 if channels == 1 else 32)
+        shape = [channels, size, size]
+    else:
+        raise WeightsError(f"cannot tell what inputs a {type(model).__name__} takes (no Linear or Conv2d layer)")
+    from ..grad_mode import no_grad
+    from ..tensor import Tensor
+
+    was_training = model.training
+    model.eval()
+    with no_grad():
+        example = np.zeros([1, math.prod(shape)] if flatten else [1, *shape], dtype=first.weight.dtype)
+        classes = model(Tensor._make(example)).shape[-1]
+    model.train(was_training)
+    info = {"dataset": None, "classes": [str(i) for i in range(classes)], "input_shape": shape, "max_value": 255.0,
+            "preprocess": "scale", "pixel_scale": 255.0, "flatten": flatten, "statistics": {}}
+    note = (f"no preprocessing is stored with the weights: images are scaled to [0, 1], taken as "
+            f"{'×'.join(map(str, shape))} (guessed from the model) and classes named 0–{classes - 1}")
+    return info, note
+
+
+def inference_info(source) -> dict:
+    """What classifying raw images with the model of ``source`` needs (a run folder or a weights file
+    with ``inference`` metadata), or None for a weights file without it.
+
+    Keys: ``classes``, ``input_shape`` (C, H, W of the data set's images), ``max_value`` (their
+    raw pixel maximum), ``preprocess`` (a name of ``nablab.data.transforms.PREPROCESSING``),
+    ``pixel_scale`` (what pixels are divided by), ``flatten`` (whether the model takes flat
+    vectors), ``statistics`` (the fitted preprocessing state) and ``dataset``.
+    """
+    from .runs import run_inference_info
+
+    path = Path(source)
+    if path.is_dir():
+        return run_inference_info(path)
+    meta = read_metadata(path)
+    if meta.get("format") == "nablab-checkpoint-1" and (path.parent.parent / "config.toml").is_file():
+        return run_inference_info(path.parent.parent)
+    return info_from_json(meta["inference"]) if "inference" in meta else None
+
+
+def build_transform(info: dict):
+    """The evaluation transform of the inference info: preprocessing with its statistics [→ flatten]."""
+    from ..data import transforms
+
+    if info["preprocess"] not in transforms.PREPROCESSING:
+        raise WeightsError(f"unknown preprocessing {info['preprocess']!r}")
+    prep = transforms.PREPROCESSING[info["preprocess"]](info["pixel_scale"])
+    if hasattr(prep, "stats"):  # fitted on the training split: load those statistics
+        try:
+            prep.load_state_dict(info["statistics"])
+        except KeyError as exc:
+            raise WeightsError(f"the stored preprocessing is incomplete: {exc.args[0]}") from None
+    return transforms.Compose([prep] + ([transforms.Flatten()] if info["flatten"] else []))
+
+
+@dataclass
+class Prediction:
+    """The ``k`` most probable classes of one image, most probable first: ``[(class name, probability), …]``."""
+
+    path: Path
+    top: list = field(default_factory=list)
+
+
+class Classifier:
+    """A model and the way its training images were prepared; call :meth:`classify_files`."""
+
+    def __init__(self, model: Module, info: dict, notes=()):
+        self.model = model.eval()
+        self.info = info
+        self.classes = list(info["classes"])
+        self.input_shape = tuple(info["input_shape"])
+        self.transform = build_transform(info)
+        self.notes = list(notes)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities (N × classes) of raw images (N × C × H × W, in the data set's pixel range)."""
+        from ..grad_mode import no_grad
+        from ..nn import functional as F
+        from ..tensor import Tensor
+
+        x = self.transform(np.asarray(images, dtype=np.float32))
+        with no_grad():
+            return F.softmax(self.model(Tensor._make(x)), axis=-1).numpy()
+
+    def load(self, path, invert="auto") -> np.ndarray:
+        """One image file as this model's raw input (C × H × W); raises :class:`ImageError`."""
+        return load_image(path, self.input_shape, self.info["max_value"], invert=invert)
+
+    def classify_files(self, paths, k: int = 3, invert="auto") -> tuple[list[Prediction], list[tuple[Path, str]]]:
+        """Classify image files (folders: every image in them).
+
+        Returns ``(predictions, failures)``: a :class:`Prediction` per readable image, in order,
+        and ``(path, reason)`` for each file that could not be read (the others are still classified).
+        """
+        images, good, failures = [], [], []
+        for path in find_images(paths):
+            try:
+                images.append(self.load(path, invert))
+                good.append(path)
+            except ImageError as exc:
+                failures.append((path, str(exc)))
+        predictions = []
+        if images:
+            probs = self.probabilities(np.stack(images))
+            k = min(k, probs.shape[1])
+            for path, p in zip(good, probs):
+                order = np.argsort(-p, kind="stable")[:k]
+                predictions.append(Prediction(path, [(self.classes[i], float(p[i])) for i in order]))
+        return predictions, failures
+
+
+def load_classifier(source, classes=None) -> Classifier:
+    """A :class:`Classifier` from a run folder or a weights file (see the module's description)."""
+    model = load_model(source, classes=classes)
+    info = inference_info(source)
+    notes = []
+    if info is None:
+        info, note = guess_inference_info(model)
+        notes.append(note)
+    return Classifier(model, info, notes)

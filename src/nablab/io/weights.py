@@ -1,0 +1,209 @@
+"""Weights in safetensors: ``nablab.save(model, path)``, ``nablab.load(path)`` and ``nablab.models.load(path)``.
+
+safetensors is the field's standard for weights: a JSON header (names, dtypes, shapes, and a
+string → string metadata table) followed by the raw bytes — nothing in it can run code, unlike a
+pickle. A nablab weights file holds the model's ``state_dict()`` under the same names (``0.weight``,
+``0.bias``, … exactly as PyTorch names them), in the tensors' own dtypes, and this metadata:
+
+- ``format``: ``nablab-weights-1``; ``nablab``: the version that wrote it;
+- ``model_class``: the model's class; ``model``: its class and constructor arguments as JSON
+  (see :mod:`nablab.io.spec`), from which ``nablab.models.load`` rebuilds it;
+- ``inference`` (optional): what classifying raw images needs — class names, input shape, pixel
+  range and the training preprocessing statistics (``nablab export RUN --safetensors`` writes it);
+- ``user`` (optional): the ``metadata`` dict given to :func:`save`, as JSON.
+
+Files are written atomically (:mod:`nablab.atomic`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..nn import Module
+from ..tensor import Tensor
+from .spec import SpecError, build_module, class_name, module_spec
+
+FORMAT = "nablab-weights-1"
+CHECKPOINT_FORMAT = "nablab-checkpoint-1"
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be read, or that does not fit the model it is loaded into."""
+
+
+def _safetensors():
+    try:
+        from safetensors import safe_open
+        from safetensors.numpy import load_file, save_file
+    except ImportError:
+        raise ImportError("weights files are safetensors: pip install 'nablab[interop]' (or safetensors)") from None
+    return save_file, load_file, safe_open
+
+
+def _array(value, name: str) -> np.ndarray:
+    data = value.data if isinstance(value, Tensor) else value
+    if hasattr(data, "get") and not isinstance(data, np.ndarray):  # CuPy: copy to the host
+        data = data.get()
+    if not isinstance(data, (np.ndarray, np.generic, int, float, bool)):
+        raise TypeError(f"{name}: cannot save a {type(value).__name__} (expected a nablab Tensor or a NumPy array; "
+                        "convert PyTorch tensors with nablab.io.from_torch)")
+    array = np.asarray(data, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: safetensors holds numbers and booleans, not {array.dtype} arrays")
+    return array
+
+
+def save(obj, path, metadata: dict | None = None, inference: dict | None = None) -> Path:
+    """Write a model's weights (or a state dict) to ``path`` as safetensors, atomically.
+
+    ``obj`` is a :class:`nablab.nn.Module` or a dict of name → Tensor / NumPy array. Names and
+    dtypes are kept as they are. For a module the file also records its class and constructor
+    arguments, so that ``nablab.models.load(path)`` can rebuild it; a module whose arguments cannot
+    be written down (see :func:`nablab.io.spec.module_spec`) is saved anyway, and the file says why
+    it cannot be rebuilt. ``metadata`` is any JSON-able dict to keep with the weights (read it back
+    with :func:`read_metadata`); ``inference`` is what ``nablab predict`` needs to classify images
+    with the model (see :func:`nablab.io.predict.inference_info`). Returns the path.
+    """
+    from .. import __version__
+
+    save_file, _, _ = _safetensors()
+    meta = {"format": FORMAT, "nablab": __version__}
+    if isinstance(obj, Module):
+        state = obj.state_dict()
+        meta["model_class"] = class_name(type(obj))
+        try:
+            meta["model"] = json.dumps(module_spec(obj))
+        except SpecError as exc:
+            meta["model_error"] = str(exc)
+    elif isinstance(obj, dict):
+        state = obj
+    else:
+        hint = " (TwoLayerNet.to_module() gives the same network as a Module)" if hasattr(obj, "params") else ""
+        raise TypeError(f"nablab.save takes a Module or a state dict, not a {type(obj).__name__}{hint}")
+    tensors = {}
+    for name, value in state.items():
+        if not isinstance(name, str):
+            raise TypeError(f"state dict keys must be strings, got {name!r}")
+        tensors[name] = _array(value, name)
+    if inference is not None:
+        meta["inference"] = json.dumps(inference)
+    if metadata:
+        meta["user"] = json.dumps(metadata)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+    return Path(path)
+
+
+def _open(path) -> tuple[dict, dict]:
+    """(tensors, metadata) of any safetensors file, with clear errors for a missing or foreign file."""
+    _, load_file, safe_open = _safetensors()
+    path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path} is a folder; nablab.load reads one .safetensors file "
+                           "(nablab.models.load takes a run folder)")
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file at {path}")
+    try:
+        with safe_open(str(path), framework="np") as fh:
+            meta = dict(fh.metadata() or {})
+        tensors = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for damaged or foreign files
+        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
+    return tensors, meta
+
+
+def read_metadata(path) -> dict:
+    """The metadata of a weights file, JSON entries decoded (``model``, ``inference``, ``user``)."""
+    _, _, safe_open = _safetensors()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file at {path}")
+    try:
+        with safe_open(str(path), framework="np") as fh:
+            meta = dict(fh.metadata() or {})
+    except Exception as exc:
+        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
+    for key in ("model", "inference", "user"):
+        if key in meta:
+            try:
+                meta[key] = json.loads(meta[key])
+            except json.JSONDecodeError:
+                raise WeightsError(f"{path}: the {key!r} metadata is not valid JSON") from None
+    return meta
+
+
+def load(path) -> OrderedDict:
+    """The state dict in a safetensors file: name → :class:`nablab.Tensor`, dtypes as stored.
+
+    Reads files written by :func:`save`, nablab's training checkpoints (their model weights) and
+    safetensors files from elsewhere (every tensor in them). Load it into a model with
+    ``model.load_state_dict(nablab.load(path))``, which names any missing or unexpected tensor and
+    any shape that does not fit. A path that is not a safetensors file is a :class:`WeightsError`.
+    """
+    tensors, meta = _open(path)
+    fmt = meta.get("format")
+    if fmt == CHECKPOINT_FORMAT:
+        tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    elif fmt is not None and fmt.startswith("nablab-") and fmt != FORMAT:
+        raise WeightsError(f"{path} is a {fmt!r} file, which this version of nablab cannot read as weights")
+    return OrderedDict((name, Tensor._make(np.asarray(value))) for name, value in tensors.items())
+
+
+@contextlib.contextmanager
+def rng_untouched():
+    """Run a block without moving nablab's random generator (building a model draws initial weights)."""
+    from .. import random as nablab_random
+
+    state = nablab_random.get_rng_state()
+    try:
+        yield
+    finally:
+        nablab_random.set_rng_state(state)
+
+
+def load_into(model: Module, state: dict, source) -> Module:
+    """``model.load_state_dict(state)`` with the error naming ``source`` and the model."""
+    try:
+        model.load_state_dict(state)
+    except KeyError as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise WeightsError(f"{source} does not fit the {type(model).__name__}: {message}") from None
+    return model
+
+
+def load_model(path, classes=None) -> Module:
+    """Rebuild the model saved in ``path`` and load its weights (``nablab.models.load``).
+
+    ``path`` is a file written by :func:`save`, a run folder (the model its ``config.toml`` describes,
+    with the best-validation weights, else the last), or a checkpoint inside a run folder.
+    ``classes`` admits model classes from outside nablab (see :func:`nablab.io.spec.build_module`).
+    Building the model does not move nablab's random generator.
+    """
+    from . import runs
+
+    path = Path(path)
+    if path.is_dir():
+        return runs.load_run_model(path)
+    meta = read_metadata(path)
+    if meta.get("format") == CHECKPOINT_FORMAT:
+        run_dir = path.parent.parent
+        if path.parent.name == "checkpoints" and (run_dir / "config.toml").is_file():
+            return runs.load_run_model(run_dir, checkpoint=path)
+        raise WeightsError(f"{path} is a training checkpoint outside its run folder: it records no architecture; "
+                           "load the run folder, or build the model and use model.load_state_dict(nablab.load(path))")
+    if "model" not in meta:
+        why = meta.get("model_error") or "it was saved from a state dict or by another program"
+        raise WeightsError(f"{path} records no model to rebuild ({why}); build the model yourself and use "
+                           "model.load_state_dict(nablab.load(path))")
+    try:
+        with rng_untouched():
+            model = build_module(meta["model"], classes)
+    except SpecError as exc:
+        raise WeightsError(f"{path}: {exc}") from None
+    return load_into(model, load(path), path)
