@@ -57,7 +57,11 @@ def load_run_model(run_dir, checkpoint=None):
     with rng_untouched():
         model = _model(config["model"], shape, len(meta["classes"]))
     path = Path(checkpoint) if checkpoint is not None else run_checkpoint(run_dir)
-    return load_into(model, load(path), path)
+    state, expected = load(path), model.state_dict()
+    for key, value in state.items():  # checkpoints of earlier versions stored 0-d tensors as shape (1,)
+        if key in expected and expected[key].shape == () and value.shape == (1,):
+            state[key] = value.reshape(())
+    return load_into(model, state, path)
 
 
 def run_inference_info(run_dir) -> dict:

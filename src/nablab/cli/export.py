@@ -1,0 +1,100 @@
+"""``nablab export``: a trained model as an ONNX graph and/or a self-contained safetensors file."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    export = sub.add_parser("export", help="write a trained model as ONNX (checked in onnxruntime) or safetensors",
+                            description="SOURCE is a run folder (its best weights) or a weights file written by "
+                                        "nablab.save or nablab export --safetensors.")
+    export.add_argument("source", metavar="RUN_DIR_or_weights")
+    export.add_argument("--onnx", metavar="PATH", default=None, help="write an ONNX graph here")
+    export.add_argument("--safetensors", metavar="PATH", default=None,
+                        help="write the weights here, with the class names and preprocessing `nablab predict` needs")
+    export.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W",
+                        help="the input's shape without the batch axis (default: the run's data, else guessed)")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
+    export.add_argument("--no-check", action="store_true", help="do not compare onnxruntime's outputs with nablab's")
+    export.set_defaults(func=run)
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--input-shape takes sizes like 3,32,32, got {text!r}") from None
+    if not shape or any(s < 1 for s in shape):
+        raise argparse.ArgumentTypeError(f"--input-shape takes positive sizes, got {text!r}")
+    return shape
+
+
+def _check(model, path, example) -> float:
+    """The largest |onnxruntime − nablab| on ``example`` (the model in evaluation mode)."""
+    import numpy as np
+
+    from ..grad_mode import no_grad
+    from ..io import run_onnx
+    from ..tensor import Tensor
+
+    model.eval()
+    with no_grad():
+        expected = model(Tensor._make(example)).numpy()
+    return float(np.abs(run_onnx(path, example) - expected).max())
+
+
+def run(args) -> int:
+    import json
+    import math
+
+    import numpy as np
+
+    from .. import __version__
+    from ..io import ExportError, SpecError, WeightsError, inference_info, load_model, save, to_onnx
+    from ..io.predict import guess_inference_info, info_to_json
+
+    if not (args.onnx or args.safetensors):
+        raise SystemExit("nablab: nothing to write: give --onnx PATH and/or --safetensors PATH")
+    try:
+        model = load_model(args.source)
+        info = inference_info(args.source)
+    except (WeightsError, SpecError, FileNotFoundError) as exc:
+        raise SystemExit(f"nablab: {exc}") from None
+    if args.safetensors:
+        save(model, args.safetensors, inference=info_to_json(info) if info else None)
+        print(f"wrote {args.safetensors} ({type(model).__name__}, {sum(p.size for p in model.parameters()):,} "
+              f"parameters{', with its classes and preprocessing' if info else ''})")
+    if not args.onnx:
+        return 0
+    shape = args.input_shape
+    if shape is None:
+        try:
+            guessed = info or guess_inference_info(model)[0]
+        except WeightsError as exc:
+            raise SystemExit(f"nablab: {exc}; give --input-shape") from None
+        shape = (math.prod(guessed["input_shape"]),) if guessed["flatten"] else tuple(guessed["input_shape"])
+    dtype = next(model.parameters()).dtype if any(True for _ in model.parameters()) else np.float32
+    example = np.random.default_rng(0).standard_normal((4, *shape)).astype(dtype)
+    metadata = {"nablab": __version__, "source": str(args.source)}
+    if info:
+        metadata.update(classes=json.dumps(info["classes"]), inference=json.dumps(info_to_json(info)))
+    try:
+        to_onnx(model, example[:1], args.onnx, opset=args.opset, metadata=metadata)
+    except (ExportError, ValueError) as exc:
+        raise SystemExit(f"nablab: {exc}") from None
+    print(f"wrote {args.onnx} (ONNX opset {args.opset}, input 'input' of shape N×{'×'.join(map(str, shape))}, "
+          f"output 'output'; passes onnx.checker)")
+    if args.no_check:
+        return 0
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        print("onnxruntime is not installed: outputs not compared (pip install onnxruntime)")
+        return 0
+    difference = _check(model, args.onnx, example)
+    print(f"onnxruntime on {len(example)} random inputs: max |difference| from nablab {difference:.1e}")
+    if difference > 1e-4:
+        print("nablab: onnxruntime's outputs differ from nablab's")
+        return 1
+    return 0
