@@ -124,7 +124,8 @@ def test_export_of_plain_weights_and_errors(tmp_path, capsys):
     with pytest.raises(SystemExit, match="are not the pixels of a square image; give --input-shape"):
         main(["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "x.onnx")])
     nablab.save(nn.Sequential(nn.Linear(4, 4), nn.MSELoss()), tmp_path / "loss.safetensors")
-    with pytest.raises(SystemExit, match=r"nablab: cannot export Sequential to ONNX: unsupported layer\(s\) 1 \(MSELoss\)"):
+    unsupported = r"nablab: cannot export Sequential to ONNX: unsupported layer\(s\) 1 \(MSELoss\)"
+    with pytest.raises(SystemExit, match=unsupported):
         main(["export", str(tmp_path / "loss.safetensors"), "--onnx", str(tmp_path / "x.onnx"), "--input-shape", "4"])
     assert not (tmp_path / "x.onnx").exists()
     (tmp_path / "junk.safetensors").write_bytes(b"junk")
