@@ -10,11 +10,16 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 Image = pytest.importorskip("PIL.Image")
 
+import interop_runs  # noqa: E402
+
 import nablab  # noqa: E402
 from nablab import nn  # noqa: E402
 from nablab.cli import main  # noqa: E402
 from nablab.io import load_classifier  # noqa: E402
 from nablab.models import MLP  # noqa: E402
+
+digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
+
 
 LINE = re.compile(r"^(?P<path>.+): (?P<top>.+ \(\d\.\d{3}\)(, .+ \(\d\.\d{3}\))*)$")
 

@@ -7,11 +7,16 @@ import pytest
 
 Image = pytest.importorskip("PIL.Image")
 
+import interop_runs  # noqa: E402
+
 import nablab  # noqa: E402
 from nablab import nn  # noqa: E402
 from nablab.io import ImageError, load_classifier, load_image  # noqa: E402
 from nablab.io.predict import info_to_json  # noqa: E402
 from nablab.models import MLP, SmallCNN  # noqa: E402
+
+cnn_run = interop_runs.cnn_run  # a shared fixture (see interop_runs)
+digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
 
 
 @pytest.fixture(scope="module")

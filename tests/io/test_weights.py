@@ -3,6 +3,7 @@ models rebuilt from their constructor arguments, and clear errors for files that
 
 import json
 
+import interop_runs
 import numpy as np
 import pytest
 from safetensors import safe_open
@@ -12,6 +13,9 @@ import nablab
 from nablab import nn
 from nablab.io import WeightsError, read_metadata
 from nablab.models import MLP, SmallCNN
+
+cnn_run = interop_runs.cnn_run  # a shared fixture (see interop_runs)
+digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
 
 
 class Outside(nn.Module):
