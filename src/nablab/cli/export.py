@@ -6,6 +6,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``nablab export`` on the sub-command parsers ``sub``."""
     export = sub.add_parser("export", help="write a trained model as ONNX (checked in onnxruntime) or safetensors",
                             description="SOURCE is a run folder (its best weights) or a weights file written by "
                                         "nablab.save or nablab export --safetensors.")
@@ -45,6 +46,7 @@ def _check(model, path, example) -> float:
 
 
 def run(args) -> int:
+    """Run ``nablab export`` with the parsed ``args``; returns the exit status."""
     import json
     import math
 

@@ -6,6 +6,7 @@ import sys
 
 
 def add_parser(sub) -> None:
+    """Register ``nablab predict`` on the sub-command parsers ``sub``."""
     predict = sub.add_parser("predict", help="classify PNG/JPEG files with a trained model (top classes)",
                              description="SOURCE is a run folder or a weights file; IMAGE a file or a folder "
                                          "(every image in it). Images are prepared as the training images were: "
@@ -20,6 +21,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Run ``nablab predict`` with the parsed ``args``; returns the exit status."""
     from ..io import ImageError, SpecError, WeightsError, load_classifier
 
     if args.top < 1:
