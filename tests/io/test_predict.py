@@ -147,6 +147,12 @@ def test_load_image_prepares_grey_pictures_like_mnist(tmp_path):
     t = load_image(tmp_path / "transparent.png", (1, 28, 28))
     assert t[0, 14, 14] > 200 and t[0, 2, 2] < 10
 
+    exif = Image.Exif()
+    exif[0x0112] = 6  # a phone photo taken sideways: "rotate 90° clockwise to view"
+    Image.fromarray(canvas).save(tmp_path / "sideways.jpg", exif=exif, quality=95)
+    upright = load_image(tmp_path / "sideways.jpg", (1, 28, 28))
+    assert upright[0, 13:15, 8:20].min() > 150 and upright[0, 2:10, 14].max() < 60  # the stroke lies horizontal
+
 
 def test_unreadable_files_are_image_errors(tmp_path):
     (tmp_path / "text.png").write_text("not an image")

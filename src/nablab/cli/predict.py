@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Run ``nablab predict`` with the parsed ``args``; returns the exit status."""
-    from ..io import ImageError, SpecError, WeightsError, load_classifier
+    from ..io import SpecError, WeightsError, load_classifier
 
     if args.top < 1:
         raise SystemExit("nablab: --top must be at least 1")
@@ -33,10 +33,7 @@ def run(args) -> int:
     for note in classifier.notes:
         print(f"note: {note}", file=sys.stderr)
     invert = {"auto": "auto", "always": True, "never": False}[args.invert]
-    try:
-        predictions, failures = classifier.classify_files(args.images, k=args.top, invert=invert)
-    except ImageError as exc:
-        raise SystemExit(f"nablab: {exc}") from None
+    predictions, failures = classifier.classify_files(args.images, k=args.top, invert=invert)
     for prediction in predictions:
         print(f"{prediction.path}: " + ", ".join(f"{name} ({p:.3f})" for name, p in prediction.top))
     for _, reason in failures:  # the reason names the file

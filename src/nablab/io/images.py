@@ -7,8 +7,9 @@ that data set expects, in the data set's raw pixel range (0–255, or 0–16 for
   light on a dark background, so a picture with a light background (mean above 127 — a digit
   drawn in black on white paper) is inverted;
 - colour data sets (C = 3: CIFAR-10) get an RGB image;
-- transparent pixels are composed onto white first; then the picture is resized to H×W (area
-  averaging when shrinking, bilinear when enlarging; the aspect ratio is not kept).
+- photos are turned upright (EXIF orientation) and transparent pixels composed onto white; then
+  the picture is resized to H×W (area averaging when shrinking, bilinear when enlarging; the
+  aspect ratio is not kept).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ class ImageError(ValueError):
 
 def _pillow():
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError:
         raise ImportError("reading image files needs Pillow: pip install 'nablab[interop]' (or pillow)") from None
-    return Image, UnidentifiedImageError
+    return Image, ImageOps, UnidentifiedImageError
 
 
 def find_images(paths) -> list[Path]:
@@ -58,7 +59,7 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
     ``True`` / ``False`` always / never invert (colour images are never inverted). Raises
     :class:`ImageError` for a file that is missing or not a readable image.
     """
-    Image, UnidentifiedImageError = _pillow()
+    Image, ImageOps, UnidentifiedImageError = _pillow()
     channels, height, width = (int(s) for s in shape)
     if channels not in (1, 3):
         raise ValueError(f"images have 1 (grey) or 3 (RGB) channels, not {channels}")
@@ -66,6 +67,7 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
     try:
         with Image.open(path) as img:
             img.load()
+            img = ImageOps.exif_transpose(img)  # photos: upright as the camera saw them
             if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                 rgba = img.convert("RGBA")
                 img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)

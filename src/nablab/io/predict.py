@@ -157,15 +157,22 @@ class Classifier:
         """Classify image files (folders: every image in them).
 
         Returns ``(predictions, failures)``: a :class:`Prediction` per readable image, in order,
-        and ``(path, reason)`` for each file that could not be read (the others are still classified).
+        and ``(path, reason)`` for each file that could not be read and each folder without images
+        (the others are still classified).
         """
         images, good, failures = [], [], []
-        for path in find_images(paths):
+        for argument in paths:
             try:
-                images.append(self.load(path, invert))
-                good.append(path)
+                files = find_images([argument])
             except ImageError as exc:
-                failures.append((path, str(exc)))
+                failures.append((Path(argument), str(exc)))
+                continue
+            for path in files:
+                try:
+                    images.append(self.load(path, invert))
+                    good.append(path)
+                except ImageError as exc:
+                    failures.append((path, str(exc)))
         predictions = []
         if images:
             probs = self.probabilities(np.stack(images))
