@@ -23,6 +23,20 @@ def _two_layer_net_data(dataset, split, data_dir, limit_train, pixel_scale):
                                     "limit_train": limit_train, "pixel_scale": pixel_scale})
 
 
+def check_data(spec: SweepSpec) -> None:
+    """Load the sweep's data set once now, so that a missing or corrupt file stops the sweep before
+    its first trial (raises :class:`nablab.data.DataError`)."""
+    from ... import data
+
+    settings = spec.trial_settings({})
+    if spec.kind == "two_layer_net":
+        s = two_layer_net_settings(settings)
+        _two_layer_net_data(s["dataset"], s["split"], s["data_dir"], s["limit_train"], s["pixel_scale"])
+        return
+    d = settings.get("data", {})
+    data.load(d.get("dataset", "digits"), **{k: d[k] for k in ("data_dir", "split") if d.get(k) is not None})
+
+
 def _reporter(trial, optuna):
     def report(epoch: int, val_acc: float) -> None:
         trial.report(val_acc, epoch)

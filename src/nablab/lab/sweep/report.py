@@ -46,6 +46,7 @@ def _figures(study, folder: Path) -> list[tuple[str, str]]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                warnings.filterwarnings("ignore", message="Attempting to set identical", category=UserWarning)
                 axes = draw(study)
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # too few trials or no variation
             made.append((f"{caption}: not drawn ({exc})", ""))
@@ -101,7 +102,8 @@ def write_sweep_report(spec: SweepSpec, study, folder, url: str) -> Path:
         seconds = f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f}" if t.datetime_complete else "—"
         note = t.user_attrs.get("nablab.error") or t.user_attrs.get("nablab.status") or (
             "worker died" if t.number in died_numbers else "")
-        state_text = t.state.name.lower() + (f" ({note})" if note else "")
+        note = " ".join(note.split())  # one table row
+        state_text = t.state.name.lower() + (f" ({note[:200]}{'…' if len(note) > 200 else ''})" if note else "")
         lines.append(f"| {rank if t.state == state.COMPLETE else ''} | {t.number} | {state_text} | {_value(t.value)} | "
                      + " | ".join(_value(t.params.get(k)) for k in names)
                      + f" | {_value(t.user_attrs.get('nablab.test_acc'))} | {seconds} | "

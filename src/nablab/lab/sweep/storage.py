@@ -3,13 +3,15 @@
 Every worker keeps a heartbeat for the trial it runs (a thread writing a timestamp every
 ``heartbeat`` seconds). A trial whose heartbeat is older than ``grace`` seconds belongs to a worker
 that died (SIGKILL, power cut, lost machine): the next worker that looks marks it failed, and
-Optuna's ``RetryFailedTrialCallback`` puts its settings back in the queue, so it is run again.
+Optuna's ``RetryHeartbeatStaleTrialCallback`` puts its settings back in the queue, so it is run
+again.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import warnings
 from pathlib import Path
 
 from .spec import SweepError
@@ -54,9 +56,11 @@ def open_storage(url: str, heartbeat: int = 5, grace: int = 20, max_retry: int =
         if "connect_timeout" not in url:
             engine_kwargs["connect_args"] = {"connect_timeout": 10}
     try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
-            failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=max_retry))
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
     except ImportError as exc:
         raise SweepError(f"storage {masked(url)} needs a database driver that is not installed ({exc}); "
                          "pip install 'nablab[sweep]' brings psycopg for PostgreSQL") from None

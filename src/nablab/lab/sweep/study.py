@@ -13,6 +13,7 @@ import os
 import time
 from pathlib import Path
 
+from .objective import check_data
 from .report import write_sweep_report
 from .spec import SweepError, SweepSpec, load_spec
 from .storage import default_url, masked, open_storage, optuna_module
@@ -81,6 +82,7 @@ def run_sweep(name: str, out_root="sweeps", quick: bool = False, storage_url: st
     spec = load_spec(name, quick=quick, sampler=sampler, trials=trials, pruner=pruner)
     if not isinstance(workers, int) or workers < 1:
         raise SweepError(f"--workers must be a positive integer, got {workers!r}")
+    check_data(spec)
     study_name = study_name or default_study_name(spec)
     folder = Path(out_root) / study_name
     folder.mkdir(parents=True, exist_ok=True)
