@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
 from pathlib import Path
 
 from .spec import SweepError
+
+#: errors that mean another worker is creating the same database tables at this moment
+_RACE = re.compile(r"UNIQUE constraint|already exists|duplicate key|database is locked", re.IGNORECASE)
 
 
 def optuna_module():
@@ -55,18 +59,23 @@ def open_storage(url: str, heartbeat: int = 5, grace: int = 20, max_retry: int =
         engine_kwargs["pool_pre_ping"] = True
         if "connect_timeout" not in url:
             engine_kwargs["connect_args"] = {"connect_timeout": 10}
-    try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
-    except ImportError as exc:
-        raise SweepError(f"storage {masked(url)} needs a database driver that is not installed ({exc}); "
-                         "pip install 'nablab[sweep]' brings psycopg for PostgreSQL") from None
-    except Exception as exc:  # SQLAlchemy's errors: bad URL, refused connection, unknown database, auth
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SweepError(f"cannot open the study storage {masked(url)}: {reason}") from None
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                        max_retry=max_retry))
+        except ImportError as exc:
+            raise SweepError(f"storage {masked(url)} needs a database driver that is not installed ({exc}); "
+                             "pip install 'nablab[sweep]' brings psycopg for PostgreSQL") from None
+        except Exception as exc:  # SQLAlchemy's errors: bad URL, refused connection, unknown database, auth
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            if _RACE.search(reason) and attempt < 4:
+                time.sleep(0.5 * (attempt + 1))  # another worker is creating the tables right now
+                continue
+            raise SweepError(f"cannot open the study storage {masked(url)}: {reason[:300]}") from None
 
 
 class Heartbeat:

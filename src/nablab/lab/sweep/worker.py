@@ -98,6 +98,30 @@ def work(spec: SweepSpec, storage, study_name: str, out, index: int = 0, log=pri
             ran += 1
 
 
+def _run(spec: SweepSpec, study, trial, out, worker: str, log) -> str:
+    """Train one trial and tell the study how it ended; returns a line for the log."""
+    optuna = optuna_module()
+    state = optuna.trial.TrialState
+    trial.set_user_attr("nablab.worker", worker)
+    params = {d.name: d.suggest(trial) for d in spec.space}
+    if log is not None:
+        log(f"[{worker}] trial {trial.number}: {_describe(params)}")
+    try:
+        value = run_trial(spec, trial, params, out)
+    except optuna.TrialPruned as exc:
+        trial.set_user_attr("nablab.status", str(exc) or "pruned")
+        study.tell(trial, state=state.PRUNED)
+        return f"pruned ({exc})"
+    except optuna.exceptions.UpdateFinishedTrialError:
+        raise
+    except Exception as exc:  # the trial's own failure: recorded, not retried, the sweep goes on
+        trial.set_user_attr("nablab.error", f"{type(exc).__name__}: {exc}")
+        study.tell(trial, state=state.FAIL)
+        return f"failed: {type(exc).__name__}: {exc}"
+    study.tell(trial, value)
+    return f"{spec.objective} {value:.4f}"
+
+
 def _one(spec: SweepSpec, storage, study, out, worker: str, log) -> bool:
     """Wait for and run one trial; False when the sweep is done."""
     optuna = optuna_module()
@@ -116,25 +140,14 @@ def _one(spec: SweepSpec, storage, study, out, worker: str, log) -> bool:
             return False
         else:  # the others' running trials may still come back to the queue if their worker dies
             time.sleep(storage.get_heartbeat_interval())
-    with Heartbeat(storage, trial._trial_id):
-        trial.set_user_attr("nablab.worker", worker)
-        params = {d.name: d.suggest(trial) for d in spec.space}
-        if log is not None:
-            log(f"[{worker}] trial {trial.number}: {_describe(params)}")
-        start = time.perf_counter()
-        try:
-            value = run_trial(spec, trial, params, out)
-        except optuna.TrialPruned as exc:
-            trial.set_user_attr("nablab.status", str(exc) or "pruned")
-            study.tell(trial, state=state.PRUNED)
-            outcome = f"pruned ({exc})"
-        except Exception as exc:  # the trial's own failure: recorded, not retried, the sweep goes on
-            trial.set_user_attr("nablab.error", f"{type(exc).__name__}: {exc}")
-            study.tell(trial, state=state.FAIL)
-            outcome = f"failed: {type(exc).__name__}: {exc}"
-        else:
-            study.tell(trial, value)
-            outcome = f"{spec.objective} {value:.4f}"
+    start = time.perf_counter()
+    try:
+        with Heartbeat(storage, trial._trial_id):
+            outcome = _run(spec, study, trial, out, worker, log)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        # our heartbeat came later than the grace period (an overloaded machine or database), so another
+        # worker gave this trial up as lost and queued it again; the retry counts, this run does not
+        outcome = "given up as lost by another worker (heartbeat too late); its retry runs instead"
     if log is not None:
         log(f"[{worker}] trial {trial.number}: {outcome} ({time.perf_counter() - start:.1f} s)")
     return True

@@ -1,0 +1,247 @@
+"""Sweeps on Optuna: bad input stops before any trial; a grid is evaluated exactly once by two
+workers, and still exactly once when a worker is SIGKILLed mid-trial and restarted — on the
+default SQLite storage and on a real PostgreSQL server."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from postgres_server import PostgresServer, missing_reason  # noqa: E402
+
+from nablab.cli import main  # noqa: E402
+from nablab.lab.sweep import SweepError, load_spec, open_storage, prepare_study, run_sweep  # noqa: E402
+from nablab.lab.sweep import worker as sweep_worker  # noqa: E402
+
+State = optuna.trial.TrialState
+
+# 3 × 2 × 2 = 12 points; a trial trains a small MLP on the spiral data for a second or so
+GRID = """
+title = "tiny grid"
+kind = "train"
+[base]
+seed = 0
+[base.data]
+dataset = "spiral"
+[base.model]
+hidden = [16]
+[base.train]
+epochs = {epochs}
+batch_size = 32
+[sweep]
+sampler = "{sampler}"
+{extra}
+[sweep.space]
+"optim.lr" = [0.05, 0.1, 0.2]
+"train.batch_size" = [16, 32]
+"model.hidden" = [8, 16]
+"""
+
+
+def write_spec(folder, epochs=2, sampler="grid", extra="", text=None):
+    path = folder / "tiny.toml"
+    path.write_text(text if text is not None else GRID.format(epochs=epochs, sampler=sampler, extra=extra))
+    return path
+
+
+def grid_points():
+    return {(lr, bs, h) for lr in (0.05, 0.1, 0.2) for bs in (16, 32) for h in (8, 16)}
+
+
+def completed_points(study):
+    return [(t.params["optim.lr"], t.params["train.batch_size"], t.params["model.hidden"])
+            for t in study.get_trials(deepcopy=False) if t.state == State.COMPLETE]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request, tmp_path):
+    """None (the default SQLite file in the sweep folder) or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with PostgresServer() as url:
+        yield url
+
+
+def sqlite_url(out, study):
+    return f"sqlite:///{out / study / 'optuna.db'}"
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize("space, message", [
+    ('"optim.learning_rate" = [0.1, 0.2]', "unknown parameter 'optim.learning_rate'"),
+    ('"optim.lr" = []', "the list of values is empty"),
+    ('"optim.lr" = {low = 0.1, high = 0.1}', "is empty (low must be below high)"),
+    ('"optim.lr" = {low = 0.0, high = 0.1, log = true}', "a log range needs low > 0"),
+    ('"optim.lr" = {low = 0.01, high = 0.1}', "the grid sampler needs a list of values"),
+])
+def test_bad_space_is_an_error_before_any_trial(tmp_path, space, message):
+    text = GRID.format(epochs=1, sampler="grid", extra="").split("[sweep.space]")[0] + "[sweep.space]\n" + space
+    spec = write_spec(tmp_path, text=text)
+    with pytest.raises(SweepError) as info:
+        run_sweep(str(spec), out_root=tmp_path / "out", log=None)
+    assert message in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_sweep_key_and_missing_budget(tmp_path):
+    with pytest.raises(SweepError, match="unknown key"):
+        load_spec(str(write_spec(tmp_path, extra="sampling = 'tpe'")))
+    with pytest.raises(SweepError, match="needs trials = a positive integer"):
+        load_spec(str(write_spec(tmp_path, sampler="tpe")))
+
+
+def test_unreachable_storage_is_an_error_before_any_trial(tmp_path, capsys):
+    spec = write_spec(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--storage",
+              "postgresql+psycopg://nobody:secret@127.0.0.1:1/nablab", "--study", "s"])
+    text = str(info.value)
+    assert "cannot open the study storage postgresql+psycopg://nobody:***@127.0.0.1:1/nablab" in text
+    assert "secret" not in text
+    assert not list((tmp_path / "out").rglob("trials"))
+
+
+def test_a_study_of_another_sweep_is_not_joined(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}")
+    study = prepare_study(load_spec(str(write_spec(tmp_path, epochs=1))), storage, "s")
+    assert len(study.trials) == 12 and {t.state for t in study.trials} == {State.WAITING}  # the grid, queued
+    changed = write_spec(tmp_path, text=GRID.format(epochs=1, sampler="grid", extra="").replace("0.2]", "0.3]"))
+    with pytest.raises(SweepError, match="was made for a different sweep"):
+        prepare_study(load_spec(str(changed)), storage, "s")
+    optuna.create_study(study_name="foreign", storage=storage)
+    with pytest.raises(SweepError, match="was not made by nablab sweep"):
+        prepare_study(load_spec(str(changed)), storage, "foreign")
+
+
+# ----------------------------------------------------------------- exactly once
+def test_grid_with_two_workers_runs_every_point_exactly_once(tmp_path, storage):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "out"
+    report = run_sweep(str(spec), out_root=out, storage_url=storage, study_name="grid2", workers=2,
+                       heartbeat=1, grace=3, log=None)
+    study = optuna.load_study(study_name="grid2", storage=storage or sqlite_url(out, "grid2"))
+    points = completed_points(study)
+    assert sorted(points) == sorted(grid_points())  # all 12, none twice
+    workers = {t.user_attrs["nablab.worker"] for t in study.trials if t.state == State.COMPLETE}
+    assert len(workers) == 2  # both processes took trials
+    runs = {t.user_attrs["nablab.run"] for t in study.trials if t.state == State.COMPLETE}
+    assert all((out / "grid2" / "trials" / run / "report.md").is_file() for run in runs) and len(runs) == 12
+    text = report.read_text()
+    assert "12 complete" in text and text.count("| complete |") == 12
+    assert (out / "grid2" / "optimization_history.png").stat().st_size > 1000
+
+
+def _command(spec, out, storage):
+    command = [sys.executable, "-m", "nablab.cli", "sweep", str(spec), "--out", str(out), "--study", "killed",
+               "--heartbeat", "1", "--grace", "6", "--quiet"]
+    return command + (["--storage", storage] if storage else [])
+
+
+def _running_trial_of(study, pid):
+    for t in study.get_trials(deepcopy=False, states=(State.RUNNING,)):
+        if t.user_attrs.get("nablab.worker", "").endswith(f":{pid}"):
+            return t
+    return None
+
+
+def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, storage):
+    spec = write_spec(tmp_path, epochs=4)
+    out = tmp_path / "out"
+    url = storage or sqlite_url(out, "killed")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    first = subprocess.Popen(_command(spec, out, storage), env=env)
+    second = subprocess.Popen(_command(spec, out, storage), env=env)
+    try:
+        deadline = time.monotonic() + 120
+        victim = None
+        while victim is None or victim.number < 2:  # let a couple of trials finish first
+            assert time.monotonic() < deadline, "no trial of the first worker started"
+            time.sleep(0.1)
+            if storage is None and not (out / "killed" / "optuna.db").exists():
+                continue
+            try:
+                victim = _running_trial_of(optuna.load_study(study_name="killed", storage=url), first.pid)
+            except KeyError:  # the study is not created yet
+                victim = None
+        time.sleep(0.3)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        restarted = subprocess.Popen(_command(spec, out, storage), env=env)
+        assert restarted.wait(timeout=300) == 0
+        assert second.wait(timeout=300) == 0
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.kill()
+    study = optuna.load_study(study_name="killed", storage=url)
+    assert sorted(completed_points(study)) == sorted(grid_points())  # nothing lost, nothing twice
+    killed = study.trials[victim.number]
+    assert killed.state == State.FAIL and "nablab.error" not in killed.user_attrs  # failed by its stale heartbeat
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == victim.number]
+    assert len(retries) == 1 and retries[0].state == State.COMPLETE and retries[0].params == killed.params
+    assert not [t for t in study.trials if t.state in (State.RUNNING, State.WAITING)]
+    assert "1 lost with their worker (retried)" in (out / "killed" / "sweep.md").read_text()
+
+
+def test_rerunning_a_finished_sweep_runs_nothing_again(tmp_path):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "out"
+    run_sweep(str(spec), out_root=out, study_name="again", log=None)
+    before = len(list((out / "again" / "trials").iterdir()))
+    run_sweep(str(spec), out_root=out, study_name="again", log=None)
+    study = optuna.load_study(study_name="again", storage=sqlite_url(out, "again"))
+    assert len(study.trials) == 12 and len(list((out / "again" / "trials").iterdir())) == before == 12
+
+
+# ----------------------------------------------------------------- samplers and pruning
+def test_tpe_runs_its_budget_and_resumes_to_it(tmp_path):
+    spec = write_spec(tmp_path, epochs=1, sampler="tpe", extra="trials = 4")
+    out = tmp_path / "out"
+    run_sweep(str(spec), out_root=out, study_name="tpe", log=None)
+    run_sweep(str(spec), out_root=out, study_name="tpe", trials=6, log=None)  # a larger budget continues
+    study = optuna.load_study(study_name="tpe", storage=sqlite_url(out, "tpe"))
+    assert [t.state for t in study.trials] == [State.COMPLETE] * 6
+
+
+def test_pruned_trials_stop_after_their_first_epoch(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path, epochs=3, extra="pruner = 'median'")
+    # a pruner that stops every trial whose validation accuracy is below 1.01, i.e. all of them
+    monkeypatch.setattr(sweep_worker, "make_pruner", lambda spec: optuna.pruners.ThresholdPruner(lower=1.01))
+    out = tmp_path / "out"
+    report = run_sweep(str(spec), out_root=out, study_name="pruned", log=None)
+    study = optuna.load_study(study_name="pruned", storage=sqlite_url(out, "pruned"))
+    assert {t.state for t in study.trials} == {State.PRUNED} and len(study.trials) == 12
+    trial = study.trials[0]
+    assert list(trial.intermediate_values) == [1]
+    metrics = (out / "pruned" / "trials" / trial.user_attrs["nablab.run"] / "metrics.jsonl").read_text()
+    assert metrics.count('"kind": "epoch"') == 1
+    assert "12 pruned" in report.read_text()
+
+
+def test_hlcv_grid_quick_form(tmp_path, monkeypatch):
+    from nablab.data import DataError
+    from nablab.lab.sweep.objective import check_data
+
+    spec = load_spec("hlcv-grid", quick=True)
+    assert len(spec.grid()) == 8 and spec.settings["limit_train"] == 2000
+    full = load_spec("hlcv-grid")
+    assert len(full.grid()) == 81 and {d.name for d in full.space} == {"hidden_size", "num_iters", "batch_size",
+                                                                        "reg"}
+    try:
+        check_data(spec)
+    except DataError:
+        pytest.skip("NABLAB_DATA does not point at CIFAR-10")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "hlcv-grid", "--quick", "--quiet"]) == 0
+    text = (tmp_path / "sweeps" / "hlcv-grid-quick-grid" / "sweep.md").read_text()
+    assert "8 complete" in text and "Published: val_acc 0.534" in text
+
