@@ -10,7 +10,8 @@ from nablab.lab import experiments
 
 ROOT = os.environ.get("NABLAB_DATA")
 ALL = ["hlcv-toy", "hlcv-cifar-default", "hlcv-cifar-tuned", "hlcv-depth", "vu-mnist-activation", "ntnu-mnist",
-       "uva-numpy-mlp"]
+       "uva-numpy-mlp", "uva-cnn"]
+SWEEPS = ["hlcv-grid", "vu-cifar-cnn"]
 
 
 def test_list_shows_every_experiment(capsys):
@@ -18,6 +19,10 @@ def test_list_shows_every_experiment(capsys):
     out = capsys.readouterr().out
     for name in ALL:
         assert name in out
+    for name in SWEEPS:
+        assert f"[sweep: nablab sweep {name}]" in out
+    with pytest.raises(experiments.ExperimentError, match="run it with `nablab sweep hlcv-grid`"):
+        experiments.reproduce("hlcv-grid", log=None)
 
 
 def test_toy_reproduces_the_published_figures(tmp_path):

@@ -227,6 +227,13 @@ def test_pruned_trials_stop_after_their_first_epoch(tmp_path, monkeypatch):
     assert "12 pruned" in report.read_text()
 
 
+def test_vu_cifar_cnn_is_the_reports_grid():
+    spec = load_spec("vu-cifar-cnn")
+    assert len(spec.grid()) == 30 and spec.objective == "best_val_acc" and spec.published["best_val_acc"] == 0.651
+    assert {p["train.batch_size"] for p in spec.grid()} == {25, 50, 100, 200, 300}
+    assert len(load_spec("vu-cifar-cnn", quick=True).grid()) == 2
+
+
 def test_hlcv_grid_quick_form(tmp_path, monkeypatch):
     from nablab.data import DataError
     from nablab.lab.sweep.objective import check_data

@@ -5,7 +5,8 @@ is checked: an unknown key is an error that names it and the keys that section a
 
 ``data.pixel_scale`` is what pixels are divided by before preprocessing (default: the data set's
 maximum, giving [0, 1]; 1 keeps the raw 0–255 values, as the HLCV report used them);
-``data.limit_train`` keeps only the first N training examples (the quick forms of experiments).
+``data.limit_train`` and ``data.limit_test`` keep only the first N training or test examples
+(the quick forms of experiments).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ DEFAULTS = {
     "seed": 0,
     "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "stratified": False,
              "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
-             "limit_train": None},
+             "limit_train": None, "limit_test": None},
     "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
               "dropout": 0.0, "widths": [32, 64], "batch_norm": False},
     "optim": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
@@ -94,6 +95,8 @@ def build(config: dict, progress: bool = True):
     ds = data.load(d["dataset"], seed=config["seed"], stratified=d["stratified"], progress=progress, **kwargs)
     if d["limit_train"]:
         ds.train = data.Split(ds.train.x[: d["limit_train"]], ds.train.y[: d["limit_train"]])
+    if d["limit_test"]:
+        ds.test = data.Split(ds.test.x[: d["limit_test"]], ds.test.y[: d["limit_test"]])
     flatten = m["kind"] == "mlp"
     train_tf, eval_tf = transforms.build(d["preprocess"], d["pixel_scale"] or ds.max_value, ds.train.x,
                                          flatten=flatten, augment=d["augment"])

@@ -62,7 +62,9 @@ def available() -> dict[str, str]:
     found = {}
     for folder in experiment_dirs():
         for path in sorted(folder.glob("*.toml")):
-            found.setdefault(path.stem, read_toml(path).get("title", ""))
+            table = read_toml(path)
+            found.setdefault(path.stem, table.get("title", "") + (f" [sweep: nablab sweep {path.stem}]"
+                                                                  if "sweep" in table else ""))
     return found
 
 
@@ -222,6 +224,8 @@ def _cell(value) -> str:
 def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print) -> Path:
     """Run experiment ``name`` and write its report; returns the report's path."""
     spec = load(name)
+    if "sweep" in spec:
+        raise ExperimentError(f"{spec['name']} is a hyperparameter search: run it with `nablab sweep {spec['name']}`")
     out = Path(out_root) / f"{spec['name']}{'-quick' if quick else ''}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=False)
     start = time.perf_counter()
