@@ -43,9 +43,14 @@ sampler = "{sampler}"
 """
 
 
-def write_spec(folder, epochs=2, sampler="grid", extra="", text=None):
+def write_spec(folder, epochs=2, sampler="grid", extra="", text=None, small=False):
+    """The 12-point grid (``small``: its 4 points with model.hidden = 8)."""
     path = folder / "tiny.toml"
-    path.write_text(text if text is not None else GRID.format(epochs=epochs, sampler=sampler, extra=extra))
+    text = text if text is not None else GRID.format(epochs=epochs, sampler=sampler, extra=extra)
+    if small:
+        text = text.replace('"optim.lr" = [0.05, 0.1, 0.2]', '"optim.lr" = [0.05, 0.1]').replace(
+            '"model.hidden" = [8, 16]', '"model.hidden" = [8]')
+    path.write_text(text)
     return path
 
 
@@ -193,38 +198,38 @@ def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, st
 
 
 def test_rerunning_a_finished_sweep_runs_nothing_again(tmp_path):
-    spec = write_spec(tmp_path, epochs=1)
+    spec = write_spec(tmp_path, epochs=1, small=True)
     out = tmp_path / "out"
     run_sweep(str(spec), out_root=out, study_name="again", log=None)
     before = len(list((out / "again" / "trials").iterdir()))
     run_sweep(str(spec), out_root=out, study_name="again", log=None)
     study = optuna.load_study(study_name="again", storage=sqlite_url(out, "again"))
-    assert len(study.trials) == 12 and len(list((out / "again" / "trials").iterdir())) == before == 12
+    assert len(study.trials) == 4 and len(list((out / "again" / "trials").iterdir())) == before == 4
 
 
 # ----------------------------------------------------------------- samplers and pruning
 def test_tpe_runs_its_budget_and_resumes_to_it(tmp_path):
-    spec = write_spec(tmp_path, epochs=1, sampler="tpe", extra="trials = 4")
+    spec = write_spec(tmp_path, epochs=1, sampler="tpe", extra="trials = 3")
     out = tmp_path / "out"
     run_sweep(str(spec), out_root=out, study_name="tpe", log=None)
-    run_sweep(str(spec), out_root=out, study_name="tpe", trials=6, log=None)  # a larger budget continues
+    run_sweep(str(spec), out_root=out, study_name="tpe", trials=5, log=None)  # a larger budget continues
     study = optuna.load_study(study_name="tpe", storage=sqlite_url(out, "tpe"))
-    assert [t.state for t in study.trials] == [State.COMPLETE] * 6
+    assert [t.state for t in study.trials] == [State.COMPLETE] * 5
 
 
 def test_pruned_trials_stop_after_their_first_epoch(tmp_path, monkeypatch):
-    spec = write_spec(tmp_path, epochs=3, extra="pruner = 'median'")
+    spec = write_spec(tmp_path, epochs=3, extra="pruner = 'median'", small=True)
     # a pruner that stops every trial whose validation accuracy is below 1.01, i.e. all of them
     monkeypatch.setattr(sweep_worker, "make_pruner", lambda spec: optuna.pruners.ThresholdPruner(lower=1.01))
     out = tmp_path / "out"
     report = run_sweep(str(spec), out_root=out, study_name="pruned", log=None)
     study = optuna.load_study(study_name="pruned", storage=sqlite_url(out, "pruned"))
-    assert {t.state for t in study.trials} == {State.PRUNED} and len(study.trials) == 12
+    assert {t.state for t in study.trials} == {State.PRUNED} and len(study.trials) == 4
     trial = study.trials[0]
     assert list(trial.intermediate_values) == [1]
     metrics = (out / "pruned" / "trials" / trial.user_attrs["nablab.run"] / "metrics.jsonl").read_text()
     assert metrics.count('"kind": "epoch"') == 1
-    assert "12 pruned" in report.read_text()
+    assert "4 pruned" in report.read_text()
 
 
 def test_vu_cifar_cnn_is_the_reports_grid():
