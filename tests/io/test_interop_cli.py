@@ -3,20 +3,18 @@
 import json
 import re
 
+import interop_runs
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
+from PIL import Image
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-Image = pytest.importorskip("PIL.Image")
-
-import interop_runs  # noqa: E402
-
-import nablab  # noqa: E402
-from nablab import nn  # noqa: E402
-from nablab.cli import main  # noqa: E402
-from nablab.io import load_classifier  # noqa: E402
-from nablab.models import MLP  # noqa: E402
+import nablab
+from nablab import nn
+from nablab.cli import main
+from nablab.io import load_classifier
+from nablab.models import MLP
 
 digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
 
@@ -79,6 +77,8 @@ def test_predict_errors(tmp_path, digits_run, capsys):
         main(["predict", str(tmp_path / "nothing.safetensors"), "x.png"])
     with pytest.raises(SystemExit, match="nablab: no run folder|has no config.toml"):
         main(["predict", str(tmp_path / "empty"), "x.png"])
+    with pytest.raises(SystemExit, match=r"records images of 1×8×8, not the 1×28×28 of --input-shape"):
+        main(["predict", str(digits_run), "x.png", "--input-shape", "1,28,28"])
 
 
 def test_export_a_run_to_onnx_and_safetensors_then_predict_with_them(tmp_path, digits_run, capsys):
@@ -87,7 +87,7 @@ def test_export_a_run_to_onnx_and_safetensors_then_predict_with_them(tmp_path, d
     out = capsys.readouterr().out
     assert "input 'input' of shape N×64" in out
     difference = float(re.search(r"max \|difference\| from nablab (\S+)", out)[1])
-    assert difference < 1e-5
+    assert difference < 1e-5 and "(allowed: 1e-05 × max(1, max |output|) = " in out
 
     model = onnx.load(str(onnx_path))
     onnx.checker.check_model(model, full_check=True)
@@ -128,7 +128,7 @@ def test_export_of_plain_weights_and_errors(tmp_path, capsys):
 
     with pytest.raises(SystemExit, match="nothing to write"):
         main(["export", str(tmp_path / "mlp.safetensors")])
-    with pytest.raises(SystemExit, match="are not the pixels of a square image; give --input-shape"):
+    with pytest.raises(SystemExit, match="are not the pixels of a square image: pass --input-shape C,H,W"):
         main(["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "x.onnx")])
     nablab.save(nn.Sequential(nn.Linear(4, 4), nn.MSELoss()), tmp_path / "loss.safetensors")
     unsupported = r"nablab: cannot export Sequential to ONNX: unsupported layer\(s\) 1 \(MSELoss\)"
@@ -138,3 +138,33 @@ def test_export_of_plain_weights_and_errors(tmp_path, capsys):
     (tmp_path / "junk.safetensors").write_bytes(b"junk")
     with pytest.raises(SystemExit, match="nablab: .*junk.safetensors is not a safetensors weights file"):
         main(["export", str(tmp_path / "junk.safetensors"), "--onnx", str(tmp_path / "x.onnx")])
+
+
+def test_predict_and_export_of_a_conv_net_whose_image_size_cannot_be_guessed(tmp_path, capsys):
+    nablab.manual_seed(0)
+    nablab.save(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 3)),
+                tmp_path / "conv.safetensors")
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "a.png")
+    ask = r"nablab: cannot tell the image size Sequential takes: .*pass --input-shape C,H,W"
+    with pytest.raises(SystemExit, match=ask):
+        main(["predict", str(tmp_path / "conv.safetensors"), str(tmp_path / "a.png")])
+    with pytest.raises(SystemExit, match=ask):
+        main(["export", str(tmp_path / "conv.safetensors"), "--onnx", str(tmp_path / "conv.onnx")])
+    assert main(["predict", str(tmp_path / "conv.safetensors"), str(tmp_path / "a.png"), "--input-shape", "1,8,8"]) == 0
+    captured = capsys.readouterr()
+    assert list(_parse(captured.out)) == [str(tmp_path / "a.png")] and "1×8×8 (as given)" in captured.err
+    with pytest.raises(SystemExit):  # argparse: C,H,W only
+        main(["predict", str(tmp_path / "conv.safetensors"), str(tmp_path / "a.png"), "--input-shape", "64"])
+    assert "--input-shape takes C,H,W" in capsys.readouterr().err
+
+
+def test_export_fails_when_onnxruntime_differs_by_more_than_1e_5_of_the_output_scale(tmp_path, capsys, monkeypatch):
+    import nablab.cli.export as export
+
+    nablab.save(MLP(10, [5], 3), tmp_path / "mlp.safetensors")
+    command = ["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "mlp.onnx"), "--input-shape", "10"]
+    monkeypatch.setattr(export, "_check", lambda model, path, example: (2e-5, 1.0))
+    assert main(command) == 1
+    assert "differ from nablab's by 2.0e-05, more than 1.0e-05" in capsys.readouterr().out
+    monkeypatch.setattr(export, "_check", lambda model, path, example: (2e-5, 4.0))  # large outputs: relative
+    assert main(command) == 0

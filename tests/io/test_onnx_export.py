@@ -3,15 +3,14 @@ on random inputs of another batch size; unsupported layers and models that are n
 their layers are clear errors."""
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-import nablab  # noqa: E402
-from nablab import nn  # noqa: E402
-from nablab.io import ExportError, to_onnx  # noqa: E402
-from nablab.models import MLP, SmallCNN, VGGNet  # noqa: E402
+import nablab
+from nablab import nn
+from nablab.io import ExportError, to_onnx
+from nablab.models import MLP, SmallCNN, VGGNet
 
 TOL = dict(rtol=1e-5, atol=1e-5)
 
@@ -51,6 +50,9 @@ MODELS = [
         nn.Conv2d(6, 6, 3, padding=2, dilation=2, bias=False), nn.BatchNorm2d(6), nn.AdaptiveAvgPool2d(2),
         nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), nn.Linear(6, 4, bias=False), nn.LogSoftmax(dim=1)),
         (2, 16, 16), id="conv-pool-zoo"),
+    pytest.param(lambda: nn.Sequential(  # eps other than ONNX's default 1e-5; momentum does not matter in eval
+        nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3, eps=1e-3, momentum=0.3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 5),
+        nn.BatchNorm1d(5, eps=0.5, momentum=0.01)), (1, 6, 6), id="batch-norm-eps"),
     pytest.param(lambda: nn.Sequential(nn.Flatten(2, 3), nn.Linear(25, 3), nn.ReLU()), (4, 5, 5),
                  id="linear-on-3d"),
     pytest.param(Features, (1, 8, 8), id="nested-chain"),
@@ -81,6 +83,17 @@ def test_onnxruntime_gives_nablabs_outputs(tmp_path, make, shape):
     expected = model(nablab.tensor(x)).numpy()
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, **TOL)
+
+
+def test_each_modules_own_mode_is_restored():
+    model = MLP(8, [6], 3, dropout=0.5)
+    model[1].eval()  # one layer frozen by hand inside a model that trains
+    to_onnx(model, np.zeros((1, 8), np.float32))
+    assert [m.training for m in model.modules()] == [True, True, False, True, True]
+    model.eval()
+    model[0].train()
+    to_onnx(model, np.zeros((1, 8), np.float32))
+    assert [m.training for m in model.modules()] == [False, True, False, False, False]
 
 
 def test_names_and_metadata_carry_over():

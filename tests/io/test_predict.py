@@ -2,18 +2,16 @@
 pixel range, training statistics), run folders and weights files, and unreadable files reported
 one by one while the rest are classified."""
 
+import interop_runs
 import numpy as np
 import pytest
+from PIL import Image
 
-Image = pytest.importorskip("PIL.Image")
-
-import interop_runs  # noqa: E402
-
-import nablab  # noqa: E402
-from nablab import nn  # noqa: E402
-from nablab.io import ImageError, load_classifier, load_image  # noqa: E402
-from nablab.io.predict import info_to_json  # noqa: E402
-from nablab.models import MLP, SmallCNN  # noqa: E402
+import nablab
+from nablab import nn
+from nablab.io import Classifier, ImageError, WeightsError, load_classifier, load_image
+from nablab.io.predict import guess_inference_info, info_to_json
+from nablab.models import MLP, SmallCNN
 
 cnn_run = interop_runs.cnn_run  # a shared fixture (see interop_runs)
 digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
@@ -162,3 +160,95 @@ def test_unreadable_files_are_image_errors(tmp_path):
     for name, reason in [("text.png", "not an image file"), ("cut.png", "cannot decode"), ("none.png", "no such file")]:
         with pytest.raises(ImageError, match=f"{name}: {reason}"):
             load_image(tmp_path / name, (3, 32, 32))
+
+
+def _plain_conv_net():
+    """A conv net saved by nablab.save without any inference info, taking 8×8 grey images only."""
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 3))
+
+
+def test_an_image_size_that_cannot_be_guessed_asks_for_it(tmp_path):
+    nablab.save(_plain_conv_net(), tmp_path / "conv.safetensors")
+    with pytest.raises(WeightsError, match=r"cannot tell the image size Sequential takes: the guessed 1×28×28 does "
+                                           r"not run through it .*pass --input-shape C,H,W, or use the run folder"):
+        load_classifier(tmp_path / "conv.safetensors")
+    classifier = load_classifier(tmp_path / "conv.safetensors", input_shape=(1, 8, 8))
+    assert classifier.input_shape == (1, 8, 8) and classifier.classes == ["0", "1", "2"]
+    assert "1×8×8 (as given)" in classifier.notes[0]
+    with pytest.raises(WeightsError, match=r"the given 1×9×9 does not run through it"):
+        load_classifier(tmp_path / "conv.safetensors", input_shape=(1, 9, 9))
+    nablab.save(MLP(64, [4], 3), tmp_path / "mlp.safetensors")
+    with pytest.raises(WeightsError, match=r"--input-shape 1×4×4 has 16 pixels, but the model's first layer takes 64"):
+        load_classifier(tmp_path / "mlp.safetensors", input_shape=(1, 4, 4))
+
+
+def test_guessing_restores_each_modules_own_mode():
+    model = _plain_conv_net()
+    model[1].eval()
+    guess_inference_info(model, (1, 8, 8))
+    assert [m.training for m in model.modules()] == [True, True, False, True, True]
+    with pytest.raises(WeightsError):  # a failed guess too
+        guess_inference_info(model)
+    assert [m.training for m in model.modules()] == [True, True, False, True, True]
+
+
+def test_models_of_points_are_not_image_classifiers():
+    info = {"dataset": "spiral", "classes": ["0", "1", "2"], "input_shape": [2], "max_value": 1.0,
+            "preprocess": "scale", "pixel_scale": 1.0, "flatten": True, "statistics": {}}
+    with pytest.raises(WeightsError, match=r"the model's input shape \(data set spiral\) is 2, which is not an image: "
+                                           r"image files are classified by models that take C×H×W images"):
+        Classifier(MLP(2, [4], 3), info)
+    with pytest.raises(WeightsError, match=r"is 4×8×8, which is not an image"):
+        Classifier(SmallCNN(4, 3, widths=(2,), image_size=8), {**info, "input_shape": [4, 8, 8], "dataset": None})
+
+
+@pytest.mark.parametrize("mode, suffix, dtype, low, high", [
+    ("I;16", "png", np.uint16, 10_000, 60_000),   # would be clipped at 255: all white, inverted to all black
+    ("I", "tif", np.int32, 1_000, 300_000),      # both clipped to 255
+    ("F", "tif", np.float32, 0.1, 0.9),            # would round to 0 or 1: all black
+])
+def test_deep_and_float_images_are_stretched_not_clipped(tmp_path, mode, suffix, dtype, low, high):
+    ink = np.zeros((40, 40), bool)
+    ink[10:30, 18:22] = True  # a dark stroke on light paper
+    pixels = np.where(ink, low, high).astype(dtype)
+    img = Image.fromarray(pixels)
+    assert img.mode == mode
+    img.save(tmp_path / f"deep.{suffix}")
+    Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).save(tmp_path / "eight.png")
+    x = load_image(tmp_path / f"deep.{suffix}", (1, 28, 28))
+    assert x[0, 14, 14] > 200 and x[0, 2, 2] < 10  # inverted like an 8-bit picture: light ink on dark
+    np.testing.assert_allclose(x, load_image(tmp_path / "eight.png", (1, 28, 28)), atol=1)
+    rgb = load_image(tmp_path / f"deep.{suffix}", (3, 20, 20))  # colour models get three equal channels
+    np.testing.assert_allclose(rgb, load_image(tmp_path / "eight.png", (3, 20, 20)), atol=1)
+    assert rgb[:, 0, 0].min() == 255 and rgb[:, 10, 10].max() == 0
+
+
+def test_files_are_classified_in_batches(tmp_path, monkeypatch):
+    nablab.manual_seed(0)
+    nablab.save(MLP(64, [8], 10), tmp_path / "mlp.safetensors")
+    classifier = load_classifier(tmp_path / "mlp.safetensors")
+    rng = np.random.default_rng(0)
+    for i in range(7):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    whole, _ = classifier.classify_files([tmp_path], k=2)
+    sizes, probabilities = [], classifier.probabilities
+    monkeypatch.setattr(classifier, "probabilities", lambda x: sizes.append(len(x)) or probabilities(x))
+    batched, failures = classifier.classify_files([tmp_path], k=2, batch_size=3)
+    assert sizes == [3, 3, 1] and failures == []
+    assert [p.path for p in batched] == [p.path for p in whole] == sorted(tmp_path.glob("*.png"))
+    for p, q in zip(batched, whole):
+        assert [name for name, _ in p.top] == [name for name, _ in q.top]
+        np.testing.assert_allclose([v for _, v in p.top], [v for _, v in q.top], rtol=1e-6)
+
+
+def test_decompression_bombs_are_reported_like_unreadable_files(tmp_path, monkeypatch):
+    nablab.save(MLP(64, [8], 10), tmp_path / "mlp.safetensors")
+    classifier = load_classifier(tmp_path / "mlp.safetensors")
+    Image.fromarray(np.zeros((30, 30), np.uint8)).save(tmp_path / "huge.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "small.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 900 pixels: more than twice the limit
+    with pytest.raises(ImageError, match="huge.png: too large to read safely"):
+        load_image(tmp_path / "huge.png")
+    predictions, failures = classifier.classify_files([tmp_path / "huge.png", tmp_path / "small.png"])
+    assert [p.path.name for p in predictions] == ["small.png"]
+    assert [(path.name, "too large" in reason) for path, reason in failures] == [("huge.png", True)]

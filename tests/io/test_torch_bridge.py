@@ -191,3 +191,20 @@ def test_state_dicts_keep_names_and_dtypes():
     assert t_state["0.weight"].dtype == torch.float64 and t_state["1.num_batches_tracked"].dtype == torch.int64
     t_model.load_state_dict(t_state)
     from_torch(t_model.state_dict(), model)  # a state dict of torch tensors works as well as a module
+
+
+def test_dtypes_are_not_cast_silently():
+    t_model = T.Sequential(T.Linear(6, 4), T.ReLU(), T.Linear(4, 3)).double()
+    with pytest.raises(WeightsError, match=r"PyTorch weights into MLP: dtypes differ \(0\.weight: float64 given, "
+                                           r"float32 expected.*\); pass cast=True"):
+        from_torch(t_model, MLP(6, [4], 3))
+    model = from_torch(t_model, MLP(6, [4], 3), cast=True)
+    assert model[0].weight.dtype == np.float32
+    np.testing.assert_allclose(model[0].weight.numpy(), t_model[0].weight.detach().numpy(), rtol=1e-7)
+
+    with pytest.raises(WeightsError, match=r"nablab weights into Sequential: dtypes differ \(0\.weight: float32 "
+                                           r"given, float64 expected"):
+        to_torch(model, t_model)
+    assert to_torch(model, t_model, cast=True) is t_model and t_model[0].weight.dtype == torch.float64
+    with pytest.raises(WeightsError, match=r"nablab weights into Named: dtypes differ \(fc1\.weight: float32"):
+        to_torch(model, Named().double())  # paired by position: checked all the same

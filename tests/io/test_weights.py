@@ -210,3 +210,54 @@ def test_run_folders_and_their_checkpoints(digits_run, cnn_run):
         assert type(again) is type(model)
     assert type(nablab.models.load(cnn_run)).__name__ == "SmallCNN"
     assert nablab.models.load(cnn_run)[1].num_batches_tracked.shape == ()
+
+
+def _change_last_layer(model):
+    model._modules["1"] = nn.Tanh()  # MLP(4, [3], 2) is Linear, ReLU, Linear: the ReLU swapped
+
+
+def _change_dropout(model):
+    model[2].p = 0.5
+
+
+def _change_batch_norm(model):
+    model[1].eps, model[1].momentum = 1e-3, 0.3
+
+
+@pytest.mark.parametrize("make, change, difference", [
+    (lambda: MLP(4, [3], 2), _change_last_layer, r"1 was a Tanh, the rebuilt model has a ReLU there"),
+    (lambda: MLP(4, [3], 2, dropout=0.25), _change_dropout, r"2 \(Dropout\) was saved as \(p=0\.5\), the rebuilt "
+                                                             r"one is \(p=0\.25\)"),
+    (lambda: SmallCNN(1, 2, widths=(2,), batch_norm=True, image_size=4), _change_batch_norm,
+     r"1 \(BatchNorm2d\) was saved as \(2, eps=0\.001, momentum=0\.3\), the rebuilt one is \(2, eps=1e-05, "
+     r"momentum=0\.1\)"),
+])
+def test_changes_after_construction_are_not_rebuilt_silently(tmp_path, make, change, difference):
+    """The constructor arguments miss changes made after construction; the recorded modules catch them."""
+    model = make()
+    change(model)
+    path = nablab.save(model, tmp_path / "m.safetensors")
+    assert read_metadata(path)["modules"][0] == ["", type(model).__module__ + "." + type(model).__name__, ""]
+    with pytest.raises(WeightsError, match=f"m.safetensors: the model rebuilt from its constructor arguments is "
+                                           f"not the one saved: {difference}"):
+        nablab.models.load(path)
+    model.load_state_dict(nablab.load(path))  # the weights themselves still load into the changed model
+
+
+def test_files_without_recorded_modules_still_load(tmp_path):
+    path = _tampered(tmp_path, lambda t: None)
+    with safe_open(str(path), framework="np") as fh:
+        meta = fh.metadata()
+    del meta["modules"]  # written before modules were recorded
+    save_file(load_file(str(path)), str(path), metadata=meta)
+    assert isinstance(nablab.models.load(path), MLP)
+
+
+def test_dtypes_are_not_cast_silently(tmp_path):
+    path = _tampered(tmp_path, lambda t: t.update({"0.weight": t["0.weight"].astype(np.float64)}))
+    with pytest.raises(WeightsError, match=r"does not fit the MLP: dtypes differ \(0\.weight: float64 given, "
+                                           r"float32 expected\); pass cast=True"):
+        nablab.models.load(path)
+    model = nablab.models.load(path, cast=True)
+    assert model[0].weight.dtype == np.float32
+    np.testing.assert_array_equal(model[0].weight.numpy(), nablab.load(path)["0.weight"].numpy().astype(np.float32))

@@ -72,3 +72,28 @@ def test_foreign_or_damaged_files_are_clear_errors(tmp_path):
     wrong = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
     with pytest.raises(KeyError, match=r"0.weight: the state has shape \(4, 3\), the model expects \(5, 3\)"):
         lab.load_checkpoint(path, wrong)
+
+
+def test_old_checkpoints_with_1d_batch_counters_resume_and_load(tmp_path):
+    """Earlier versions stored BatchNorm's 0-d num_batches_tracked as shape (1,): resuming and nablab.load
+    both make it 0-d again (one shared fix-up, nablab.lab.checkpoint.model_state)."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    model(nablab.randn(5, 3))
+    path = tmp_path / "old.safetensors"
+    lab.save_checkpoint(path, model, progress={"epoch": 1})
+    with safe_open(str(path), framework="np") as fh:
+        meta = fh.metadata()
+    tensors = load_file(str(path))
+    assert tensors["model.1.num_batches_tracked"].shape == ()
+    tensors["model.1.num_batches_tracked"] = tensors["model.1.num_batches_tracked"].reshape(1)
+    save_file(tensors, str(path), metadata=meta)
+
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    assert lab.load_checkpoint(path, fresh) == {"epoch": 1}
+    assert fresh[1].num_batches_tracked.shape == () and fresh[1].num_batches_tracked.item() == 1
+    loaded = nablab.load(path)
+    assert loaded["1.num_batches_tracked"].shape == () and loaded["1.num_batches_tracked"].item() == 1
+    np.testing.assert_array_equal(loaded["1.running_mean"].numpy(), model[1].running_mean.numpy())

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from ..io.onnx_export import DEFAULT_OPSET
+
+#: onnxruntime's outputs may differ from nablab's by this much, relative to the outputs' scale:
+#: max |onnxruntime − nablab| ≤ RTOL · max(1, max |nablab|)
+RTOL = 1e-5
+
 
 def add_parser(sub) -> None:
     """Register ``nablab export`` on the sub-command parsers ``sub``."""
@@ -16,8 +22,11 @@ def add_parser(sub) -> None:
                         help="write the weights here, with the class names and preprocessing `nablab predict` needs")
     export.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W",
                         help="the input's shape without the batch axis (default: the run's data, else guessed)")
-    export.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
-    export.add_argument("--no-check", action="store_true", help="do not compare onnxruntime's outputs with nablab's")
+    export.add_argument("--opset", type=int, default=DEFAULT_OPSET,
+                        help=f"ONNX opset ({DEFAULT_OPSET} or newer; default {DEFAULT_OPSET})")
+    export.add_argument("--no-check", action="store_true",
+                        help="do not compare onnxruntime's outputs with nablab's (else they must agree to "
+                             f"{RTOL:.0e} × max(1, max |output|))")
     export.set_defaults(func=run)
 
 
@@ -31,18 +40,18 @@ def _shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def _check(model, path, example) -> float:
-    """The largest |onnxruntime − nablab| on ``example`` (the model in evaluation mode)."""
+def _check(model, path, example) -> tuple[float, float]:
+    """``(largest |onnxruntime − nablab|, largest |nablab|)`` on ``example`` (the model in evaluation mode)."""
     import numpy as np
 
     from ..grad_mode import no_grad
     from ..io import run_onnx
+    from ..io.weights import evaluation
     from ..tensor import Tensor
 
-    model.eval()
-    with no_grad():
+    with evaluation(model), no_grad():
         expected = model(Tensor._make(example)).numpy()
-    return float(np.abs(run_onnx(path, example) - expected).max())
+    return float(np.abs(run_onnx(path, example) - expected).max()), float(np.abs(expected).max())
 
 
 def run(args) -> int:
@@ -73,8 +82,8 @@ def run(args) -> int:
     if shape is None:
         try:
             guessed = info or guess_inference_info(model)[0]
-        except WeightsError as exc:
-            raise SystemExit(f"nablab: {exc}; give --input-shape") from None
+        except WeightsError as exc:  # the message says to give --input-shape
+            raise SystemExit(f"nablab: {exc}") from None
         shape = (math.prod(guessed["input_shape"]),) if guessed["flatten"] else tuple(guessed["input_shape"])
     dtype = next(model.parameters()).dtype if any(True for _ in model.parameters()) else np.float32
     example = np.random.default_rng(0).standard_normal((4, *shape)).astype(dtype)
@@ -94,9 +103,11 @@ def run(args) -> int:
     except ImportError:
         print("onnxruntime is not installed: outputs not compared (pip install onnxruntime)")
         return 0
-    difference = _check(model, args.onnx, example)
-    print(f"onnxruntime on {len(example)} random inputs: max |difference| from nablab {difference:.1e}")
-    if difference > 1e-4:
-        print("nablab: onnxruntime's outputs differ from nablab's")
+    difference, scale = _check(model, args.onnx, example)
+    tolerance = RTOL * max(1.0, scale)
+    print(f"onnxruntime on {len(example)} random inputs: max |difference| from nablab {difference:.1e} "
+          f"(allowed: {RTOL:.0e} × max(1, max |output|) = {tolerance:.1e})")
+    if not difference <= tolerance:
+        print(f"nablab: onnxruntime's outputs differ from nablab's by {difference:.1e}, more than {tolerance:.1e}")
         return 1
     return 0

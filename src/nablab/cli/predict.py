@@ -17,7 +17,24 @@ def add_parser(sub) -> None:
     predict.add_argument("--top", type=int, default=3, help="how many classes to print per image (default 3)")
     predict.add_argument("--invert", choices=["auto", "always", "never"], default="auto",
                          help="invert grey images: auto (if the background is light), always or never")
+    predict.add_argument("--input-shape", type=image_shape, default=None, metavar="C,H,W",
+                         help="the model's image size, for a weights file that does not record it "
+                              "(default: the run's data, else guessed from the model)")
     predict.set_defaults(func=run)
+
+
+def image_shape(text: str) -> tuple[int, int, int]:
+    """``--input-shape C,H,W`` as a tuple of three positive sizes (C is 1 or 3)."""
+    import argparse
+
+    try:
+        shape = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--input-shape takes C,H,W like 1,28,28, got {text!r}") from None
+    if len(shape) != 3 or shape[0] not in (1, 3) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"--input-shape takes C,H,W with C 1 (grey) or 3 (RGB) and positive sizes, "
+                                         f"got {text!r}")
+    return shape
 
 
 def run(args) -> int:
@@ -27,7 +44,7 @@ def run(args) -> int:
     if args.top < 1:
         raise SystemExit("nablab: --top must be at least 1")
     try:
-        classifier = load_classifier(args.source)
+        classifier = load_classifier(args.source, input_shape=args.input_shape)
     except (WeightsError, SpecError, FileNotFoundError) as exc:
         raise SystemExit(f"nablab: {exc}") from None
     for note in classifier.notes:

@@ -9,7 +9,10 @@ that data set expects, in the data set's raw pixel range (0–255, or 0–16 for
 - colour data sets (C = 3: CIFAR-10) get an RGB image;
 - photos are turned upright (EXIF orientation) and transparent pixels composed onto white; then
   the picture is resized to H×W (area averaging when shrinking, bilinear when enlarging; the
-  aspect ratio is not kept).
+  aspect ratio is not kept);
+- 16-bit, 32-bit and floating-point grey images (Pillow modes ``I;16``, ``I``, ``F``) are first
+  stretched from their own darkest to their lightest pixel onto 0–255 (Pillow would clip them at
+  255, leaving most such pictures blank).
 """
 
 from __future__ import annotations
@@ -34,6 +37,20 @@ def _pillow():
     return Image, ImageOps, UnidentifiedImageError
 
 
+def _to_8_bits(img, Image):
+    """A grey image of more than 8 bits (modes I;16…, I, F) as mode L, its own range stretched onto 0–255.
+
+    A constant image keeps its value (clipped to 0–255); NaN pixels count as the darkest.
+    """
+    pixels = np.asarray(img, dtype=np.float64)
+    finite = pixels[np.isfinite(pixels)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+    pixels = np.nan_to_num(pixels, nan=low, posinf=high, neginf=low)
+    if high > low:
+        pixels = (pixels - low) * (255.0 / (high - low))
+    return Image.fromarray(np.clip(np.round(pixels), 0, 255).astype(np.uint8), "L")
+
+
 def find_images(paths) -> list[Path]:
     """The files to classify: files as given, folders replaced by the image files in them (sorted).
 
@@ -56,8 +73,10 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
     """The image file ``path`` as a float32 array of ``shape`` (C×H×W) with values in [0, max_value].
 
     ``invert``: ``"auto"`` inverts grey images whose mean is above 127 (a light background),
-    ``True`` / ``False`` always / never invert (colour images are never inverted). Raises
-    :class:`ImageError` for a file that is missing or not a readable image.
+    ``True`` / ``False`` always / never invert (colour images are never inverted). 16-bit and
+    floating-point images are stretched onto 0–255 first (see the module's description). Raises
+    :class:`ImageError` for a file that is missing, not a readable image, or so large that Pillow
+    refuses it as a possible decompression bomb.
     """
     Image, ImageOps, UnidentifiedImageError = _pillow()
     channels, height, width = (int(s) for s in shape)
@@ -71,6 +90,8 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
             if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                 rgba = img.convert("RGBA")
                 img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            if img.mode == "F" or img.mode.startswith("I"):  # I;16, I;16B, I (32-bit), F (float)
+                img = _to_8_bits(img, Image)
             img = img.convert("L" if channels == 1 else "RGB")
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
@@ -78,6 +99,8 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
         raise ImageError(f"{path}: is a folder") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file Pillow can read") from None
+    except Image.DecompressionBombError as exc:  # more pixels than Image.MAX_IMAGE_PIXELS allows, twice over
+        raise ImageError(f"{path}: too large to read safely ({exc})") from None
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged files
         raise ImageError(f"{path}: cannot decode the image ({exc})") from None
     shrinking = img.width >= width and img.height >= height

@@ -38,6 +38,7 @@ from .. import nn
 from ..atomic import atomic_path
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from .weights import evaluation
 
 DEFAULT_OPSET = 17
 
@@ -238,7 +239,7 @@ def to_onnx(model: nn.Module, example_input, path=None, *, opset: int = DEFAULT_
     ``path`` writes the file too (atomically). ``metadata`` (str → str) goes into the model's
     ``metadata_props``. The graph passes ``onnx.checker.check_model`` (full check, with shape
     inference). An unsupported layer, or a model whose forward is not a chain of its layers, is an
-    :class:`ExportError` naming it. The model's training/evaluation mode is left as it was.
+    :class:`ExportError` naming it. Every module's training/evaluation mode is left as it was.
     """
     from .. import __version__
 
@@ -258,14 +259,9 @@ def to_onnx(model: nn.Module, example_input, path=None, *, opset: int = DEFAULT_
         raise ExportError(f"cannot export {type(model).__name__} to ONNX: unsupported layer(s) "
                           f"{', '.join(unsupported)}; supported: {', '.join(sorted(c.__name__ for c in CONVERTERS))}")
 
-    was_training = model.training
-    model.eval()
     layers = []
-    try:
-        with no_grad():
-            y = _chain(model, "", x, layers)
-    finally:
-        model.train(was_training)
+    with evaluation(model), no_grad():  # each module's own training flag is given back afterwards
+        y = _chain(model, "", x, layers)
 
     g = _Graph(helper, numpy_helper, x.dtype)
     g.names.update({input_name, output_name})

@@ -7,8 +7,10 @@ split (``nablab.data.transforms``), so that a PNG is prepared exactly as the tra
 That information (the *inference info*) comes from a run folder (``config.toml`` and
 ``preprocessing.safetensors``), or from the ``inference`` metadata of a weights file written by
 ``nablab export RUN --safetensors FILE``. A weights file without it (a plain ``nablab.save``) is
-classified with pixels scaled to [0, 1], the image shape guessed from the model's first layer,
-and classes named by their index; :attr:`Classifier.notes` says so.
+classified with pixels scaled to [0, 1], the image shape guessed from the model's first layer
+(or given: ``load_classifier(..., input_shape=(C, H, W))``, ``nablab predict --input-shape``),
+and classes named by their index; :attr:`Classifier.notes` says so. Files are read and run
+through the model ``batch_size`` (256) at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from ..nn import Conv2d, Linear, Module
 from .images import ImageError, find_images, load_image
-from .weights import WeightsError, load_model, read_metadata
+from .weights import WeightsError, evaluation, load_model, read_metadata
 
 KEYS = ("classes", "input_shape", "max_value", "preprocess", "pixel_scale", "flatten", "statistics")
 
@@ -46,15 +48,42 @@ def _first_layer(model: Module):
     return None
 
 
-def guess_inference_info(model: Module) -> tuple[dict, str]:
+def check_image_shape(shape, what="the model's input") -> tuple[int, int, int]:
+    """``shape`` as ``(C, H, W)`` after checking that it describes images (1 or 3 channels).
+
+    Raises :class:`WeightsError` naming the shape and what was expected — for a model trained on
+    points (``toy``/``spiral`` data: an input shape of length 1), say.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3 or shape[0] not in (1, 3) or min(shape) < 1:
+        raise WeightsError(f"{what} is {'×'.join(map(str, shape)) or 'empty'}, which is not an image: image files "
+                           "are classified by models that take C×H×W images with 1 (grey) or 3 (RGB) channels")
+    return shape
+
+
+def guess_inference_info(model: Module, input_shape=None) -> tuple[dict, str]:
     """Inference info for a model saved without any: ``(info, note saying what was guessed)``.
 
-    A first Linear layer of s² inputs takes a grey s×s image, of 3·s² an RGB one; a first
-    Conv2d takes its channels at the model's ``image_size`` (else 28×28 grey, 32×32 colour).
+    ``input_shape`` (C, H, W) is the image size, if known. Otherwise a first Linear layer of s²
+    inputs takes a grey s×s image, of 3·s² an RGB one; a first Conv2d takes its channels at the
+    model's ``image_size`` (else 28×28 grey, 32×32 colour). The guess is tried on the model; one
+    that does not run through it is a :class:`WeightsError` asking for the input shape. Every
+    module's training/evaluation mode is left as it was.
     """
+    hint = ("pass --input-shape C,H,W, or use the run folder (or a file written by nablab export --safetensors), "
+            "which records it")
     first = _first_layer(model)
-    if isinstance(first, Linear):
-        n, flatten = first.in_features, True
+    if first is None:
+        raise WeightsError(f"cannot tell what inputs a {type(model).__name__} takes (no Linear or Conv2d layer): "
+                           f"{hint}")
+    flatten = isinstance(first, Linear)
+    if input_shape is not None:
+        shape = list(check_image_shape(input_shape, "--input-shape"))
+        if flatten and math.prod(shape) != first.in_features:
+            raise WeightsError(f"--input-shape {'×'.join(map(str, shape))} has {math.prod(shape)} pixels, but the "
+                               f"model's first layer takes {first.in_features} features")
+    elif flatten:
+        n = first.in_features
         side = math.isqrt(n)
         colour_side = math.isqrt(n // 3)
         if side * side == n:
@@ -62,26 +91,31 @@ def guess_inference_info(model: Module) -> tuple[dict, str]:
         elif 3 * colour_side * colour_side == n:
             shape = [3, colour_side, colour_side]
         else:
-            raise WeightsError(f"the model takes {n} features, which are not the pixels of a square image")
-    elif isinstance(first, Conv2d):
-        channels, flatten = first.in_channels, False
+            raise WeightsError(f"the model takes {n} features, which are not the pixels of a square image: {hint}")
+    else:
+        channels = first.in_channels
         size = (getattr(model, "config", None) or {}).get("image_size") or (28 if channels == 1 else 32)
         shape = [channels, size, size]
-    else:
-        raise WeightsError(f"cannot tell what inputs a {type(model).__name__} takes (no Linear or Conv2d layer)")
     from ..grad_mode import no_grad
     from ..tensor import Tensor
 
-    was_training = model.training
-    model.eval()
-    with no_grad():
-        example = np.zeros([1, math.prod(shape)] if flatten else [1, *shape], dtype=first.weight.dtype)
-        classes = model(Tensor._make(example)).shape[-1]
-    model.train(was_training)
+    example = np.zeros([1, math.prod(shape)] if flatten else [1, *shape], dtype=first.weight.dtype)
+    try:
+        with evaluation(model), no_grad():
+            output = model(Tensor._make(example))
+    except Exception as exc:  # the guessed size does not fit the model's layers
+        what = "the given" if input_shape is not None else "the guessed"
+        raise WeightsError(f"cannot tell the image size {type(model).__name__} takes: {what} "
+                           f"{'×'.join(map(str, shape))} does not run through it ({exc}); {hint}") from None
+    if output.ndim != 2:
+        raise WeightsError(f"{type(model).__name__} gives outputs of shape {tuple(output.shape)} for one image, "
+                           "not one score per class")
+    classes = output.shape[-1]
     info = {"dataset": None, "classes": [str(i) for i in range(classes)], "input_shape": shape, "max_value": 255.0,
             "preprocess": "scale", "pixel_scale": 255.0, "flatten": flatten, "statistics": {}}
+    how = "as given" if input_shape is not None else "guessed from the model"
     note = (f"no preprocessing is stored with the weights: images are scaled to [0, 1], taken as "
-            f"{'×'.join(map(str, shape))} (guessed from the model) and classes named 0–{classes - 1}")
+            f"{'×'.join(map(str, shape))} ({how}) and classes named 0–{classes - 1}")
     return info, note
 
 
@@ -94,13 +128,14 @@ def inference_info(source) -> dict:
     ``pixel_scale`` (what pixels are divided by), ``flatten`` (whether the model takes flat
     vectors), ``statistics`` (the fitted preprocessing state) and ``dataset``.
     """
+    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
     from .runs import run_inference_info
 
     path = Path(source)
     if path.is_dir():
         return run_inference_info(path)
     meta = read_metadata(path)
-    if meta.get("format") == "nablab-checkpoint-1" and (path.parent.parent / "config.toml").is_file():
+    if meta.get("format") == CHECKPOINT_FORMAT and (path.parent.parent / "config.toml").is_file():
         return run_inference_info(path.parent.parent)
     return info_from_json(meta["inference"]) if "inference" in meta else None
 
@@ -129,13 +164,18 @@ class Prediction:
 
 
 class Classifier:
-    """A model and the way its training images were prepared; call :meth:`classify_files`."""
+    """A model and the way its training images were prepared; call :meth:`classify_files`.
+
+    ``info["input_shape"]`` must describe images (C×H×W, 1 or 3 channels): a model trained on
+    points is a :class:`WeightsError` here rather than a failure on the first file.
+    """
 
     def __init__(self, model: Module, info: dict, notes=()):
+        dataset = f" (data set {info['dataset']})" if info.get("dataset") else ""
+        self.input_shape = check_image_shape(info["input_shape"], f"the model's input shape{dataset}")
         self.model = model.eval()
         self.info = info
         self.classes = list(info["classes"])
-        self.input_shape = tuple(info["input_shape"])
         self.transform = build_transform(info)
         self.notes = list(notes)
 
@@ -153,14 +193,28 @@ class Classifier:
         """One image file as this model's raw input (C × H × W); raises :class:`ImageError`."""
         return load_image(path, self.input_shape, self.info["max_value"], invert=invert)
 
-    def classify_files(self, paths, k: int = 3, invert="auto") -> tuple[list[Prediction], list[tuple[Path, str]]]:
-        """Classify image files (folders: every image in them).
+    def classify_files(self, paths, k: int = 3, invert="auto",
+                       batch_size: int = 256) -> tuple[list[Prediction], list[tuple[Path, str]]]:
+        """Classify image files (folders: every image in them), ``batch_size`` images per forward pass.
 
         Returns ``(predictions, failures)``: a :class:`Prediction` per readable image, in order,
         and ``(path, reason)`` for each file that could not be read and each folder without images
-        (the others are still classified).
+        (the others are still classified). At most ``batch_size`` images are held at a time.
         """
-        images, good, failures = [], [], []
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        predictions, failures, images, good = [], [], [], []
+
+        def flush():
+            if images:
+                probs = self.probabilities(np.stack(images))
+                top = min(k, probs.shape[1])
+                for path, p in zip(good, probs):
+                    order = np.argsort(-p, kind="stable")[:top]
+                    predictions.append(Prediction(path, [(self.classes[i], float(p[i])) for i in order]))
+                images.clear()
+                good.clear()
+
         for argument in paths:
             try:
                 files = find_images([argument])
@@ -173,22 +227,25 @@ class Classifier:
                     good.append(path)
                 except ImageError as exc:
                     failures.append((path, str(exc)))
-        predictions = []
-        if images:
-            probs = self.probabilities(np.stack(images))
-            k = min(k, probs.shape[1])
-            for path, p in zip(good, probs):
-                order = np.argsort(-p, kind="stable")[:k]
-                predictions.append(Prediction(path, [(self.classes[i], float(p[i])) for i in order]))
+                if len(images) >= batch_size:
+                    flush()
+        flush()
         return predictions, failures
 
 
-def load_classifier(source, classes=None) -> Classifier:
-    """A :class:`Classifier` from a run folder or a weights file (see the module's description)."""
+def load_classifier(source, classes=None, input_shape=None) -> Classifier:
+    """A :class:`Classifier` from a run folder or a weights file (see the module's description).
+
+    ``input_shape`` (C, H, W) gives the image size of a weights file that does not record it
+    (instead of guessing it from the model); where the source records it, it must agree.
+    """
     model = load_model(source, classes=classes)
     info = inference_info(source)
     notes = []
     if info is None:
-        info, note = guess_inference_info(model)
+        info, note = guess_inference_info(model, input_shape)
         notes.append(note)
+    elif input_shape is not None and tuple(int(s) for s in input_shape) != tuple(info["input_shape"]):
+        raise WeightsError(f"{source} records images of {'×'.join(map(str, info['input_shape']))}, not the "
+                           f"{'×'.join(map(str, input_shape))} of --input-shape")
     return Classifier(model, info, notes)

@@ -43,9 +43,10 @@ def run_checkpoint(run_dir) -> Path:
     raise WeightsError(f"{run.path} has no checkpoint yet (checkpoints/best.safetensors or last.safetensors)")
 
 
-def load_run_model(run_dir, checkpoint=None):
+def load_run_model(run_dir, checkpoint=None, cast: bool = False):
     """The model of a run folder with the best-validation weights (else the last), or ``checkpoint``'s.
 
+    A tensor whose dtype differs from the model's is a :class:`WeightsError` unless ``cast`` is true.
     Building the model does not move nablab's random generator.
     """
     from ..lab.config import _model
@@ -57,11 +58,7 @@ def load_run_model(run_dir, checkpoint=None):
     with rng_untouched():
         model = _model(config["model"], shape, len(meta["classes"]))
     path = Path(checkpoint) if checkpoint is not None else run_checkpoint(run_dir)
-    state, expected = load(path), model.state_dict()
-    for key, value in state.items():  # checkpoints of earlier versions stored 0-d tensors as shape (1,)
-        if key in expected and expected[key].shape == () and value.shape == (1,):
-            state[key] = value.reshape(())
-    return load_into(model, state, path)
+    return load_into(model, load(path), path, cast=cast)  # (load makes old checkpoints' (1,) counters 0-d)
 
 
 def run_inference_info(run_dir) -> dict:

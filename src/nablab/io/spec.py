@@ -6,6 +6,11 @@ numbers, strings, booleans, None, lists, tuples, string-keyed dicts, NumPy dtype
 modules — and only classes from nablab itself (or ones the caller names) are ever built, so a
 file cannot make nablab import or run anything else. No pickle.
 
+Constructor arguments miss what was changed after construction (a layer swapped for another, a
+Dropout's ``p`` or a BatchNorm's ``eps`` set by hand), so :func:`module_layout` also writes down
+every module's qualified name, class and settings (``extra_repr``); :func:`layout_difference`
+compares a rebuilt model with that record.
+
 The form, for ``nn.Sequential(nn.Linear(4, 3), nn.ReLU())``::
 
     {"class": "nablab.nn.container.Sequential", "args": [
@@ -134,3 +139,46 @@ def build_module(spec: dict, classes=None) -> Module:
         return cls(*args, **kwargs)
     except TypeError as exc:
         raise SpecError(f"could not build {spec['class']} from the recorded arguments: {exc}") from None
+
+
+def module_layout(model: Module) -> list[list[str]]:
+    """``[qualified name, class, extra_repr]`` of ``model`` and each module inside it, in order.
+
+    The root module's name is ``""``. Together with :func:`module_spec` it records the settings a
+    module was given after construction, which its constructor arguments do not show.
+    """
+    return [[name, class_name(type(m)), m.extra_repr()] for name, m in model.named_modules()]
+
+
+def _same_class(saved: str, cls) -> bool:
+    if saved == class_name(cls):
+        return True
+    # a class from outside nablab, admitted by ``classes=``, may live in another module than when saved
+    return not class_name(cls).startswith("nablab.") and saved.endswith("." + cls.__qualname__)
+
+
+def layout_difference(saved, model: Module) -> str | None:
+    """The first way ``model`` differs from the layout :func:`module_layout` recorded, or None.
+
+    Raises :class:`SpecError` for a record that is not such a layout.
+    """
+    if not isinstance(saved, list) or not all(isinstance(e, list) and len(e) == 3 and all(isinstance(v, str) for v in e)
+                                              for e in saved):
+        raise SpecError(f"not a module layout: {saved!r:.200}")
+    built = list(model.named_modules())
+    for (name, cls, extra), (b_name, module) in zip(saved, built):
+        label = name or "the model"
+        if name != b_name:
+            return f"the saved model has a module {label} where the rebuilt one has {b_name or 'the model'}"
+        if not _same_class(cls, type(module)):
+            return f"{label} was a {cls.rpartition('.')[2]}, the rebuilt model has a {type(module).__name__} there"
+        if extra != module.extra_repr():
+            return (f"{label} ({type(module).__name__}) was saved as ({extra}), the rebuilt one is "
+                    f"({module.extra_repr()})")
+    if len(saved) > len(built):
+        name, cls, _ = saved[len(built)]
+        return f"the saved model has a {cls.rpartition('.')[2]} at {name}, which the rebuilt one lacks"
+    if len(built) > len(saved):
+        name, module = built[len(saved)]
+        return f"the rebuilt model has a {type(module).__name__} at {name}, which the saved one lacks"
+    return None

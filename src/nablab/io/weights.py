@@ -7,7 +7,10 @@ pickle. A nablab weights file holds the model's ``state_dict()`` under the same 
 
 - ``format``: ``nablab-weights-1``; ``nablab``: the version that wrote it;
 - ``model_class``: the model's class; ``model``: its class and constructor arguments as JSON
-  (see :mod:`nablab.io.spec`), from which ``nablab.models.load`` rebuilds it;
+  (see :mod:`nablab.io.spec`), from which ``nablab.models.load`` rebuilds it; ``modules``: each
+  module's qualified name, class and settings (``extra_repr``), against which the rebuilt model is
+  checked, so that a layer swapped or a setting changed after construction is an error, not a
+  different model;
 - ``inference`` (optional): what classifying raw images needs — class names, input shape, pixel
   range and the training preprocessing statistics (``nablab export RUN --safetensors`` writes it);
 - ``user`` (optional): the ``metadata`` dict given to :func:`save`, as JSON.
@@ -27,10 +30,9 @@ import numpy as np
 from ..atomic import atomic_path
 from ..nn import Module
 from ..tensor import Tensor
-from .spec import SpecError, build_module, class_name, module_spec
+from .spec import SpecError, build_module, class_name, layout_difference, module_layout, module_spec
 
 FORMAT = "nablab-weights-1"
-CHECKPOINT_FORMAT = "nablab-checkpoint-1"
 
 
 class WeightsError(ValueError):
@@ -79,6 +81,7 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
         meta["model_class"] = class_name(type(obj))
         try:
             meta["model"] = json.dumps(module_spec(obj))
+            meta["modules"] = json.dumps(module_layout(obj))
         except SpecError as exc:
             meta["model_error"] = str(exc)
     elif isinstance(obj, dict):
@@ -100,9 +103,9 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
     return Path(path)
 
 
-def _open(path) -> tuple[dict, dict]:
-    """(tensors, metadata) of any safetensors file, with clear errors for a missing or foreign file."""
-    _, load_file, safe_open = _safetensors()
+def _header(path) -> dict:
+    """The metadata of any safetensors file, with clear errors for a missing or foreign file."""
+    _, _, safe_open = _safetensors()
     path = Path(path)
     if path.is_dir():
         raise WeightsError(f"{path} is a folder; nablab.load reads one .safetensors file "
@@ -111,25 +114,26 @@ def _open(path) -> tuple[dict, dict]:
         raise FileNotFoundError(f"no weights file at {path}")
     try:
         with safe_open(str(path), framework="np") as fh:
-            meta = dict(fh.metadata() or {})
-        tensors = load_file(str(path))
+            return dict(fh.metadata() or {})
     except Exception as exc:  # safetensors raises its own error types for damaged or foreign files
+        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
+
+
+def _open(path) -> tuple[dict, dict]:
+    """(tensors, metadata) of any safetensors file, with clear errors for a missing or foreign file."""
+    _, load_file, _ = _safetensors()
+    meta = _header(path)
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:
         raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
     return tensors, meta
 
 
 def read_metadata(path) -> dict:
-    """The metadata of a weights file, JSON entries decoded (``model``, ``inference``, ``user``)."""
-    _, _, safe_open = _safetensors()
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no weights file at {path}")
-    try:
-        with safe_open(str(path), framework="np") as fh:
-            meta = dict(fh.metadata() or {})
-    except Exception as exc:
-        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
-    for key in ("model", "inference", "user"):
+    """The metadata of a weights file, JSON entries decoded (``model``, ``modules``, ``inference``, ``user``)."""
+    meta = _header(path)
+    for key in ("model", "modules", "inference", "user"):
         if key in meta:
             try:
                 meta[key] = json.loads(meta[key])
@@ -141,15 +145,19 @@ def read_metadata(path) -> dict:
 def load(path) -> OrderedDict:
     """The state dict in a safetensors file: name → :class:`nablab.Tensor`, dtypes as stored.
 
-    Reads files written by :func:`save`, nablab's training checkpoints (their model weights) and
-    safetensors files from elsewhere (every tensor in them). Load it into a model with
+    Reads files written by :func:`save`, nablab's training checkpoints (their model weights, with
+    :func:`nablab.lab.checkpoint.model_state`'s fix-up for older checkpoints) and safetensors files
+    from elsewhere (every tensor in them). Load it into a model with
     ``model.load_state_dict(nablab.load(path))``, which names any missing or unexpected tensor and
     any shape that does not fit. A path that is not a safetensors file is a :class:`WeightsError`.
     """
+    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
+    from ..lab.checkpoint import model_state
+
     tensors, meta = _open(path)
     fmt = meta.get("format")
     if fmt == CHECKPOINT_FORMAT:
-        tensors = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+        tensors = model_state(tensors)
     elif fmt is not None and fmt.startswith("nablab-") and fmt != FORMAT:
         raise WeightsError(f"{path} is a {fmt!r} file, which this version of nablab cannot read as weights")
     return OrderedDict((name, Tensor._make(np.asarray(value))) for name, value in tensors.items())
@@ -167,8 +175,45 @@ def rng_untouched():
         nablab_random.set_rng_state(state)
 
 
-def load_into(model: Module, state: dict, source) -> Module:
-    """``model.load_state_dict(state)`` with the error naming ``source`` and the model."""
+@contextlib.contextmanager
+def evaluation(model: Module):
+    """Run a block with ``model`` in evaluation mode, then give every module back its own mode.
+
+    ``model.train(was_training)`` would set every sub-module to the top-level flag; this restores
+    each one's ``training`` as it was (a frozen BatchNorm inside a training model stays frozen).
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, training in modes:
+            object.__setattr__(m, "training", training)
+
+
+def _dtype_name(value) -> str:
+    dtype = value.dtype
+    return dtype.name if isinstance(dtype, np.dtype) else str(dtype).removeprefix("torch.")
+
+
+def dtype_differences(state, expected) -> list[str]:
+    """``"name: <dtype> given, <dtype> expected"`` for each tensor of ``state`` whose dtype differs from
+    that of the same name in ``expected`` (NumPy arrays, nablab or PyTorch tensors)."""
+    return [f"{name}: {_dtype_name(value)} given, {_dtype_name(expected[name])} expected"
+            for name, value in state.items() if name in expected and _dtype_name(value) != _dtype_name(expected[name])]
+
+
+def load_into(model: Module, state: dict, source, cast: bool = False) -> Module:
+    """``model.load_state_dict(state)`` with the error naming ``source`` and the model.
+
+    A tensor whose dtype differs from the model's is a :class:`WeightsError` unless ``cast`` is
+    true (then it is converted to the model's dtype, as ``load_state_dict`` does).
+    """
+    if not cast:
+        wrong = dtype_differences(state, model.state_dict())
+        if wrong:
+            raise WeightsError(f"{source} does not fit the {type(model).__name__}: dtypes differ ({'; '.join(wrong)}); "
+                               "pass cast=True to convert them to the model's dtypes")
     try:
         model.load_state_dict(state)
     except KeyError as exc:
@@ -177,24 +222,28 @@ def load_into(model: Module, state: dict, source) -> Module:
     return model
 
 
-def load_model(path, classes=None) -> Module:
+def load_model(path, classes=None, cast: bool = False) -> Module:
     """Rebuild the model saved in ``path`` and load its weights (``nablab.models.load``).
 
     ``path`` is a file written by :func:`save`, a run folder (the model its ``config.toml`` describes,
     with the best-validation weights, else the last), or a checkpoint inside a run folder.
     ``classes`` admits model classes from outside nablab (see :func:`nablab.io.spec.build_module`).
-    Building the model does not move nablab's random generator.
+    The rebuilt model is checked against the modules the file records (names, classes, settings):
+    a layer swapped or a setting changed after the model was built is a :class:`WeightsError` naming
+    the first difference. A tensor whose dtype differs from the rebuilt model's is one too, unless
+    ``cast`` is true. Building the model does not move nablab's random generator.
     """
+    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
     from . import runs
 
     path = Path(path)
     if path.is_dir():
-        return runs.load_run_model(path)
+        return runs.load_run_model(path, cast=cast)
     meta = read_metadata(path)
     if meta.get("format") == CHECKPOINT_FORMAT:
         run_dir = path.parent.parent
         if path.parent.name == "checkpoints" and (run_dir / "config.toml").is_file():
-            return runs.load_run_model(run_dir, checkpoint=path)
+            return runs.load_run_model(run_dir, checkpoint=path, cast=cast)
         raise WeightsError(f"{path} is a training checkpoint outside its run folder: it records no architecture; "
                            "load the run folder, or build the model and use model.load_state_dict(nablab.load(path))")
     if "model" not in meta:
@@ -204,6 +253,11 @@ def load_model(path, classes=None) -> Module:
     try:
         with rng_untouched():
             model = build_module(meta["model"], classes)
+        difference = layout_difference(meta["modules"], model) if "modules" in meta else None
     except SpecError as exc:
         raise WeightsError(f"{path}: {exc}") from None
-    return load_into(model, load(path), path)
+    if difference:
+        raise WeightsError(f"{path}: the model rebuilt from its constructor arguments is not the one saved: "
+                           f"{difference} (was it changed after it was built? Build it yourself and use "
+                           "model.load_state_dict(nablab.load(path)))")
+    return load_into(model, load(path), path, cast=cast)

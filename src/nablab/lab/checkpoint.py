@@ -75,10 +75,27 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     return tensors, meta
 
 
+def model_state(tensors: dict, model=None) -> dict:
+    """The model's weights among a checkpoint's tensors (the ``model.`` entries, prefix removed).
+
+    Checkpoints of earlier versions stored 0-d tensors (BatchNorm's ``num_batches_tracked``) as
+    shape (1,): those come back 0-d — every ``num_batches_tracked``, and with ``model`` every
+    tensor the model holds as 0-d. The one place this fix-up is made: resuming
+    (:func:`load_checkpoint`), ``nablab.load`` and ``nablab.models.load`` all read checkpoints
+    through it.
+    """
+    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    scalars = {k for k, v in model.state_dict().items() if v.shape == ()} if model is not None else set()
+    for key, value in state.items():
+        if np.shape(value) == (1,) and (key in scalars or key.rpartition(".")[2] == "num_batches_tracked"):
+            state[key] = value.reshape(())
+    return state
+
+
 def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng: bool = True) -> dict:
     """Restore what :func:`save_checkpoint` wrote into the given objects; returns the progress dict."""
     tensors, meta = read_checkpoint(path)
-    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    model.load_state_dict(model_state(tensors, model))
     if optimizer is not None:
         if "optimizer" not in meta:
             raise ValueError(f"{path} holds no optimizer state")

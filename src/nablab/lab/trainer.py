@@ -17,7 +17,7 @@ import numpy as np
 
 from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
-from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, model_state, read_checkpoint, save_checkpoint
 from .evaluate import evaluate
 from .progress import progress_bar
 
@@ -70,7 +70,7 @@ class Trainer:
         self.records = self.run.truncate_metrics(self.state["step"])
         if self.run.best_checkpoint.is_file():
             tensors, _ = read_checkpoint(self.run.best_checkpoint)
-            self.best_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+            self.best_state = model_state(tensors, self.model)
 
     # ----------------------------------------------------------------- loop
     def _step(self, x, y) -> tuple[float, int]:
