@@ -2,10 +2,12 @@
 workers, and still exactly once when a worker is SIGKILLed mid-trial and restarted — on the
 default SQLite storage and on a real PostgreSQL server."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -257,3 +259,35 @@ def test_hlcv_grid_quick_form(tmp_path, monkeypatch):
     text = (tmp_path / "sweeps" / "hlcv-grid-quick-grid" / "sweep.md").read_text()
     assert "8 complete" in text and "Published: val_acc 0.534" in text
 
+
+
+def test_two_layer_net_trials_report_epochs_done_not_the_untrained_start(tmp_path):
+    from nablab.data import DataError
+    from nablab.lab.sweep.objective import check_data
+
+    spec_path = tmp_path / "tln.toml"
+    spec_path.write_text(textwrap.dedent("""
+        kind = "two_layer_net"
+        [settings]
+        limit_train = 500
+        num_iters = 20
+        batch_size = 100
+        learning_rate = 1e-4
+        [sweep]
+        sampler = "grid"
+        [sweep.space]
+        hidden_size = [10]
+    """))
+    try:
+        check_data(load_spec(str(spec_path)))
+    except DataError:
+        pytest.skip("NABLAB_DATA does not point at CIFAR-10")
+    report = run_sweep(str(spec_path), out_root=tmp_path / "out", study_name="tln", log=None)
+    study = optuna.load_study(study_name="tln", storage=sqlite_url(tmp_path / "out", "tln"))
+    (trial,) = study.trials
+    # 500 images / batch 100 = 5 iterations an epoch: records at iterations 0, 5, 10, 15; the pruner
+    # sees the three after whole epochs, as epochs 1, 2, 3
+    run = report.parent / "trials" / trial.user_attrs["nablab.run"]
+    epochs = [r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "epoch"]
+    assert [r["step"] for r in epochs] == [1, 6, 11, 16]
+    assert trial.intermediate_values == {e: epochs[e]["val_acc"] for e in (1, 2, 3)}

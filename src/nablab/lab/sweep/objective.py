@@ -56,7 +56,11 @@ def _train(spec: SweepSpec, settings: dict, out: Path, name: str, report, optuna
     if spec.kind == "two_layer_net":
         s = two_layer_net_settings(settings)
         dataset = _two_layer_net_data(s["dataset"], s["split"], s["data_dir"], s["limit_train"], s["pixel_scale"])
-        _, final = train_two_layer_net(s, out, name, dataset=dataset, on_epoch=report)
+        # its loop records the validation accuracy at iteration 0, before any learning, and then after
+        # each epoch: report "epochs done" (≥ 1), as the Trainer's records are, so the pruner never
+        # judges an untrained network
+        _, final = train_two_layer_net(s, out, name, dataset=dataset,
+                                       on_epoch=lambda epoch, acc: report(epoch - 1, acc) if epoch > 1 else None)
         return final[spec.objective], final["test_acc"]
     try:
         _, result = train({**settings, "name": name}, runs_root=out, progress=False, log=None,
