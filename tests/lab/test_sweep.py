@@ -210,13 +210,22 @@ def test_rerunning_a_finished_sweep_runs_nothing_again(tmp_path):
 
 
 # ----------------------------------------------------------------- samplers and pruning
-def test_tpe_runs_its_budget_and_resumes_to_it(tmp_path):
-    spec = write_spec(tmp_path, epochs=1, sampler="tpe", extra="trials = 3")
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_random_and_tpe_run_their_budget_and_resume_to_it(tmp_path, sampler):
+    spec = write_spec(tmp_path, epochs=1, sampler=sampler, extra="trials = 3")
     out = tmp_path / "out"
-    run_sweep(str(spec), out_root=out, study_name="tpe", log=None)
-    run_sweep(str(spec), out_root=out, study_name="tpe", trials=5, log=None)  # a larger budget continues
-    study = optuna.load_study(study_name="tpe", storage=sqlite_url(out, "tpe"))
+    run_sweep(str(spec), out_root=out, study_name="s", log=None)
+    run_sweep(str(spec), out_root=out, study_name="s", trials=5, log=None)  # a larger budget continues
+    study = optuna.load_study(study_name="s", storage=sqlite_url(out, "s"))
     assert [t.state for t in study.trials] == [State.COMPLETE] * 5
+    assert len({tuple(t.params.items()) for t in study.trials}) >= 3  # the resumed sampler does not replay
+
+
+def test_pruner_names():
+    assert isinstance(sweep_worker.make_pruner(type("S", (), {"pruner": "median"})), optuna.pruners.MedianPruner)
+    assert isinstance(sweep_worker.make_pruner(type("S", (), {"pruner": "halving"})),
+                      optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(sweep_worker.make_pruner(type("S", (), {"pruner": "none"})), optuna.pruners.NopPruner)
 
 
 def test_pruned_trials_stop_after_their_first_epoch(tmp_path, monkeypatch):
