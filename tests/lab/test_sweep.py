@@ -300,3 +300,17 @@ def test_two_layer_net_trials_report_epochs_done_not_the_untrained_start(tmp_pat
     epochs = [r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "epoch"]
     assert [r["step"] for r in epochs] == [1, 6, 11, 16]
     assert trial.intermediate_values == {e: epochs[e]["val_acc"] for e in (1, 2, 3)}
+
+
+def test_settings_drawn_again_are_not_trained_again(tmp_path):
+    text = GRID.format(epochs=1, sampler="random", extra="trials = 3").split("[sweep.space]")[0]
+    spec = write_spec(tmp_path, text=text + '[sweep.space]\n"optim.lr" = [0.1]\n')
+    out = tmp_path / "out"
+    report = run_sweep(str(spec), out_root=out, study_name="same", log=None)
+    study = optuna.load_study(study_name="same", storage=sqlite_url(out, "same"))
+    assert [t.state for t in study.trials] == [State.COMPLETE] * 3
+    assert len({t.value for t in study.trials}) == 1
+    assert len(list((out / "same" / "trials").iterdir())) == 1  # one training run
+    assert [t.user_attrs.get("nablab.status") for t in study.trials[1:]] == ["same settings as trial 0, not "
+                                                                              "trained again"] * 2
+    assert "same settings as trial 0" in report.read_text()

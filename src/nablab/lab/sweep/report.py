@@ -39,14 +39,14 @@ def _figures(study, folder: Path) -> list[tuple[str, str]]:
     made = []
     for caption, filename, draw in (("optimisation history", "optimization_history.png",
                                       optuna_plots.plot_optimization_history),
-                                     ("parameter importances (fANOVA)", "param_importances.png",
+                                     ("parameter importances (Optuna's default evaluator)", "param_importances.png",
                                       optuna_plots.plot_param_importances),
                                      ("parallel coordinates", "parallel_coordinate.png",
                                       optuna_plots.plot_parallel_coordinate)):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                warnings.filterwarnings("ignore", message="Attempting to set identical", category=UserWarning)
+                warnings.simplefilter("ignore", UserWarning)  # e.g. "importances will be equal" on tiny studies
                 axes = draw(study)
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:  # too few trials or no variation
             made.append((f"{caption}: not drawn ({exc})", ""))

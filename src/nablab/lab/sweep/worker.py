@@ -106,6 +106,15 @@ def _run(spec: SweepSpec, study, trial, out, worker: str, log) -> str:
     params = {d.name: d.suggest(trial) for d in spec.space}
     if log is not None:
         log(f"[{worker}] trial {trial.number}: {_describe(params)}")
+    if spec.sampler != "grid":  # TPE and random may draw settings already trained: training is seeded, so
+        for done in study.get_trials(deepcopy=False, states=(state.COMPLETE,)):  # the result is known
+            if done.params == params:
+                for key in ("nablab.run", "nablab.test_acc"):
+                    if key in done.user_attrs:
+                        trial.set_user_attr(key, done.user_attrs[key])
+                trial.set_user_attr("nablab.status", f"same settings as trial {done.number}, not trained again")
+                study.tell(trial, done.value)
+                return f"{spec.objective} {done.value:.4f} (the settings of trial {done.number}, not trained again)"
     try:
         value = run_trial(spec, trial, params, out)
     except optuna.TrialPruned as exc:
