@@ -15,12 +15,17 @@ from ..trainer import TrainingDiverged
 from .spec import SweepSpec
 from .storage import optuna_module
 
+_DATA_SETTINGS = ("dataset", "split", "data_dir", "limit_train", "pixel_scale")
+
 
 @lru_cache(maxsize=2)
-def _two_layer_net_data(dataset, split, data_dir, limit_train, pixel_scale):
+def _cached_data(*values):
+    return load_two_layer_net_data(dict(zip(_DATA_SETTINGS, values)))
+
+
+def _two_layer_net_data(s: dict):
     """The preprocessed data of a two_layer_net sweep, loaded once per worker process."""
-    return load_two_layer_net_data({"dataset": dataset, "split": split, "data_dir": data_dir,
-                                    "limit_train": limit_train, "pixel_scale": pixel_scale})
+    return _cached_data(*(s[k] for k in _DATA_SETTINGS))
 
 
 def check_data(spec: SweepSpec) -> None:
@@ -31,7 +36,7 @@ def check_data(spec: SweepSpec) -> None:
     settings = spec.trial_settings({})
     if spec.kind == "two_layer_net":
         s = two_layer_net_settings(settings)
-        _two_layer_net_data(s["dataset"], s["split"], s["data_dir"], s["limit_train"], s["pixel_scale"])
+        _two_layer_net_data(s)
         return
     d = settings.get("data", {})
     data.load(d.get("dataset", "digits"), **{k: d[k] for k in ("data_dir", "split") if d.get(k) is not None})
@@ -55,7 +60,7 @@ def _folder(out: Path, name: str) -> str | None:
 def _train(spec: SweepSpec, settings: dict, out: Path, name: str, report, optuna) -> tuple[float, float]:
     if spec.kind == "two_layer_net":
         s = two_layer_net_settings(settings)
-        dataset = _two_layer_net_data(s["dataset"], s["split"], s["data_dir"], s["limit_train"], s["pixel_scale"])
+        dataset = _two_layer_net_data(s)
         # its loop records the validation accuracy at iteration 0, before any learning, and then after
         # each epoch: report "epochs done" (≥ 1), as the Trainer's records are, so the pruner never
         # judges an untrained network

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import math
 from dataclasses import dataclass, field
 
 from ..config import DEFAULTS
@@ -222,9 +221,7 @@ def load_spec(name: str, quick: bool = False, sampler: str | None = None, trials
         raise SweepError(f"[sweep] the {spec.sampler} sampler needs trials = a positive integer (the budget), "
                          f"got {spec.trials!r}")
     # a trial's settings must make a valid run: check one point now, not after hours of other trials
-    probe = {d.name: d.choices[0] if d.choices is not None else (d.low if d.is_int else math.sqrt(d.low * d.high)
-                                                                    if d.log else (d.low + d.high) / 2)
-             for d in space}
+    probe = {d.name: d.choices[0] if d.choices is not None else d.low for d in space}
     _check_settings(spec, spec.trial_settings(probe))
     return spec
 
