@@ -176,7 +176,9 @@ def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, st
             if storage is None and not (out / "killed" / "optuna.db").exists():
                 continue
             try:
-                victim = _running_trial_of(optuna.load_study(study_name="killed", storage=url), first.pid)
+                # open_storage waits out the workers creating the tables; plain Optuna would race them
+                victim = _running_trial_of(optuna.load_study(study_name="killed", storage=open_storage(url)),
+                                           first.pid)
             except KeyError:  # the study is not created yet
                 victim = None
         time.sleep(0.3)
