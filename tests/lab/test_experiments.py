@@ -66,3 +66,24 @@ def test_quick_forms_run_end_to_end(name, tmp_path, monkeypatch):
     assert len(runs) == len(variants)
     if len(variants) > 1:
         assert (report.parent / "compare_val_acc.png").is_file()
+
+
+def test_variants_are_chosen_by_the_beginning_of_their_label():
+    spec = experiments.load("uva-cnn")
+    assert [v["label"] for v in experiments.select_variants(spec, ["report"])["variants"]] == ["report"]
+    assert len(experiments.select_variants(spec, ["ours", "report"])["variants"]) == 2
+    assert experiments.select_variants(spec, []) is spec
+    with pytest.raises(experiments.ExperimentError, match=r"no variant labelled 'best'; its variants: 'report'"):
+        experiments.select_variants(spec, ["best"])
+    with pytest.raises(experiments.ExperimentError, match="no variants to choose from"):
+        experiments.select_variants(experiments.load("hlcv-toy"), ["report"])
+
+
+@pytest.mark.skipif(not ROOT, reason="NABLAB_DATA does not point at MNIST and CIFAR-10")
+def test_reproduce_runs_only_the_chosen_variant(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["reproduce", "uva-numpy-mlp", "--quick", "--quiet", "--out", str(tmp_path),
+                 "--variant", experiments.load("uva-numpy-mlp")["variants"][1]["label"][:6]]) == 0
+    report = tmp_path / capsys.readouterr().out.split("report: ")[-1].strip()
+    runs = [p for p in report.parent.iterdir() if (p / "report.md").is_file()]
+    assert len(runs) == 1

@@ -221,11 +221,30 @@ def _cell(value) -> str:
     return str(value)
 
 
-def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print) -> Path:
-    """Run experiment ``name`` and write its report; returns the report's path."""
+def select_variants(spec: dict, wanted) -> dict:
+    """``spec`` keeping only the variants whose label starts with one of ``wanted`` (all if empty)."""
+    if not wanted:
+        return spec
+    if spec["kind"] != "train":
+        raise ExperimentError(f"{spec['name']} has no variants to choose from (kind {spec['kind']!r})")
+    labels = [variant["label"] for variant in spec["variants"]]
+    unmatched = [w for w in wanted if not any(label.startswith(w) for label in labels)]
+    if unmatched:
+        raise ExperimentError(f"{spec['name']} has no variant labelled {', '.join(map(repr, unmatched))}; "
+                              f"its variants: {', '.join(map(repr, labels))}")
+    chosen = [v for v in spec["variants"] if any(v["label"].startswith(w) for w in wanted)]
+    return {**spec, "variants": chosen}
+
+
+def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print, variants=()) -> Path:
+    """Run experiment ``name`` and write its report; returns the report's path.
+
+    ``variants``: labels (or their beginnings) of the variants to run; all when empty.
+    """
     spec = load(name)
     if "sweep" in spec:
         raise ExperimentError(f"{spec['name']} is a hyperparameter search: run it with `nablab sweep {spec['name']}`")
+    spec = select_variants(spec, variants)
     out = Path(out_root) / f"{spec['name']}{'-quick' if quick else ''}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=False)
     start = time.perf_counter()
