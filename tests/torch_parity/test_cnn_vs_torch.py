@@ -75,9 +75,12 @@ def test_max_and_avg_pool(dtype, shape, k, stride, padding):
              dtype, rng)
 
 
-def test_max_pool_ties_route_like_torch():
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC memory"])
+def test_max_pool_ties_route_like_torch(layout):
     data = np.round(np.random.default_rng(2).standard_normal((2, 2, 6, 6))).astype(np.float64)  # many ties
-    for k, s, p in [(2, 2, 0), (3, 2, 1)]:
+    if layout == "NHWC memory":  # what a channels-last convolution hands on
+        data = np.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    for k, s, p in [(2, 2, 0), (3, 3, 0), (3, 2, 1), (1, 1, 0)]:
         x, tx = _pair(data, "float64")
         _compare(F.max_pool2d(x, k, s, p), torch.nn.functional.max_pool2d(tx, k, s, p), [(x, tx)], "float64",
                  np.random.default_rng(3))

@@ -5,8 +5,12 @@ to the one element that was picked (the first maximum in row-major order, as PyT
 ties). Average pooling: y = (1/k²) Σ window (zero padding counted, PyTorch's default);
 dL/dx gets dL/dy / k² at every position of each window.
 
-Non-overlapping windows (stride = kernel, no padding, sizes divisible) take a fast path: the
-input is reshaped to (N, C, Ho, k, Wo, k) and reduced, with no window copy at all.
+Non-overlapping windows (stride = kernel, no padding, sizes divisible) take a fast path with no
+window copy: the k² strided sub-grids x[:, :, u::k, v::k] hold each window's elements, so max
+pooling is k² − 1 elementwise maxima and average pooling a reshape to (N, C, Ho, k, Wo, k) and a
+mean. Max pooling's backward then finds the routing itself: sub-grid q gets dL/dy where it equals
+y and no earlier sub-grid did (the first maximum). Arrays keep the input's memory layout, so the
+channels-last output of a convolution stays channels-last through the pool and its gradient.
 """
 
 from __future__ import annotations
@@ -36,27 +40,20 @@ class MaxPool2d(Function):
         n, c, h, w = x.shape
         k, s, p = self.k, self.s, self.p
         self.x_shape = x.shape
-        if s == k and p == 0 and _tiles(x, k):
-            # the k² strided sub-grids x[:, :, u::k, v::k] hold each window's elements: a running
-            # maximum over them keeps the layout, and the first maximum's position fits in uint8
-            self.fast = True
-            y = x[:, :, ::k, ::k].copy()
-            self.argmax = xp.zeros(y.shape, dtype=xp.uint8)
-            for q in range(1, k * k):
-                part = x[:, :, q // k :: k, q % k :: k]
-                larger = part > y
-                xp.copyto(y, part, where=larger)
-                self.argmax[larger] = q
+        self.fast = s == k and p == 0 and k > 1 and _tiles(x, k)
+        if self.fast:
+            y = xp.maximum(x[:, :, 0::k, 0::k], x[:, :, 0::k, 1::k])
+            for q in range(2, k * k):
+                xp.maximum(y, x[:, :, q // k :: k, q % k :: k], out=y)
+            self.x, self.y = x, y
             return y
-        else:
-            self.fast = False
-            fill = xp.asarray(-xp.inf, dtype=x.dtype)
-            xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
-            self.pad_shape = xpad.shape
-            ho, wo = conv_output_size(h, k, s, p, 1), conv_output_size(w, k, s, p, 1)
-            if ho < 1 or wo < 1:
-                raise ValueError(f"max_pool2d: a {k}×{k} window does not fit a {h}×{w} input")
-            blocks = windows(xp, xpad, k, k, s, 1).reshape(n, c, ho, wo, k * k)
+        fill = xp.asarray(-xp.inf, dtype=x.dtype)
+        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+        self.pad_shape = xpad.shape
+        ho, wo = conv_output_size(h, k, s, p, 1), conv_output_size(w, k, s, p, 1)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"max_pool2d: a {k}×{k} window does not fit a {h}×{w} input")
+        blocks = windows(xp, xpad, k, k, s, 1).reshape(n, c, ho, wo, k * k)
         self.argmax = blocks.argmax(axis=-1)
         return xp.take_along_axis(blocks, self.argmax[..., None], axis=-1)[..., 0]
 
@@ -65,14 +62,30 @@ class MaxPool2d(Function):
         k = self.k
         n, c, ho, wo = gy.shape
         if self.fast:
-            dx = xp.empty(self.x_shape, dtype=gy.dtype)
-            for q in range(k * k):
-                xp.multiply(gy, self.argmax == q, out=dx[:, :, q // k :: k, q % k :: k])
-            return (dx,)
+            return (self._route_to_first_maximum(xp, gy),)
         onehot = (self.argmax[..., None] == xp.arange(k * k)) * gy[..., None]  # (N, C, Ho, Wo, k²)
         dx = col2im(xp, onehot.reshape(n, c, ho, wo, k, k), self.pad_shape, self.s, 1)
         p = self.p
         return (dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx,)
+
+    def _route_to_first_maximum(self, xp, gy):
+        """dL/dx of the fast path: sub-grid q takes dL/dy where it holds its window's first maximum."""
+        x, y, k = self.x, self.y, self.k
+        if gy.strides != y.strides:  # one copy into y's layout makes every pass below contiguous
+            same_layout = xp.empty_like(y)
+            same_layout[...] = gy
+            gy = same_layout
+        dx = xp.empty_like(x)  # the input's memory layout
+        free = xp.ones_like(y, dtype=bool)  # windows whose gradient is not routed yet
+        hit = xp.empty_like(y, dtype=bool)
+        for q in range(k * k):
+            xp.equal(x[:, :, q // k :: k, q % k :: k], y, out=hit)
+            if q:
+                xp.logical_and(hit, free, out=hit)
+            if q < k * k - 1:
+                xp.logical_xor(free, hit, out=free)
+            xp.multiply(gy, hit, out=dx[:, :, q // k :: k, q % k :: k])
+        return dx
 
 
 class AvgPool2d(Function):
