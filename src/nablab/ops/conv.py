@@ -24,12 +24,16 @@ flipped kernel — which replaces the column gradient and the col2im scatter by 
 and one GEMM:
 
     dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, k−1−u, k−1−v]
+
+The padded copies and column matrices used only inside the op come from :mod:`nablab.scratch`,
+so a training step reuses their memory instead of mapping fresh pages for them every time.
 """
 
 from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
+from ..scratch import scratch
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -54,21 +58,27 @@ def col2im(xp, dcols, shape, stride, dilation):
     return dx
 
 
-def _nhwc_padded(xp, x, p):
-    """x (N, C, H, W) copied to a zero-bordered (N, H+2p, W+2p, C) array."""
+def _nhwc_padded(xp, x, p, purpose):
+    """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
     n, c, h, w = x.shape
-    out = xp.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+    out = scratch(xp, f"{purpose} padded by {p}", (n, h + 2 * p, w + 2 * p, c), x.dtype, zeroed=True)
     out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
 
-def _nhwc_columns(xp, xpad, k, ho, wo):
+def _nhwc_columns(xp, xpad, k, ho, wo, purpose=None):
     """The (N·Ho·Wo) × (k·k·C) column matrix of a contiguous NHWC array: one copy of a window view
-    whose innermost run (k pixels × C channels of one row) is contiguous."""
+    whose innermost run (k pixels × C channels of one row) is contiguous. A scratch array when
+    ``purpose`` is given (the columns are used only inside the op), else a new one."""
     n, _, _, c = xpad.shape
     sn, sh, sw, sc = xpad.strides
     view = xp.lib.stride_tricks.as_strided(xpad, (n, ho, wo, k, k * c), (sn, sh, sw, sh, sc))
-    return xp.ascontiguousarray(view).reshape(n * ho * wo, k * k * c)
+    if purpose is None:
+        cols = xp.ascontiguousarray(view)
+    else:
+        cols = scratch(xp, purpose, view.shape, xpad.dtype)
+        cols[...] = view
+    return cols.reshape(n * ho * wo, k * k * c)
 
 
 class Conv2d(Function):
@@ -120,13 +130,14 @@ class Conv2d(Function):
         ho, wo = h + 2 * p - k + 1, wd + 2 * p - k + 1
         if ho < 1 or wo < 1:
             raise ValueError(f"conv2d: a {k}×{k} kernel does not fit a {h}×{wd} input with padding {p}")
-        cols = _nhwc_columns(xp, _nhwc_padded(xp, x, p), k, ho, wo)
-        y = cols @ w.transpose(2, 3, 1, 0).reshape(k * k * c, o)  # (N·Ho·Wo, O): NHWC
-        if b is not None:
-            y += b
         # keep the columns only where they are no larger than the output (a first layer on few
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
         self.saved_cols = k * k * c <= o
+        xpad = _nhwc_padded(xp, x, p, "conv2d input")
+        cols = _nhwc_columns(xp, xpad, k, ho, wo, None if self.saved_cols else "conv2d input columns")
+        y = cols @ w.transpose(2, 3, 1, 0).reshape(k * k * c, o)  # (N·Ho·Wo, O): NHWC
+        if b is not None:
+            y += b
         self.cols = cols if self.saved_cols else None
         self.x = None if self.saved_cols else x
         self.w, self.x_shape = w, x.shape
@@ -147,9 +158,8 @@ class Conv2d(Function):
         if need[0] or (need[1] and not self.saved_cols):
             # windows of the zero-padded dL/dy, one row per input position (n, a, b)
             q = k - 1 - self.padding
-            gpad = xp.zeros((n, ho + 2 * q, wo + 2 * q, o), dtype=gy.dtype)
-            gpad[:, q : q + ho, q : q + wo, :] = g
-            gcols = _nhwc_columns(xp, gpad, k, h, wd)  # (N·H·W) × (k·k·O), index (u', v', o)
+            gpad = _nhwc_padded(xp, gy, q, "conv2d output gradient")
+            gcols = _nhwc_columns(xp, gpad, k, h, wd, "conv2d output gradient columns")  # index (u', v', o)
             if need[0]:
                 wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
                 gx = (gcols @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
