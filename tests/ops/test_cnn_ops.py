@@ -83,3 +83,20 @@ def test_conv2d_default_init_bounds():
     bound = 1 / np.sqrt(16 * 9)
     assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
     assert "Conv2d(16, 32, kernel_size=3, stride=1)" in repr(conv)
+
+
+def test_conv2d_in_chunks_of_images_equals_one_piece(monkeypatch):
+    from nablab.ops import conv
+
+    def grads(chunk_bytes):
+        monkeypatch.setattr(conv, "CHUNK_BYTES", chunk_bytes)
+        rng = np.random.default_rng(7)
+        x, w, b = (_t(rng.standard_normal(shape)) for shape in [(5, 3, 6, 6), (4, 3, 3, 3), (4,)])
+        y = F.conv2d(x, w, b, padding=1)
+        y.backward(rng.standard_normal(y.shape))
+        return [y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+
+    in_chunks = grads(1)
+    assert len(conv._image_chunks(np, 5, 10)) == 5  # one image per chunk
+    for a, b in zip(in_chunks, grads(2**30)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

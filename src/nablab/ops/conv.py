@@ -58,6 +58,18 @@ def col2im(xp, dcols, shape, stride, dilation):
     return dx
 
 
+#: column bytes per chunk of images on the CPU: a chunk's columns stay in cache between the copy
+#: that fills them and the GEMM that reads them
+CHUNK_BYTES = 4 * 2**20
+
+
+def _image_chunks(xp, n, bytes_per_image):
+    """(start, stop) ranges of images whose columns are computed and multiplied together: chunks of
+    about :data:`CHUNK_BYTES` with NumPy, the whole batch on a GPU (which wants one large GEMM)."""
+    step = n if xp.__name__ != "numpy" else max(1, CHUNK_BYTES // max(bytes_per_image, 1))
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 def _nhwc_padded(xp, x, p, purpose):
     """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
     n, c, h, w = x.shape
@@ -134,8 +146,15 @@ class Conv2d(Function):
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
         self.saved_cols = k * k * c <= o
         xpad = _nhwc_padded(xp, x, p, "conv2d input")
-        cols = _nhwc_columns(xp, xpad, k, ho, wo, None if self.saved_cols else "conv2d input columns")
-        y = cols @ w.transpose(2, 3, 1, 0).reshape(k * k * c, o)  # (N·Ho·Wo, O): NHWC
+        wmat = w.transpose(2, 3, 1, 0).reshape(k * k * c, o)
+        if self.saved_cols:
+            cols = _nhwc_columns(xp, xpad, k, ho, wo)
+            y = cols @ wmat  # (N·Ho·Wo, O): NHWC
+        else:
+            y = xp.empty((n * ho * wo, o), dtype=xp.result_type(x, w))
+            for i0, i1 in _image_chunks(xp, n, ho * wo * k * k * c * x.itemsize):
+                cols = _nhwc_columns(xp, xpad[i0:i1], k, ho, wo, "conv2d input columns")
+                xp.matmul(cols, wmat, out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
             y += b
         self.cols = cols if self.saved_cols else None
@@ -159,14 +178,24 @@ class Conv2d(Function):
             # windows of the zero-padded dL/dy, one row per input position (n, a, b)
             q = k - 1 - self.padding
             gpad = _nhwc_padded(xp, gy, q, "conv2d output gradient")
-            gcols = _nhwc_columns(xp, gpad, k, h, wd, "conv2d output gradient columns")  # index (u', v', o)
+            rows = h * wd  # one row of dL/dy windows per input position (n, a, b)
+            wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+            gx = xp.empty((n * rows, c), dtype=xp.result_type(gy, self.w)) if need[0] else None
+            take_gw = need[1] and not self.saved_cols
+            xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
+            gwt = None  # Σ_{n,a,b} x[n, c, a, b] · gcols[(n, a, b), (u', v', o)], accumulated over the chunks
+            for i0, i1 in _image_chunks(xp, n, rows * k * k * o * gy.itemsize):
+                gcols = _nhwc_columns(xp, gpad[i0:i1], k, h, wd, "conv2d output gradient columns")
+                if need[0]:
+                    xp.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
+                if take_gw:
+                    part = xmat[i0 * rows : i1 * rows].T @ gcols
+                    gwt = part if gwt is None else xp.add(gwt, part, out=gwt)
             if need[0]:
-                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
-                gx = (gcols @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
-            if need[1] and not self.saved_cols:
-                # dL/dw[o, c, u, v] = Σ_{n,a,b} x[n, c, a, b] · gcols[(n, a, b), (k−1−u, k−1−v, o)]
-                xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * h * wd, c)
-                gw = (xmat.T @ gcols).reshape(c, k, k, o)[:, ::-1, ::-1, :].transpose(3, 0, 1, 2).copy()
+                gx = gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+            if take_gw:
+                # dL/dw[o, c, u, v] = gwt[c, (k−1−u, k−1−v, o)]
+                gw = gwt.reshape(c, k, k, o)[:, ::-1, ::-1, :].transpose(3, 0, 1, 2).copy()
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
     def backward(self, gy):
