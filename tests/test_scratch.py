@@ -30,8 +30,9 @@ def test_the_same_request_gets_the_same_memory_and_others_do_not():
     assert other[0] is not a  # each thread has its own buffers
 
 
-def test_zeroed_buffers_start_at_zero():
-    assert not scratch.scratch(np, "z", (3, 5), np.float64, zeroed=True).any()
+def test_filled_buffers_start_filled():
+    assert not scratch.scratch(np, "z", (3, 5), np.float64, fill=0).any()
+    assert (scratch.scratch(np, "m", (2, 2), np.float32, fill=-np.inf) == -np.inf).all()
 
 
 def test_the_budget_keeps_the_most_recently_used():
@@ -57,10 +58,11 @@ def test_budget_zero_turns_reuse_off_and_bad_budgets_are_errors():
 
 
 def _two_same_shape_convolutions(steps=2):
-    """Gradients of conv→relu→conv→pool→conv (the first two share every scratch key) over two steps."""
+    """Gradients of conv→relu→conv→padded max pool→conv (the first two convolutions share every scratch
+    key) over two steps."""
     nablab.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.MaxPool2d(2),
-                          nn.Conv2d(4, 6, 3, padding=1))
+    model = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1),
+                          nn.MaxPool2d(3, 2, 1), nn.Conv2d(4, 6, 3, padding=1))
     rng = np.random.default_rng(1)
     grads = []
     for _ in range(steps):

@@ -10,8 +10,8 @@ buffer per thread; the most recently used buffers are kept up to a byte budget
 
 The contract: a buffer is valid until the next request with the same purpose, shape and dtype
 in the same thread, so an op may use it for its own temporaries but never return it or save it
-for backward. ``zeroed=True`` buffers are zero-filled when created; a caller that writes only the
-same interior region every time (a padded copy) can rely on the rest staying zero.
+for backward. A buffer asked for with ``fill`` is filled with it when created; a caller that
+writes only the same interior region every time (a padded copy) can rely on the rest keeping it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _buffers() -> OrderedDict:
     return _state.buffers
 
 
-def scratch(xp, purpose: str, shape: tuple, dtype, zeroed: bool = False):
+def scratch(xp, purpose: str, shape: tuple, dtype, fill=None):
     """An array of ``shape`` and ``dtype`` whose memory is reused by the next identical request."""
     key = (xp.__name__, purpose, tuple(shape), xp.dtype(dtype).str)
     buffers = _buffers()
@@ -56,7 +56,7 @@ def scratch(xp, purpose: str, shape: tuple, dtype, zeroed: bool = False):
     if buffer is not None:
         buffers.move_to_end(key)
         return buffer
-    buffer = (xp.zeros if zeroed else xp.empty)(shape, dtype=dtype)
+    buffer = xp.empty(shape, dtype=dtype) if fill is None else xp.full(shape, fill, dtype=dtype)
     if buffer.nbytes <= _budget[0]:
         while buffers and retained_bytes() + buffer.nbytes > _budget[0]:
             buffers.popitem(last=False)  # the least recently used

@@ -73,7 +73,7 @@ def _image_chunks(xp, n, bytes_per_image):
 def _nhwc_padded(xp, x, p, purpose):
     """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
     n, c, h, w = x.shape
-    out = scratch(xp, f"{purpose} padded by {p}", (n, h + 2 * p, w + 2 * p, c), x.dtype, zeroed=True)
+    out = scratch(xp, f"{purpose} padded by {p}", (n, h + 2 * p, w + 2 * p, c), x.dtype, fill=0)
     out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
@@ -146,7 +146,8 @@ class Conv2d(Function):
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
         self.saved_cols = k * k * c <= o
         xpad = _nhwc_padded(xp, x, p, "conv2d input")
-        wmat = w.transpose(2, 3, 1, 0).reshape(k * k * c, o)
+        # (O, k·k·C) rows, used transposed: a per-filter reordering is much cheaper to copy than (k·k·C, O)
+        wmat = xp.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, k * k * c).T
         if self.saved_cols:
             cols = _nhwc_columns(xp, xpad, k, ho, wo)
             y = cols @ wmat  # (N·Ho·Wo, O): NHWC
@@ -173,7 +174,7 @@ class Conv2d(Function):
             gb = g.sum(axis=(0, 1, 2))
         if need[1] and self.saved_cols:
             gmat = xp.ascontiguousarray(g).reshape(n * ho * wo, o)
-            gw = (self.cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1).copy()
+            gw = (gmat.T @ self.cols).reshape(o, k, k, c).transpose(0, 3, 1, 2).copy()
         if need[0] or (need[1] and not self.saved_cols):
             # windows of the zero-padded dL/dy, one row per input position (n, a, b)
             q = k - 1 - self.padding
@@ -183,19 +184,19 @@ class Conv2d(Function):
             gx = xp.empty((n * rows, c), dtype=xp.result_type(gy, self.w)) if need[0] else None
             take_gw = need[1] and not self.saved_cols
             xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
-            gwt = None  # Σ_{n,a,b} x[n, c, a, b] · gcols[(n, a, b), (u', v', o)], accumulated over the chunks
+            gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
             for i0, i1 in _image_chunks(xp, n, rows * k * k * o * gy.itemsize):
                 gcols = _nhwc_columns(xp, gpad[i0:i1], k, h, wd, "conv2d output gradient columns")
                 if need[0]:
                     xp.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
                 if take_gw:
-                    part = xmat[i0 * rows : i1 * rows].T @ gcols
+                    part = gcols.T @ xmat[i0 * rows : i1 * rows]
                     gwt = part if gwt is None else xp.add(gwt, part, out=gwt)
             if need[0]:
                 gx = gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
             if take_gw:
-                # dL/dw[o, c, u, v] = gwt[c, (k−1−u, k−1−v, o)]
-                gw = gwt.reshape(c, k, k, o)[:, ::-1, ::-1, :].transpose(3, 0, 1, 2).copy()
+                # dL/dw[o, c, u, v] = gwt[(k−1−u, k−1−v, o), c]
+                gw = gwt.reshape(k, k, o, c)[::-1, ::-1].transpose(2, 3, 0, 1).copy()
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
     def backward(self, gy):

@@ -5,18 +5,20 @@ to the one element that was picked (the first maximum in row-major order, as PyT
 ties). Average pooling: y = (1/k²) Σ window (zero padding counted, PyTorch's default);
 dL/dx gets dL/dy / k² at every position of each window.
 
-Non-overlapping windows (stride = kernel, no padding, sizes divisible) take a fast path with no
-window copy: the k² strided sub-grids x[:, :, u::k, v::k] hold each window's elements, so max
-pooling is k² − 1 elementwise maxima and average pooling a reshape to (N, C, Ho, k, Wo, k) and a
-mean. Max pooling's backward then finds the routing itself: sub-grid q gets dL/dy where it equals
-y and no earlier sub-grid did (the first maximum). Arrays keep the input's memory layout, so the
-channels-last output of a convolution stays channels-last through the pool and its gradient.
+Max pooling never copies windows: the element at offset (u, v) of every window is the strided
+view x_pad[:, :, u::s, v::s] (cut to Ho × Wo), so y is the running maximum of k² such views, and
+the backward finds the routing itself — view q gets dL/dy where it equals y and no earlier view
+did (the first maximum), added onto the input positions it was read from (windows overlap when
+s < k). Arrays keep the input's memory layout, so the channels-last output of a convolution stays
+channels-last through the pool and its gradient. Average pooling over non-overlapping windows is
+a reshape to (N, C, Ho, k, Wo, k) and a mean; other windows go through the window view and col2im.
 """
 
 from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
+from ..scratch import scratch
 from .conv import col2im, conv_output_size, windows
 
 
@@ -25,8 +27,25 @@ def _tiles(x, k):
     return x.shape[2] % k == 0 and x.shape[3] % k == 0
 
 
+def _channels_last(x) -> bool:
+    """True when x (N, C, H, W) is laid out as N, H, W, C in memory (a channels-last convolution's output)."""
+    return x.strides[1] < x.strides[3]
+
+
+def _new_like(xp, x, shape, fill=None, purpose=None):
+    """A new (or, with ``purpose``, scratch) NCHW array of ``shape`` in x's memory layout."""
+    n, c, h, w = shape
+    nhwc = _channels_last(x)
+    full = (n, h, w, c) if nhwc else (n, c, h, w)
+    if purpose is None:
+        out = xp.zeros(full, dtype=x.dtype) if fill == 0 else xp.empty(full, dtype=x.dtype)
+    else:
+        out = scratch(xp, f"{purpose} ({'NHWC' if nhwc else 'NCHW'})", full, x.dtype, fill=fill)
+    return out.transpose(0, 3, 1, 2) if nhwc else out
+
+
 class MaxPool2d(Function):
-    """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the argmax."""
+    """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the first maximum."""
 
     fresh_grads = True
 
@@ -35,57 +54,61 @@ class MaxPool2d(Function):
         if padding > kernel_size // 2:
             raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel ({kernel_size})")
 
+    def _padded(self, xp, x):
+        """x with a −∞ border of width p: a scratch copy (used only inside forward or backward)."""
+        p = self.p
+        if not p:
+            return x
+        n, c, h, w = x.shape
+        xpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), fill=-xp.inf, purpose=f"max_pool2d input padded by {p}")
+        xpad[:, :, p : p + h, p : p + w] = x
+        return xpad
+
+    def _views(self, a):
+        """The k² strided (N, C, Ho, Wo) views of window offsets (u, v), in row-major order."""
+        k, s, (ho, wo) = self.k, self.s, self.out_hw
+        return [a[:, :, u : u + s * (ho - 1) + 1 : s, v : v + s * (wo - 1) + 1 : s] for u in range(k) for v in range(k)]
+
     def forward(self, x):
         xp = get_array_module(x)
-        n, c, h, w = x.shape
+        _, _, h, w = x.shape
         k, s, p = self.k, self.s, self.p
-        self.x_shape = x.shape
-        self.fast = s == k and p == 0 and k > 1 and _tiles(x, k)
-        if self.fast:
-            y = xp.maximum(x[:, :, 0::k, 0::k], x[:, :, 0::k, 1::k])
-            for q in range(2, k * k):
-                xp.maximum(y, x[:, :, q // k :: k, q % k :: k], out=y)
-            self.x, self.y = x, y
-            return y
-        fill = xp.asarray(-xp.inf, dtype=x.dtype)
-        xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
-        self.pad_shape = xpad.shape
-        ho, wo = conv_output_size(h, k, s, p, 1), conv_output_size(w, k, s, p, 1)
-        if ho < 1 or wo < 1:
+        self.out_hw = conv_output_size(h, k, s, p, 1), conv_output_size(w, k, s, p, 1)
+        if min(self.out_hw) < 1:
             raise ValueError(f"max_pool2d: a {k}×{k} window does not fit a {h}×{w} input")
-        blocks = windows(xp, xpad, k, k, s, 1).reshape(n, c, ho, wo, k * k)
-        self.argmax = blocks.argmax(axis=-1)
-        return xp.take_along_axis(blocks, self.argmax[..., None], axis=-1)[..., 0]
+        views = self._views(self._padded(xp, x))
+        y = xp.array(views[0], order="K") if k == 1 else xp.maximum(views[0], views[1])
+        for view in views[2:]:
+            xp.maximum(y, view, out=y)
+        self.x, self.y = x, y
+        return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        k = self.k
-        n, c, ho, wo = gy.shape
-        if self.fast:
-            return (self._route_to_first_maximum(xp, gy),)
-        onehot = (self.argmax[..., None] == xp.arange(k * k)) * gy[..., None]  # (N, C, Ho, Wo, k²)
-        dx = col2im(xp, onehot.reshape(n, c, ho, wo, k, k), self.pad_shape, self.s, 1)
-        p = self.p
-        return (dx[:, :, p : p + self.x_shape[2], p : p + self.x_shape[3]] if p else dx,)
-
-    def _route_to_first_maximum(self, xp, gy):
-        """dL/dx of the fast path: sub-grid q takes dL/dy where it holds its window's first maximum."""
-        x, y, k = self.x, self.y, self.k
+        x, y, k, s, p = self.x, self.y, self.k, self.s, self.p
+        n, c, h, w = x.shape
         if gy.strides != y.strides:  # one copy into y's layout makes every pass below contiguous
             same_layout = xp.empty_like(y)
             same_layout[...] = gy
             gy = same_layout
-        dx = xp.empty_like(x)  # the input's memory layout
+        # windows that tile x exactly write every input position once; others add up (or leave zeros)
+        exact = s == k and p == 0 and _tiles(x, k)
+        dxpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), fill=None if exact else 0)
         free = xp.ones_like(y, dtype=bool)  # windows whose gradient is not routed yet
         hit = xp.empty_like(y, dtype=bool)
-        for q in range(k * k):
-            xp.equal(x[:, :, q // k :: k, q % k :: k], y, out=hit)
+        routed = None if exact else xp.empty_like(gy)
+        for q, (view, target) in enumerate(zip(self._views(self._padded(xp, x)), self._views(dxpad))):
+            xp.equal(view, y, out=hit)
             if q:
                 xp.logical_and(hit, free, out=hit)
             if q < k * k - 1:
                 xp.logical_xor(free, hit, out=free)
-            xp.multiply(gy, hit, out=dx[:, :, q // k :: k, q % k :: k])
-        return dx
+            if exact:
+                xp.multiply(gy, hit, out=target)
+            else:
+                xp.multiply(gy, hit, out=routed)
+                target += routed
+        return (dxpad[:, :, p : p + h, p : p + w] if p else dxpad,)
 
 
 class AvgPool2d(Function):
