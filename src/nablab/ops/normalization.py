@@ -29,6 +29,12 @@ def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _channel_dot(xp, a, b):
+    """Σ a·b per channel (axis 1) in one pass, without the product as a temporary."""
+    axes = "nchwd"[: a.ndim]
+    return xp.einsum(f"{axes},{axes}->c", a, b)
+
+
 class BatchNormTrain(Function):
     """Batch statistics; see the module docstring. The batch mean and (biased) variance are
     written into the ``stats`` dict, if given, for the layer's running estimates."""
@@ -38,26 +44,32 @@ class BatchNormTrain(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        axes = _axes(x)
+        axes, nd = _axes(x), x.ndim
         self.mean = x.mean(axis=axes)
-        centred = x - _per_channel(self.mean, x.ndim)
-        self.var = (centred * centred).mean(axis=axes)
+        xhat = x - _per_channel(self.mean, nd)  # centred, then scaled in place
+        self.var = _channel_dot(xp, xhat, xhat) / (x.size // x.shape[1])
         self.inv_std = 1.0 / xp.sqrt(self.var + self.eps)
-        self.xhat = centred * _per_channel(self.inv_std, x.ndim)
-        self.gamma = gamma
+        xhat *= _per_channel(self.inv_std, nd)
+        self.xhat, self.gamma = xhat, gamma
         if self.stats is not None:
             self.stats.update(mean=self.mean, var=self.var, count=x.size // x.shape[1])
-        return self.xhat * _per_channel(gamma, x.ndim) + _per_channel(beta, x.ndim)
+        y = xhat * _per_channel(gamma, nd)
+        y += _per_channel(beta, nd)
+        return y
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         axes, nd = _axes(gy), gy.ndim
         m = gy.size // gy.shape[1]
         sum_dy = gy.sum(axis=axes)
-        sum_dy_xhat = (gy * self.xhat).sum(axis=axes)
+        sum_dy_xhat = _channel_dot(xp, gy, self.xhat)
         gx = None
         if self.needs_input_grad[0]:
-            scale = _per_channel(self.gamma * self.inv_std / m, nd)
-            gx = scale * (m * gy - _per_channel(sum_dy, nd) - self.xhat * _per_channel(sum_dy_xhat, nd))
+            # the docstring's dL/dx as a·dy + b + c·x̂ with per-channel a, b, c: two new arrays, four passes
+            a = self.gamma * self.inv_std
+            gx = gy * _per_channel(a, nd)
+            gx += _per_channel(-a * sum_dy / m, nd)
+            gx += self.xhat * _per_channel(-a * sum_dy_xhat / m, nd)
         return gx, sum_dy_xhat, sum_dy
 
 
