@@ -1,25 +1,26 @@
 """Scratch memory that ops reuse from one call to the next.
 
-A convolution's column matrix is the largest array of a CNN training step (75 MB for a 3×3
-convolution of 32 channels on 64 images of 32×32) and it lives only inside one op. An array that
-large is a fresh mapping from the kernel, which zero-fills every page when it is first touched:
-on a 2-core machine that costs more than the copy that then fills it (≈ 20–30 ms against ≈ 11 ms
-for 75 MB). Ops ask for such temporaries here instead. Each (purpose, shape, dtype) keeps one
-buffer per thread; the most recently used buffers are kept up to a byte budget
-(:func:`set_budget`, 512 MiB by default, 0 turns the reuse off) and the others are dropped.
+The padded copies and column matrices of a convolution or a pooling live only inside one op, and
+a fresh array for each of them every step costs more than it seems: large blocks are fresh
+mappings from the kernel, which zero-fills every page when it is first touched (on the 2-core
+benchmark machine the small CNN's step took ≈ 300 ms of CPU with fresh arrays, ≈ 235 ms with
+these buffers). Ops ask for such temporaries here instead. Each purpose (and dtype) keeps one
+flat buffer per thread, grown to the largest size asked for, and hands out views of its start;
+the buffers kept stay within a byte budget (:func:`set_budget`, 256 MiB by default; a request
+that does not fit gets a new array that is not kept).
 
-The contract: a buffer is valid until the next request with the same purpose, shape and dtype
-in the same thread, so an op may use it for its own temporaries but never return it or save it
-for backward. A buffer asked for with ``fill`` is filled with it when created; a caller that
-writes only the same interior region every time (a padded copy) can rely on the rest keeping it.
+The contract: a view is valid until the next request for the same purpose in the same thread,
+so an op may use it for its own temporaries but must never return it or save it for backward,
+and two arrays it needs at once must have different purposes. Contents are left from earlier
+use: the caller writes everything it reads (for a padded copy, the border too).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from math import prod
 
-_DEFAULT_BUDGET = 512 * 2**20
+_DEFAULT_BUDGET = 256 * 2**20
 _state = threading.local()
 _budget = [_DEFAULT_BUDGET]
 
@@ -34,7 +35,7 @@ def set_budget(nbytes: int) -> None:
 
 def clear() -> None:
     """Drop this thread's scratch buffers (their memory goes back when nothing else holds it)."""
-    _state.buffers = OrderedDict()
+    _state.buffers = {}
 
 
 def retained_bytes() -> int:
@@ -42,23 +43,23 @@ def retained_bytes() -> int:
     return sum(buffer.nbytes for buffer in _buffers().values())
 
 
-def _buffers() -> OrderedDict:
+def _buffers() -> dict:
     if not hasattr(_state, "buffers"):
-        _state.buffers = OrderedDict()
+        _state.buffers = {}
     return _state.buffers
 
 
-def scratch(xp, purpose: str, shape: tuple, dtype, fill=None):
-    """An array of ``shape`` and ``dtype`` whose memory is reused by the next identical request."""
-    key = (xp.__name__, purpose, tuple(shape), xp.dtype(dtype).str)
+def scratch(xp, purpose: str, shape: tuple, dtype):
+    """An uninitialised C-contiguous array of ``shape`` and ``dtype``, in memory that the next
+    request for ``purpose`` reuses."""
+    dtype = xp.dtype(dtype)
+    size = prod(shape)
+    key = (xp.__name__, purpose, dtype.str)
     buffers = _buffers()
     buffer = buffers.get(key)
-    if buffer is not None:
-        buffers.move_to_end(key)
-        return buffer
-    buffer = xp.empty(shape, dtype=dtype) if fill is None else xp.full(shape, fill, dtype=dtype)
-    if buffer.nbytes <= _budget[0]:
-        while buffers and retained_bytes() + buffer.nbytes > _budget[0]:
-            buffers.popitem(last=False)  # the least recently used
-        buffers[key] = buffer
-    return buffer
+    if buffer is None or buffer.size < size:
+        kept = retained_bytes() - (0 if buffer is None else buffer.nbytes)
+        if kept + size * dtype.itemsize > _budget[0]:
+            return xp.empty(shape, dtype=dtype)
+        buffer = buffers[key] = xp.empty(size, dtype=dtype)
+    return buffer[:size].reshape(shape)

@@ -70,26 +70,36 @@ def _image_chunks(xp, n, bytes_per_image):
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _nhwc_padded(xp, x, p, purpose):
+def fill_border(a, p, value) -> None:
+    """Set the border of width p of a's last two axes (…, H, W) to ``value``."""
+    a[..., :p, :] = value
+    a[..., a.shape[-2] - p :, :] = value
+    a[..., p : a.shape[-2] - p, :p] = value
+    a[..., p : a.shape[-2] - p, a.shape[-1] - p :] = value
+
+
+def _nhwc_padded(xp, x, p):
     """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
     n, c, h, w = x.shape
-    out = scratch(xp, f"{purpose} padded by {p}", (n, h + 2 * p, w + 2 * p, c), x.dtype, fill=0)
+    out = scratch(xp, "padded copy", (n, h + 2 * p, w + 2 * p, c), x.dtype)
+    if p:
+        fill_border(out.transpose(0, 3, 1, 2), p, 0)
     out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
 
-def _nhwc_columns(xp, xpad, k, ho, wo, purpose=None):
+def _nhwc_columns(xp, xpad, k, ho, wo, reuse=True):
     """The (N·Ho·Wo) × (k·k·C) column matrix of a contiguous NHWC array: one copy of a window view
     whose innermost run (k pixels × C channels of one row) is contiguous. A scratch array when
-    ``purpose`` is given (the columns are used only inside the op), else a new one."""
+    ``reuse`` (the columns are used only inside the op), else a new one."""
     n, _, _, c = xpad.shape
     sn, sh, sw, sc = xpad.strides
     view = xp.lib.stride_tricks.as_strided(xpad, (n, ho, wo, k, k * c), (sn, sh, sw, sh, sc))
-    if purpose is None:
-        cols = xp.ascontiguousarray(view)
-    else:
-        cols = scratch(xp, purpose, view.shape, xpad.dtype)
+    if reuse:
+        cols = scratch(xp, "im2col columns", view.shape, xpad.dtype)
         cols[...] = view
+    else:
+        cols = xp.ascontiguousarray(view)
     return cols.reshape(n * ho * wo, k * k * c)
 
 
@@ -145,16 +155,16 @@ class Conv2d(Function):
         # keep the columns only where they are no larger than the output (a first layer on few
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
         self.saved_cols = k * k * c <= o
-        xpad = _nhwc_padded(xp, x, p, "conv2d input")
+        xpad = _nhwc_padded(xp, x, p)
         # (O, k·k·C) rows, used transposed: a per-filter reordering is much cheaper to copy than (k·k·C, O)
         wmat = xp.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, k * k * c).T
         if self.saved_cols:
-            cols = _nhwc_columns(xp, xpad, k, ho, wo)
+            cols = _nhwc_columns(xp, xpad, k, ho, wo, reuse=False)
             y = cols @ wmat  # (N·Ho·Wo, O): NHWC
         else:
             y = xp.empty((n * ho * wo, o), dtype=xp.result_type(x, w))
             for i0, i1 in _image_chunks(xp, n, ho * wo * k * k * c * x.itemsize):
-                cols = _nhwc_columns(xp, xpad[i0:i1], k, ho, wo, "conv2d input columns")
+                cols = _nhwc_columns(xp, xpad[i0:i1], k, ho, wo)
                 xp.matmul(cols, wmat, out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
             y += b
@@ -178,7 +188,7 @@ class Conv2d(Function):
         if need[0] or (need[1] and not self.saved_cols):
             # windows of the zero-padded dL/dy, one row per input position (n, a, b)
             q = k - 1 - self.padding
-            gpad = _nhwc_padded(xp, gy, q, "conv2d output gradient")
+            gpad = _nhwc_padded(xp, gy, q)
             rows = h * wd  # one row of dL/dy windows per input position (n, a, b)
             wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
             gx = xp.empty((n * rows, c), dtype=xp.result_type(gy, self.w)) if need[0] else None
@@ -186,7 +196,7 @@ class Conv2d(Function):
             xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
             gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
             for i0, i1 in _image_chunks(xp, n, rows * k * k * o * gy.itemsize):
-                gcols = _nhwc_columns(xp, gpad[i0:i1], k, h, wd, "conv2d output gradient columns")
+                gcols = _nhwc_columns(xp, gpad[i0:i1], k, h, wd)
                 if need[0]:
                     xp.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
                 if take_gw:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..function import Function
 from ..scratch import scratch
-from .conv import col2im, conv_output_size, windows
+from .conv import col2im, conv_output_size, fill_border, windows
 
 
 def _tiles(x, k):
@@ -32,15 +32,15 @@ def _channels_last(x) -> bool:
     return x.strides[1] < x.strides[3]
 
 
-def _new_like(xp, x, shape, fill=None, purpose=None):
-    """A new (or, with ``purpose``, scratch) NCHW array of ``shape`` in x's memory layout."""
+def _new_like(xp, x, shape, zeros=False, reuse=False):
+    """A new (or, with ``reuse``, scratch) NCHW array of ``shape`` in x's memory layout."""
     n, c, h, w = shape
     nhwc = _channels_last(x)
     full = (n, h, w, c) if nhwc else (n, c, h, w)
-    if purpose is None:
-        out = xp.zeros(full, dtype=x.dtype) if fill == 0 else xp.empty(full, dtype=x.dtype)
+    if reuse:
+        out = scratch(xp, "padded copy", full, x.dtype)
     else:
-        out = scratch(xp, f"{purpose} ({'NHWC' if nhwc else 'NCHW'})", full, x.dtype, fill=fill)
+        out = (xp.zeros if zeros else xp.empty)(full, dtype=x.dtype)
     return out.transpose(0, 3, 1, 2) if nhwc else out
 
 
@@ -60,7 +60,8 @@ class MaxPool2d(Function):
         if not p:
             return x
         n, c, h, w = x.shape
-        xpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), fill=-xp.inf, purpose=f"max_pool2d input padded by {p}")
+        xpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), reuse=True)
+        fill_border(xpad, p, -xp.inf)
         xpad[:, :, p : p + h, p : p + w] = x
         return xpad
 
@@ -93,7 +94,7 @@ class MaxPool2d(Function):
             gy = same_layout
         # windows that tile x exactly write every input position once; others add up (or leave zeros)
         exact = s == k and p == 0 and _tiles(x, k)
-        dxpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), fill=None if exact else 0)
+        dxpad = _new_like(xp, x, (n, c, h + 2 * p, w + 2 * p), zeros=not exact)
         free = xp.ones_like(y, dtype=bool)  # windows whose gradient is not routed yet
         hit = xp.empty_like(y, dtype=bool)
         routed = None if exact else xp.empty_like(gy)
