@@ -25,8 +25,10 @@ and one GEMM:
 
     dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, k−1−u, k−1−v]
 
-The padded copies and column matrices used only inside the op come from :mod:`nablab.scratch`,
-so a training step reuses their memory instead of mapping fresh pages for them every time.
+On the CPU the fast path builds and multiplies the columns a few images at a time (about
+:data:`CHUNK_BYTES` of columns), so each chunk is still in cache when its GEMM reads it, and dL/dw
+is summed over the chunks; the padded copies and the column chunks live in :mod:`nablab.scratch`
+buffers that every step reuses instead of mapping fresh pages.
 """
 
 from __future__ import annotations
@@ -190,8 +192,9 @@ class Conv2d(Function):
             q = k - 1 - self.padding
             gpad = _nhwc_padded(xp, gy, q)
             rows = h * wd  # one row of dL/dy windows per input position (n, a, b)
-            wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
-            gx = xp.empty((n * rows, c), dtype=xp.result_type(gy, self.w)) if need[0] else None
+            if need[0]:
+                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+                gx = xp.empty((n * rows, c), dtype=xp.result_type(gy, self.w))
             take_gw = need[1] and not self.saved_cols
             xmat = xp.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
             gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
