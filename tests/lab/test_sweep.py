@@ -316,3 +316,15 @@ def test_settings_drawn_again_are_not_trained_again(tmp_path):
     assert [t.user_attrs.get("nablab.status") for t in study.trials[1:]] == ["same settings as trial 0, not "
                                                                               "trained again"] * 2
     assert "same settings as trial 0" in report.read_text()
+
+
+@pytest.mark.parametrize("objective, record_key", [("val_acc", "test_acc"), ("best_val_acc", "best_test_acc")])
+def test_a_trials_test_accuracy_is_that_of_the_weights_its_objective_scores(tmp_path, objective, record_key):
+    spec = write_spec(tmp_path, epochs=3, small=True, extra=f'objective = "{objective}"')
+    out = tmp_path / "out"
+    run_sweep(str(spec), out_root=out, study_name="o", log=None)
+    study = optuna.load_study(study_name="o", storage=sqlite_url(out, "o"))
+    for trial in study.trials:
+        run = out / "o" / "trials" / trial.user_attrs["nablab.run"]
+        final = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()][-1]
+        assert trial.user_attrs["nablab.test_acc"] == final[record_key]

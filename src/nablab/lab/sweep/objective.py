@@ -75,7 +75,8 @@ def _train(spec: SweepSpec, settings: dict, out: Path, name: str, report, optuna
     value = result.get("final_val_acc" if spec.objective == "val_acc" else spec.objective)
     if value is None:
         raise ValueError(f"the run reported no {spec.objective} (does the data set have a validation split?)")
-    return value, result.get("test_acc")
+    # the test accuracy of the weights the objective scores: the best-validation ones for best_val_acc
+    return value, result.get("best_test_acc" if spec.objective == "best_val_acc" else "test_acc")
 
 
 def run_trial(spec: SweepSpec, trial, params: dict, out) -> float:
