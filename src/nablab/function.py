@@ -12,7 +12,7 @@ Each op has exactly one output; ops with several results are written as several 
 
 from __future__ import annotations
 
-from .grad_mode import is_grad_enabled
+from . import grad_mode
 
 # nablab.tensor imports the ops, which import this module: it fills these in once Tensor exists
 Tensor = as_tensor = None
@@ -48,13 +48,10 @@ class Function:
             arrays.append(x.data)
             needs.append(x.requires_grad)
         fn = cls(**params)
-        y = fn.forward(*arrays)
-        requires_grad = any(needs) and is_grad_enabled()
-        out = Tensor._make(y, requires_grad)
-        if requires_grad:
-            fn.inputs = tuple(tensors)
-            fn.needs_input_grad = tuple(needs)
-            out.creator = fn
+        out = Tensor._make(fn.forward(*arrays))
+        if True in needs and grad_mode.state.enabled:
+            fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)
+            out.requires_grad, out.creator = True, fn
         return out
 
     def release(self) -> None:
@@ -95,13 +92,13 @@ def _topological_order(root_fn):
         if expanded:
             order.append(fn)
             continue
-        if id(fn) in visited:
+        if fn in visited:
             continue
-        visited.add(id(fn))
+        visited.add(fn)
         stack.append((fn, True))
         for t in fn.inputs:
             creator = t.creator
-            if creator is not None and t.requires_grad and id(creator) not in visited:
+            if creator is not None and t.requires_grad and creator not in visited:
                 stack.append((creator, False))
     return order
 
@@ -122,13 +119,11 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             "backward through a graph whose saved values were already freed: call "
             "backward(retain_graph=True) the first time to go through it twice"
         )
-    pending = {id(root_fn): grad}
-    owned = {id(root_fn): False}  # the caller's gradient is never overwritten
+    pending = {root_fn: (grad, False)}  # node → (dL/d its output, owned); the caller's is never overwritten
     for fn in reversed(_topological_order(root_fn)):
-        gy = pending.pop(id(fn))
-        fn.grad_owned = owned.pop(id(fn))
+        gy, fn.grad_owned = pending.pop(fn)
         grads = fn.backward(gy)
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
         for t, needs, g in zip(fn.inputs, fn.needs_input_grad, grads):
             if not needs or g is None:
@@ -136,11 +131,9 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             creator = t.creator
             if creator is None:
                 t._accumulate_grad(g)
+            elif creator in pending:
+                pending[creator] = (pending[creator][0] + g, True)  # a sum is a new array
             else:
-                key = id(creator)
-                if key in pending:
-                    pending[key], owned[key] = pending[key] + g, True  # a sum is a new array
-                else:
-                    pending[key], owned[key] = g, fn.fresh_grads
+                pending[creator] = (g, fn.fresh_grads)
         if not retain_graph:
             fn.release()

@@ -5,16 +5,24 @@ from __future__ import annotations
 import contextlib
 import threading
 
-_state = threading.local()
+
+class _GradMode(threading.local):
+    """Per-thread switch; a thread starts with recording on (the class attribute), so reading it
+    never goes through a missing-attribute lookup (this is read by every op)."""
+
+    enabled = True
+
+
+state = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """True while operations record the graph for ``backward``."""
-    return getattr(_state, "enabled", True)
+    return state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
-    _state.enabled = bool(mode)
+    state.enabled = bool(mode)
 
 
 @contextlib.contextmanager

@@ -59,6 +59,14 @@ def _n(rng, *shape):
     return rng.standard_normal(shape)
 
 
+def _linear_relu_inputs(rng):
+    """x, W small and biases of ±(1 to 2): every x Wᵀ + b stays at least 0.5 away from the kink, on
+    both sides."""
+    x, w = 0.1 * rng.standard_normal((4, 3)), 0.1 * rng.standard_normal((5, 3))
+    b = np.array([1.0, -1.0, 1.0, -1.0, 1.0]) * rng.uniform(1.0, 2.0, 5)
+    return [x, w, b]
+
+
 CASES: dict[str, Case] = {
     "add (broadcast)": Case(ops.Add, lambda a, b: a + b, lambda r: [_n(r, 3, 1, 4), _n(r, 2, 4)]),
     "sub (broadcast)": Case(ops.Sub, lambda a, b: a - b, lambda r: [_n(r, 2, 4), _n(r, 4)]),
@@ -72,6 +80,8 @@ CASES: dict[str, Case] = {
         ops.MatMul, lambda a, b, v: (a @ b) @ v, lambda r: [_n(r, 2, 3, 4), _n(r, 4, 5), _n(r, 5)]
     ),
     "linear": Case(ops.Linear, lambda x, w, b: F.linear(x, w, b), lambda r: [_n(r, 4, 3), _n(r, 5, 3), _n(r, 5)]),
+    "linear + relu (fused)": Case(ops.LinearReLU, lambda x, w, b: F.linear_relu(x, w, b), _linear_relu_inputs,
+                                  smooth=False),
     "exp": Case(ops.Exp, lambda a: a.exp(), lambda r: [_n(r, 3, 4)]),
     "log": Case(ops.Log, lambda a: a.log(), lambda r: [_positive(r, 3, 4)]),
     "sqrt": Case(ops.Sqrt, lambda a: a.sqrt(), lambda r: [_positive(r, 3, 4)]),

@@ -21,8 +21,17 @@ import threading
 from math import prod
 
 _DEFAULT_BUDGET = 256 * 2**20
-_state = threading.local()
 _budget = [_DEFAULT_BUDGET]
+
+
+class _PerThread(threading.local):
+    """This thread's buffers, keyed by (array module, purpose, dtype); each thread starts empty."""
+
+    def __init__(self):
+        self.buffers = {}
+
+
+_state = _PerThread()
 
 
 def set_budget(nbytes: int) -> None:
@@ -40,13 +49,7 @@ def clear() -> None:
 
 def retained_bytes() -> int:
     """Bytes of scratch buffers this thread keeps between calls."""
-    return sum(buffer.nbytes for buffer in _buffers().values())
-
-
-def _buffers() -> dict:
-    if not hasattr(_state, "buffers"):
-        _state.buffers = {}
-    return _state.buffers
+    return sum(buffer.nbytes for buffer in _state.buffers.values())
 
 
 def scratch(xp, purpose: str, shape: tuple, dtype):
@@ -54,8 +57,8 @@ def scratch(xp, purpose: str, shape: tuple, dtype):
     request for ``purpose`` reuses."""
     dtype = xp.dtype(dtype)
     size = prod(shape)
-    key = (xp.__name__, purpose, dtype.str)
-    buffers = _buffers()
+    key = (xp, purpose, dtype)
+    buffers = _state.buffers
     buffer = buffers.get(key)
     if buffer is None or buffer.size < size:
         kept = retained_bytes() - (0 if buffer is None else buffer.nbytes)

@@ -119,3 +119,14 @@ def test_mlp_options():
         MLP(2, [2], 2, activation="swish")
     with pytest.raises(ValueError, match="unknown init"):
         MLP(2, [2], 2, init="orthogonal")
+
+
+def test_replacing_a_layer_keeps_its_place_and_a_buffer_stays_a_buffer():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    setattr(model, "1", nn.Tanh())
+    assert [type(layer).__name__ for layer in model] == ["Linear", "Tanh", "Linear"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    bn = nn.BatchNorm2d(3)
+    bn.running_mean = nablab.tensor(np.ones(3))
+    assert "running_mean" in bn.state_dict()
+    np.testing.assert_array_equal(bn.state_dict()["running_mean"], np.ones(3))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from . import functional as F
+from .activation import ReLU
+from .linear import Linear
 from .module import Module
 
 
 class Sequential(Module):
-    """y = layerₙ(… layer₂(layer₁(x))). Layers are named "0", "1", … as in PyTorch."""
+    """y = layerₙ(… layer₂(layer₁(x))). Layers are named "0", "1", … as in PyTorch.
+
+    A ``Linear`` directly followed by a ``ReLU`` runs as one fused node
+    (:func:`~nablab.nn.functional.linear_relu`): the same numbers as the two layers, with one
+    graph node and one activation array less. Indexing and iterating still give both layers.
+    """
 
     def __init__(self, *layers: Module):
         super().__init__()
@@ -14,6 +22,14 @@ class Sequential(Module):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules; argument {i} is a {type(layer).__name__}")
             setattr(self, str(i), layer)
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        self.__dict__.pop("_plan", None)  # the layers may have changed: fuse again
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        self.__dict__.pop("_plan", None)
 
     def __getitem__(self, i):
         layers = list(self._modules.values())
@@ -26,9 +42,21 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        for layer in self._modules.values():
-            x = layer(x)
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = self._fuse()
+        for layer, fused in plan:
+            x = F.linear_relu(x, layer.weight, layer.bias) if fused else layer(x)
         return x
+
+    def _fuse(self) -> tuple:
+        """``(layer, fused)`` pairs: a Linear with ``fused`` True also applies the ReLU after it."""
+        layers, plan, i = list(self._modules.values()), [], 0
+        while i < len(layers):
+            fused = type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU
+            plan.append((layers[i], fused))
+            i += 2 if fused else 1
+        return tuple(plan)
 
 
 class ModuleList(Module):

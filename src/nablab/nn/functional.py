@@ -10,11 +10,22 @@ from ..tensor import Tensor, as_tensor
 
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b with W of shape (out, in)."""
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features, the weight {tuple(weight.shape)} "
-                         f"expects {weight.shape[1]}")
+    _check_features("linear", x, weight)
     args = (x, weight) if bias is None else (x, weight, bias)
     return ops.Linear.apply(*args)
+
+
+def linear_relu(x, weight, bias=None):
+    """y = max(x Wᵀ + b, 0) as one graph node: ``relu(linear(x, weight, bias))``, fused."""
+    _check_features("linear_relu", x, weight)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ops.LinearReLU.apply(*args)
+
+
+def _check_features(name, x, weight):
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"{name}: input has {x.shape[-1]} features, the weight {tuple(weight.shape)} "
+                         f"expects {weight.shape[1]}")
 
 
 def relu(x):

@@ -43,14 +43,21 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            home = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
+            home = self._modules
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            home = self._buffers
         else:
+            home = None
+        for table in (self._parameters, self._buffers, self._modules):
+            if table is not home:
+                table.pop(name, None)
+        if home is None:
             object.__setattr__(self, name, value)
+        else:  # an entry that is replaced keeps its place (a Sequential's layer order, say)
+            home[name] = value
 
     def __getattr__(self, name):
         for table in ("_parameters", "_buffers", "_modules"):

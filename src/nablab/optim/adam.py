@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module
+from .blocks import cache_blocks
 from .optimizer import Optimizer
 
 
@@ -15,6 +16,9 @@ class Adam(Optimizer):
         m ← β₁m + (1 − β₁)g
         v ← β₂v + (1 − β₂)g²
         θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+    The update runs in cache-sized blocks (:mod:`nablab.optim.blocks`) with its temporaries in
+    scratch memory; ``.grad`` is left as it was.
     """
 
     decoupled = False
@@ -28,27 +32,38 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
     def _update(self, p, grad, state, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        xp = get_array_module(grad)
-        if wd:
-            if self.decoupled:
-                p.data *= 1 - lr * wd
-            else:
-                grad = grad + wd * p.data
         if "step" not in state:
+            xp = get_array_module(p.data)
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        for block in cache_blocks(p.data, grad, state["exp_avg"], state["exp_avg_sq"], temps=2):
+            self._block(*block, state["step"], group)
+
+    def _block(self, theta, g, m, v, d, e, t, group):
+        """The update of one block: parameter ``theta``, gradient ``g``, moments ``m`` and ``v``
+        after ``t`` steps, scratch ``d`` and ``e``."""
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        xp = get_array_module(theta)
+        if wd:
+            if self.decoupled:
+                theta *= 1 - lr * wd
+            else:
+                xp.multiply(theta, wd, out=d)
+                g = xp.add(d, g, out=d)
         m *= b1
-        m += (1 - b1) * grad
+        m += xp.multiply(g, 1 - b1, out=e)
         v *= b2
-        v += (1 - b2) * (grad * grad)
-        denom = xp.sqrt(v)
+        e = xp.multiply(g, g, out=e)
+        e *= 1 - b2
+        v += e
+        denom = xp.sqrt(v, out=e)
         denom /= math.sqrt(1 - b2**t)
         denom += eps
-        p.data -= (lr / (1 - b1**t)) * (m / denom)
+        step = xp.divide(m, denom, out=e)
+        step *= lr / (1 - b1**t)
+        theta -= step
 
 
 class AdamW(Adam):

@@ -47,8 +47,10 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.setdefault(id(p), {})
-                self._update(p, p.grad.data, state, group)
+                grad = p.grad.data
+                if grad.shape != p.data.shape:
+                    raise ValueError(f"a parameter of shape {p.data.shape} has a gradient of shape {grad.shape}")
+                self._update(p, grad, self.state.setdefault(id(p), {}), group)
 
     def _update(self, p, grad, state, group):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..backend import get_array_module
+from .blocks import cache_blocks
 from .optimizer import Optimizer
 
 
@@ -12,6 +14,9 @@ class SGD(Optimizer):
         b ← g on the first step, else μb + (1 − τ)g (momentum μ, dampening τ)
         g ← g + μb if nesterov else b
         θ ← θ − η g                                (learning rate η)
+
+    The update runs in cache-sized blocks (:mod:`nablab.optim.blocks`) with its temporaries in
+    scratch memory; ``.grad`` is left as it was.
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
@@ -24,15 +29,34 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _update(self, p, grad, state, group):
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if not group["momentum"]:
+            for theta, g, d, e in cache_blocks(p.data, grad, temps=2):
+                self._block(theta, g, None, False, d, e, group)
+            return
+        first = "momentum_buffer" not in state
+        if first:
+            state["momentum_buffer"] = get_array_module(grad).empty_like(grad)
+        for theta, g, b, d, e in cache_blocks(p.data, grad, state["momentum_buffer"], temps=2):
+            self._block(theta, g, b, first, d, e, group)
+
+    @staticmethod
+    def _block(theta, g, b, first, d, e, group):
+        """The update of one block: parameter ``theta``, gradient ``g``, momentum buffer ``b``
+        (None without momentum), scratch ``d`` and ``e``."""
+        xp = get_array_module(theta)
+        lr, mu, wd, damp = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
         if wd:
-            grad = grad + wd * p.data
-        if mu:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+            xp.multiply(theta, wd, out=d)
+            g = xp.add(d, g, out=d)
+        if b is not None:
+            if first:
+                b[...] = g
             else:
-                buf *= mu
-                buf += (1 - group["dampening"]) * grad if group["dampening"] else grad
-            grad = grad + mu * buf if group["nesterov"] else buf
-        p.data -= lr * grad
+                b *= mu
+                b += xp.multiply(g, 1 - damp, out=e) if damp else g
+            if group["nesterov"]:
+                xp.multiply(b, mu, out=e)
+                g = xp.add(e, g, out=e)
+            else:
+                g = b
+        theta -= xp.multiply(g, lr, out=d)
