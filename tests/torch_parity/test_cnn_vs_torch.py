@@ -86,6 +86,22 @@ def test_max_pool_ties_route_like_torch(layout):
                  np.random.default_rng(3))
 
 
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC memory"])
+def test_max_pool_windows_holding_nan_route_like_torch(layout):
+    data = np.random.default_rng(6).standard_normal((2, 2, 6, 6))
+    data[0, 0, 0, 1] = data[0, 0, 1, 0] = data[1, 1, 3, 3] = data[0, 1, 5, 5] = np.nan  # one window holds two
+    if layout == "NHWC memory":
+        data = np.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    for k, s, p in [(2, 2, 0), (3, 3, 0), (3, 2, 1)]:
+        x, tx = _pair(data, "float64")
+        y, ty = F.max_pool2d(x, k, s, p), torch.nn.functional.max_pool2d(tx, k, s, p)
+        np.testing.assert_array_equal(np.isnan(y.data), torch.isnan(ty).numpy())
+        gy = np.random.default_rng(7).standard_normal(ty.shape)
+        y.backward(gy)
+        ty.backward(torch.tensor(gy))
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=0)
+
+
 def test_global_average_pooling():
     rng = np.random.default_rng(4)
     x, tx = _pair(rng.standard_normal((2, 3, 5, 4)), "float64")

@@ -45,7 +45,8 @@ def _new_like(xp, x, shape, zeros=False, reuse=False):
 
 
 class MaxPool2d(Function):
-    """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the first maximum."""
+    """y = max over each k×k window (stride s, padding p); dL/dx routes dL/dy to the first maximum
+    (to the last NaN in a window that holds NaN, whose maximum is NaN, as PyTorch does)."""
 
     fresh_grads = True
 
@@ -98,7 +99,8 @@ class MaxPool2d(Function):
         free = xp.ones_like(y, dtype=bool)  # windows whose gradient is not routed yet
         hit = xp.empty_like(y, dtype=bool)
         routed = None if exact else xp.empty_like(gy)
-        for q, (view, target) in enumerate(zip(self._views(self._padded(xp, x)), self._views(dxpad))):
+        windows = list(zip(self._views(self._padded(xp, x)), self._views(dxpad)))
+        for q, (view, target) in enumerate(windows):
             xp.equal(view, y, out=hit)
             if q:
                 xp.logical_and(hit, free, out=hit)
@@ -109,6 +111,12 @@ class MaxPool2d(Function):
             else:
                 xp.multiply(gy, hit, out=routed)
                 target += routed
+        nan = xp.isnan(y)  # a window holding NaN has NaN as its maximum, which equals nothing above
+        if nan.any():  # route it to the window's last NaN, as PyTorch does
+            for view, target in reversed(windows):
+                xp.logical_and(xp.isnan(view), nan, out=hit)
+                xp.logical_xor(nan, hit, out=nan)
+                target += gy * hit
         return (dxpad[:, :, p : p + h, p : p + w] if p else dxpad,)
 
 
