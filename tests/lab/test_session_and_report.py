@@ -13,6 +13,7 @@ from safetensors.numpy import load_file
 
 from nablab.cli import main
 from nablab.lab import ConfigError, Run, resolve
+from nablab.lab.config import build
 
 
 def test_run_folder_has_everything_a_report_needs(tmp_path, capsys):
@@ -53,6 +54,22 @@ def test_bad_configuration_is_a_clear_error():
         resolve({"optim": {"optimizer": "rmsprop"}})
     with pytest.raises(ConfigError, match="positive integer"):
         resolve({"train": {"epochs": 0}})
+
+
+def test_the_run_seed_leaves_the_split_alone_and_split_seed_draws_it():
+    def built(**overrides):
+        ds, _, _, model, *_ = build(resolve(overrides), progress=False)
+        return ds, model.state_dict()["0.weight"]
+
+    ds0, w0 = built(seed=0)
+    ds2, w2 = built(seed=2)
+    for name in ("train", "val", "test"):  # --seed 2: the same 70/15/15 split of the digits
+        np.testing.assert_array_equal(getattr(ds0, name).x, getattr(ds2, name).x)
+        np.testing.assert_array_equal(getattr(ds0, name).y, getattr(ds2, name).y)
+    assert not np.array_equal(w0, w2)  # but another initialisation
+    ds_other, w_other = built(data={"split_seed": 1})
+    assert not np.array_equal(ds0.test.x, ds_other.test.x)
+    np.testing.assert_array_equal(w0, w_other)
 
 
 def test_resume_of_a_missing_folder_is_a_clear_error(tmp_path):

@@ -46,10 +46,11 @@ def test_state_dict_round_trip_and_buffers():
 def test_load_state_dict_is_strict_and_names_the_problem():
     net, sd = Net(), Net().state_dict()
     missing = {k: v for k, v in sd.items() if k != "fc1.bias"}
-    with pytest.raises(KeyError, match="missing keys: fc1.bias"):
+    with pytest.raises(KeyError, match=r"missing keys: fc1.bias \(the model's shape \(3,\)\)"):
         net.load_state_dict(missing)
-    with pytest.raises(KeyError, match="unexpected keys: extra"):
-        net.load_state_dict({**sd, "extra": np.zeros(1)})
+    with pytest.raises(KeyError, match=r"unexpected keys: extra \(shape \(2, 1\)\)") as info:
+        net.load_state_dict({**sd, "extra": np.zeros((2, 1))})
+    assert str(info.value).startswith("load_state_dict into Net failed")  # printed without KeyError's quotes
     with pytest.raises(KeyError, match=r"fc1.weight: the state has shape \(4, 4\), the model expects \(3, 4\)"):
         net.load_state_dict({**sd, "fc1.weight": np.zeros((4, 4))})
     assert net.load_state_dict(missing, strict=False) == (["fc1.bias"], [])

@@ -40,7 +40,9 @@ def add_parser(sub) -> None:
     train.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden activation")
     train.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this")
     train.add_argument("--patience", type=int, default=None, help="stop after N epochs without a better val acc")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seeds initialisation, dropout and shuffling")
+    train.add_argument("--split-seed", type=int, default=0,
+                       help="seeds the train/val(/test) split, kept fixed when --seed changes (default 0)")
     train.add_argument("--name", default=None, help="run name (the folder is runs/NAME-TIMESTAMP)")
     train.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
     train.add_argument("--checkpoint-every", type=int, default=None, help="also checkpoint every N steps")
@@ -66,7 +68,7 @@ def _train_config(args) -> dict:
         "name": args.name or f"{args.dataset}-{args.model}",
         "seed": args.seed,
         "data": {"dataset": args.dataset, "data_dir": args.data_dir, "split": args.split, "val_size": args.val_size,
-                 "preprocess": args.preprocess, "augment": args.augment},
+                 "split_seed": args.split_seed, "preprocess": args.preprocess, "augment": args.augment},
         "model": {"kind": args.model, "hidden": args.hidden, "activation": args.activation, "init": args.init,
                   "dropout": args.dropout, "widths": args.widths, "batch_norm": args.batch_norm},
         "optim": {"optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum, "nesterov": args.nesterov,

@@ -6,7 +6,9 @@ is checked: an unknown key is an error that names it and the keys that section a
 ``data.pixel_scale`` is what pixels are divided by before preprocessing (default: the data set's
 maximum, giving [0, 1]; 1 keeps the raw 0–255 values, as the HLCV report used them);
 ``data.limit_train`` and ``data.limit_test`` keep only the first N training or test examples
-(the quick forms of experiments).
+(the quick forms of experiments). ``data.split_seed`` draws the validation split (and digits'
+70/15/15 split); it is separate from the run's ``seed`` (initialisation, dropout, shuffling), so
+runs with different seeds are compared on the same held-out images.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 DEFAULTS = {
     "name": "run",
     "seed": 0,
-    "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "stratified": False,
+    "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "split_seed": 0,
+             "stratified": False,
              "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
              "limit_train": None, "limit_test": None},
     "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
@@ -92,7 +95,7 @@ def build(config: dict, progress: bool = True):
     manual_seed(config["seed"])
     d, m, o, t = config["data"], config["model"], config["optim"], config["train"]
     kwargs = {k: d[k] for k in ("data_dir", "split", "val_size") if d[k] is not None}
-    ds = data.load(d["dataset"], seed=config["seed"], stratified=d["stratified"], progress=progress, **kwargs)
+    ds = data.load(d["dataset"], seed=d["split_seed"], stratified=d["stratified"], progress=progress, **kwargs)
     if d["limit_train"]:
         ds.train = data.Split(ds.train.x[: d["limit_train"]], ds.train.y[: d["limit_train"]])
     if d["limit_test"]:

@@ -2,7 +2,7 @@
 
 fan_in/fan_out of a weight of shape (out, in, k₁, k₂, …) are in·Πk and out·Πk (PyTorch's rule).
 
-- ``normal_(w, std)``                 w ~ N(0, std²)
+- ``normal_(w, mean=0, std=1)``      w ~ N(mean, std²)     (PyTorch's order: pass ``std=`` by name)
 - ``uniform_(w, a, b)``               w ~ U(a, b)
 - ``xavier_uniform_(w, gain)``        w ~ U(−g·√(6/(fan_in+fan_out)), +…)       (Glorot & Bengio 2010)
 - ``xavier_normal_(w, gain)``         w ~ N(0, g²·2/(fan_in+fan_out))

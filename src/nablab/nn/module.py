@@ -14,6 +14,20 @@ from ..tensor import Tensor
 from .parameter import Parameter
 
 
+class StateDictError(KeyError):
+    """A state dict that does not fit the module: missing, unexpected or mis-shaped entries.
+
+    A ``KeyError`` (as a missing key is), printed as its plain message.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def _shape(value) -> tuple:
+    return tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+
+
 class Module:
     """Subclass it, create layers in ``__init__``, and write ``forward``; call the module to run it.
 
@@ -172,9 +186,10 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
+            problems.append("missing keys: " + ", ".join(f"{k} (the model's shape {own[k].shape})" for k in missing))
         if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            problems.append("unexpected keys: " + ", ".join(f"{k} (shape {_shape(state_dict[k])})"
+                                                            for k in unexpected))
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -185,7 +200,7 @@ class Module:
                     f"{key}: the state has shape {tuple(value.shape)}, the model expects {target.shape}"
                 )
         if problems:
-            raise KeyError(f"load_state_dict into {type(self).__name__} failed; " + "; ".join(problems))
+            raise StateDictError(f"load_state_dict into {type(self).__name__} failed; " + "; ".join(problems))
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]

@@ -30,19 +30,20 @@ class SGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         if not group["momentum"]:
-            for theta, g, d, e in cache_blocks(p.data, grad, temps=2):
-                self._block(theta, g, None, False, d, e, group)
+            for theta, g, d in cache_blocks(p.data, grad, temps=1):
+                self._block(theta, g, None, False, group, d)
             return
         first = "momentum_buffer" not in state
         if first:
             state["momentum_buffer"] = get_array_module(grad).empty_like(grad)
-        for theta, g, b, d, e in cache_blocks(p.data, grad, state["momentum_buffer"], temps=2):
-            self._block(theta, g, b, first, d, e, group)
+        temps = 2 if group["nesterov"] or group["dampening"] else 1  # only these need a second one
+        for theta, g, b, *scratch in cache_blocks(p.data, grad, state["momentum_buffer"], temps=temps):
+            self._block(theta, g, b, first, group, *scratch)
 
     @staticmethod
-    def _block(theta, g, b, first, d, e, group):
+    def _block(theta, g, b, first, group, d, e=None):
         """The update of one block: parameter ``theta``, gradient ``g``, momentum buffer ``b``
-        (None without momentum), scratch ``d`` and ``e``."""
+        (None without momentum), scratch ``d`` and, for dampening or Nesterov momentum, ``e``."""
         xp = get_array_module(theta)
         lr, mu, wd, damp = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
         if wd:
