@@ -106,13 +106,21 @@ def time_steps(step, steps: int, repeats: int, warmup: int) -> Timing:
     return Timing([time_block(step, steps) for _ in range(repeats)])
 
 
+#: seconds of idle time before each timed block: longer than OpenBLAS's worker threads spin after
+#: their last call (2**28 cycles by default, ≈ 0.1 s), so that no system's spinning threads take a
+#: core from the next one; every block then starts from the same sleeping thread pools
+SETTLE_SECONDS = 0.25
+
+
 def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int) -> dict[str, Timing]:
     """Time several systems round-robin: each repeat times every system once, in turn.
 
     Interleaving spreads slow drifts of the machine (other tenants, clock changes) over all systems
-    instead of charging them to whichever ran last. Every system gets ``warmup`` untimed steps first,
-    and a few untimed steps again before each of its timed blocks, so that the thread pools of the
-    system that ran before it (spinning OpenBLAS/OpenMP workers) have settled.
+    instead of charging them to whichever ran last. Every system gets ``warmup`` untimed steps first.
+    Before each of its timed blocks the machine idles for :data:`SETTLE_SECONDS` (the thread pools
+    of the system that ran before it stop spinning: NumPy's OpenBLAS workers otherwise busy-wait
+    on one of the cores through the next system's first ≈ 0.1 s) and then runs a few untimed steps
+    (its own pools are awake again).
     """
     for step in steps_by_name.values():
         for _ in range(warmup):
@@ -120,6 +128,7 @@ def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int)
     rates = {name: [] for name in steps_by_name}
     for _ in range(repeats):
         for name, step in steps_by_name.items():
+            time.sleep(SETTLE_SECONDS)
             for _ in range(min(warmup, 3)):
                 step()
             rates[name].append(time_block(step, steps))
