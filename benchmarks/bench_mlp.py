@@ -262,8 +262,8 @@ def ratio_line(other: str, timings: dict, target: float | None = None) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per system (default 10)")
-    parser.add_argument("--steps", type=int, default=100, help="steps per timed round (default 100)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed rounds per system (default 20)")
+    parser.add_argument("--steps", type=int, default=50, help="steps per timed round (default 50)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (default 10)")
     parser.add_argument("--threads", type=int, default=available_cores(),
                         help="threads for BLAS and PyTorch (default: all available cores)")
