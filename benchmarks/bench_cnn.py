@@ -15,7 +15,9 @@ round-robin: warm-up steps, then ``--repeats`` rounds in which each system runs 
 
     python benchmarks/bench_cnn.py --output BENCHMARKS.md
 
-Targets: nablab ≥ 0.5× PyTorch's throughput on W3; nablab's peak step memory ≤ 2× PyTorch's on W4.
+Targets: nablab ≥ 0.5× PyTorch's throughput on W3 and W4; nablab's peak step memory ≤ 2× PyTorch's
+on W4. Each table also gives the fraction of the machine's float32 GEMM peak (measured) that the
+step's matrix products (convolutions and linear layers) reach.
 """
 
 from __future__ import annotations
@@ -32,17 +34,20 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from bench_mlp import LR, MOMENTUM, sgd_step, torch_description
+from bench_mlp import LR, MOMENTUM, paired_ratio, sgd_step, torch_description
 from common import (
     OtherLoad,
     available_cores,
     blas_description,
     fmt_rate,
+    gemm_flops,
+    gemm_peak,
     limit_threads,
     machine_info,
     machine_lines,
     markdown_table,
     time_interleaved,
+    write_json,
     write_section,
 )
 from numpy.lib.stride_tricks import as_strided
@@ -60,6 +65,8 @@ VGG_CHECK_STEPS = 2  # the same for W4 (they double as its warm-up)
 SECTION_KEY = "bench_cnn"
 TITLE = "## Convolutional networks: small CNN (W3) and VGGNet (W4), batch 64"
 NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
+TARGETS = {"W3": 0.5, "W4": 0.5}  # nablab / PyTorch (CPU)
+W3_TITLE, W4_TITLE = "W3: small CNN training step (batch 64)", "W4: VGGNet training step (batch 64)"
 # glibc malloc settings for the memory probes: every block of 128 KiB or more is its own mmap,
 # returned to the OS when freed, so that the resident set follows the live arrays of both systems
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
@@ -381,22 +388,25 @@ def check_agreement(systems: dict, steps: int, label: str) -> dict[str, list[flo
 
 
 def ratio_line(timings: dict, mine: str, other: str, target: float | None = None) -> str:
-    """``mine / other``: ratio of the medians, and the range of the per-round ratios."""
+    """``mine / other``: the median of the per-round ratios (targets are judged on it, see
+    :func:`bench_mlp.paired_ratio`), their range, and the ratio of the medians."""
     a, b = timings[mine], timings[other]
     per_round = [x / y for x, y in zip(a.rates, b.rates, strict=True)]
-    line = (f"**{mine} / {other}: {a.median / b.median:.2f}** (ratio of medians; per-round ratios "
-            f"{min(per_round):.2f}–{max(per_round):.2f}, median {statistics.median(per_round):.2f})")
+    paired = statistics.median(per_round)
+    line = (f"**{mine} / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
+            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians {a.median / b.median:.2f})")
     if target is not None:
-        line += f"; target ≥ {target}: {'met' if a.median / b.median >= target else 'NOT met'}"
+        line += f"; target ≥ {target}: {'met' if paired >= target else 'NOT met'}"
     return line
 
 
-def timing_table(timings: dict, reference: str) -> str:
+def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
     ref = timings[reference].median
     rows = [[name, fmt_rate(t.median * BATCH), f"{fmt_rate(t.min * BATCH)}–{fmt_rate(t.max * BATCH)}",
-             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×"] for name, t in timings.items()]
+             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×", f"{t.median * flops / (peak * 1e9):.0%}"]
+            for name, t in timings.items()]
     return markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
-                           f"vs {reference}"], rows)
+                           f"vs {reference}", "of the GEMM peak"], rows)
 
 
 def noisy_note(timings: dict) -> str | None:
@@ -407,15 +417,19 @@ def noisy_note(timings: dict) -> str | None:
             "the medians and per-round ratios are robust to a few such rounds.")
 
 
-def report(w3: dict, w4: dict | None, memory: dict | None, args, loads: dict, info: dict) -> str:
+def report(w3: dict, w4: dict | None, memory: dict | None, gemm: dict, args, loads: dict, info: dict) -> str:
     """The Markdown section: method, W3 table and ratios, W4 table, memory and machine."""
+    peak, flops = gemm["peak"]["peak"], gemm["flops"]
     parts = [TITLE, (
         f"One step = forward, cross-entropy loss, `zero_grad`, backward, SGD update (lr {LR}, momentum "
         f"{MOMENTUM}); float32, batch {BATCH}, {N_BATCHES} batches of random 3×32×32 inputs (seed {args.seed}) "
         f"cycled, the same initial weights (nablab's initialisation, copied) for all systems, whose first "
         f"losses are checked to agree. Systems are timed round-robin in one process with {args.threads} threads "
-        "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each with untimed warm-up "
-        "steps before every timed round.")]
+        "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each with an idle pause and "
+        "untimed warm-up steps before every timed round. \"Of the GEMM peak\": the step's matrix-product FLOPs "
+        f"(convolutions and linear layers: W3 {flops['W3'] / 1e9:.1f} GFLOP, W4 {flops['W4'] / 1e9:.1f} GFLOP per "
+        f"step) × steps/s over the machine's float32 GEMM rate, {peak:.0f} GFLOP/s (2048×2048 products, best of "
+        "5: " + ", ".join(f"{k} {v:.0f}" for k, v in gemm["peak"].items() if k != "peak") + ").")]
     parts += ["### W3: small CNN (`SmallCNN(hidden=256)`: conv 3→32, 32→32, pool, 32→64, 64→64, pool, "
               "fc 4096→256→10)",
               f"{args.repeats} rounds of {args.steps} timed steps per system; the first {CHECK_STEPS} "
@@ -424,16 +438,16 @@ def report(w3: dict, w4: dict | None, memory: dict | None, args, loads: dict, in
               "output already is NHWC, dL/dx a transposed convolution (window copy of the padded output "
               "gradient + GEMM) instead of col2im, pools on strided quarters, every buffer preallocated "
               "and the update in place.",
-              timing_table(w3, TORCH)]
-    lines = [f"- {ratio_line(w3, 'nablab', TORCH, target=0.5)}", f"- {ratio_line(w3, 'nablab', NUMPY)}",
+              timing_table(w3, TORCH, flops["W3"], peak)]
+    lines = [f"- {ratio_line(w3, 'nablab', TORCH, target=TARGETS['W3'])}", f"- {ratio_line(w3, 'nablab', NUMPY)}",
              f"- {ratio_line(w3, NUMPY, TORCH)}", f"- Other load during the timing: {loads['W3']}"]
     parts.append("\n".join(filter(None, [*lines, noisy_note(w3)])))
     if w4 is not None:
         parts += ["### W4: VGGNet (`VGGNet()`: 8 conv3×3 + BatchNorm + ReLU, 5 max pools 3×3/2, fc 512→10)",
                   f"{args.vgg_repeats} rounds of {args.vgg_steps} timed steps per system, after "
                   f"{VGG_CHECK_STEPS} steps whose losses are checked to agree.",
-                  timing_table(w4, TORCH),
-                  "\n".join(filter(None, [f"- {ratio_line(w4, 'nablab', TORCH)}",
+                  timing_table(w4, TORCH, flops["W4"], peak),
+                  "\n".join(filter(None, [f"- {ratio_line(w4, 'nablab', TORCH, target=TARGETS['W4'])}",
                                           f"- Other load during the timing: {loads['W4']}", noisy_note(w4)]))]
     if memory is not None:
         parts.append(memory_report(memory))
@@ -441,9 +455,27 @@ def report(w3: dict, w4: dict | None, memory: dict | None, args, loads: dict, in
     return "\n\n".join(parts)
 
 
+def figures(key: str, title: str, timings: dict, flops: int, peak: dict) -> dict:
+    """The figures of one workload, in the form bench_mlp's ``--json`` writes them (for suite.py)."""
+    ratios = {other: paired_ratio(timings, other)[0] for other in timings if other != "nablab"}
+    return {
+        "workload": key, "title": title, "batch": BATCH,
+        "samples_per_s": {name: t.median * BATCH for name, t in timings.items()}, "ratios": ratios,
+        "targets": {TORCH: {"target": TARGETS[key], "ratio": ratios[TORCH], "met": ratios[TORCH] >= TARGETS[key]}},
+        "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
+        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
+    }
+
+
+def memory_summary(memory: dict) -> dict:
+    """nablab's and PyTorch's W4 step peaks (nablab's with its scratch buffers), their ratio and the target."""
+    mine = memory["nablab"]["step_peak_mib"] + memory["nablab"]["scratch_mib"]
+    theirs = memory["torch"]["step_peak_mib"]
+    return {"nablab_mib": mine, "torch_mib": theirs, "ratio": mine / theirs, "target": 2.0, "met": mine <= 2 * theirs}
+
+
 def memory_report(memory: dict) -> str:
-    ours, theirs = memory["nablab"], memory["torch"]["step_peak_mib"]
-    mine = ours["step_peak_mib"] + ours["scratch_mib"]
+    ours, summary = memory["nablab"], memory_summary(memory)
     rows = [[name, f"{r['before_mib']:,.0f}", f"{r['peak_mib']:,.0f}", f"{r['step_peak_mib']:,.0f}",
              f"{r['scratch_mib']:,.0f}", f"{r['step_peak_mib'] + r['scratch_mib']:,.0f}"]
             for name, r in ((TORCH, memory["torch"]), ("nablab", ours))]
@@ -453,7 +485,7 @@ def memory_report(memory: dict) -> str:
     cross = (f" Cross-check: tracemalloc, which sees NumPy's allocations, puts nablab's step peak at "
              f"{traced['step_peak_mib']:,.0f} MiB above the {traced['before_mib']:,.0f} MiB of arrays alive "
              "before the step." if traced else "")
-    verdict = "met" if mine <= 2 * theirs else "NOT met"
+    verdict = "met" if summary["met"] else "NOT met"
     env = " ".join(f"{k}={v}" for k, v in MALLOC_ENV.items())
     return "\n\n".join([
         "#### W4 peak memory of one training step",
@@ -467,7 +499,7 @@ def memory_report(memory: dict) -> str:
         "buffers (`nablab.scratch`: padded copies and column chunks) it keeps from one step to the next, "
         "which are workspaces of the step although they sit in the resident set before it." + cross,
         table,
-        f"- **nablab / PyTorch step peak: {mine / theirs:.2f}×**; target ≤ 2×: {verdict}"])
+        f"- **nablab / PyTorch step peak: {summary['ratio']:.2f}×**; target ≤ 2×: {verdict}"])
 
 
 def parse_args(argv=None):
@@ -484,6 +516,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
     parser.add_argument("--output", metavar="FILE",
                         help="also write the section into this Markdown file (e.g. BENCHMARKS.md)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON (for suite.py)")
     parser.add_argument("--memory-probe", choices=["nablab", "nablab-tracemalloc", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.repeats, args.steps, args.vgg_repeats, args.vgg_steps, args.threads) < 1 or args.warmup < 0:
@@ -503,6 +536,11 @@ def main(argv=None) -> None:
     print(f"NumPy BLAS: {blas_description()}")
     print(f"PyTorch:    {torch_info}")
     batches, loads = make_batches(args.seed), {}
+    gemm = {"peak": gemm_peak(args.threads),
+            "flops": {key: gemm_flops(sgd_step(make_model(key, args.seed), batches[:1]))["training"]
+                      for key in ("W3", "W4")}}
+    print(f"GEMM peak {gemm['peak']['peak']:.0f} GFLOP/s; matrix products per step: "
+          f"W3 {gemm['flops']['W3'] / 1e9:.1f} GFLOP, W4 {gemm['flops']['W4'] / 1e9:.1f} GFLOP")
 
     model = make_model("W3", args.seed)
     w3_systems = {"nablab": sgd_step(make_model("W3", args.seed), batches),
@@ -536,12 +574,18 @@ def main(argv=None) -> None:
         memory = measure_memory(args.threads, args.seed, ["torch", "nablab", "nablab-tracemalloc"])
 
     extra = {"PyTorch": torch_info}
-    section = report(w3, w4, memory, args, loads, machine_info(extra))
+    section = report(w3, w4, memory, gemm, args, loads, machine_info(extra))
     print()
     print(section)
     if args.output:
         write_section(args.output, SECTION_KEY, section)
         print(f"\nwrote the section to {args.output}")
+    if args.json:
+        results = {"W3": figures("W3", W3_TITLE, w3, gemm["flops"]["W3"], gemm["peak"])}
+        if w4 is not None:
+            results["W4"] = figures("W4", W4_TITLE, w4, gemm["flops"]["W4"], gemm["peak"])
+            results["W4"]["memory"] = memory_summary(memory)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

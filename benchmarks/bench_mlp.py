@@ -1,15 +1,23 @@
-"""Training-step throughput of a 784-512-512-10 ReLU MLP: nablab vs hand-written NumPy vs PyTorch (CPU).
+"""Throughput of fully connected networks: nablab vs hand-written NumPy vs PyTorch (CPU).
 
-One step = forward, softmax cross-entropy loss, zero_grad, backward and an SGD update
-(lr 0.01, momentum 0.9) on a float32 batch of 128 random samples. The three systems start from the
-same weights, see the same batches, run in the same process with the same number of threads, and
-are first checked to compute the same losses. They are then timed round-robin: warm-up steps, then
+Three workloads of the benchmark suite, chosen with ``--workload``:
+
+- **W1**, the HLCV report's tuned TwoLayerNet: 3072-70-10 with ReLU, batch 600, plain SGD
+  (lr 1e-3) on cross-entropy + the L2 penalty 0.25·Σ‖W‖²;
+- **W2** (the default): a 784-512-512-10 ReLU MLP, batch 128, SGD with momentum 0.9 (lr 0.01);
+- **W5**: inference of the W2 network at batch 1024 (forward only, no graph recorded).
+
+A training step is forward, softmax cross-entropy loss (+ penalty), zero_grad, backward and the
+update, on float32 batches of random samples. The three systems start from the same weights, see
+the same batches, run in the same process with the same number of threads, and are first checked
+to compute the same losses (or logits). They are then timed round-robin: warm-up steps, then
 ``--repeats`` rounds in which each system runs ``--steps`` timed steps.
 
-    python benchmarks/bench_mlp.py --output BENCHMARKS.md
+    python benchmarks/bench_mlp.py --workload W2 --output BENCHMARKS.md
 
-The hand-written NumPy version is the yardstick for nablab: the same BLAS calls with every
-buffer preallocated and no graph, so nablab / NumPy measures the framework's own overhead.
+The hand-written NumPy version is the yardstick for nablab's own overhead: the same BLAS calls
+with every buffer preallocated and no graph. Each report also gives the fraction of the machine's
+float32 GEMM peak (measured) that the matrix products of a step reach.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import itertools
 import re
 import statistics
 import sys
+from dataclasses import dataclass, field
 
 import numpy as np
 from common import (
@@ -26,61 +35,114 @@ from common import (
     available_cores,
     blas_description,
     fmt_rate,
+    gemm_flops,
+    gemm_peak,
     limit_threads,
     machine_info,
     machine_lines,
     markdown_table,
     time_interleaved,
+    write_json,
     write_section,
 )
 
 import nablab
 from nablab import nn
 
-SIZES = (784, 512, 512, 10)
-BATCH = 128
-LR, MOMENTUM = 0.01, 0.9
+NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
 N_BATCHES = 8  # distinct random batches, cycled through
 CHECK_STEPS = 3  # steps whose losses must agree across the systems before anything is timed
-SECTION_KEY = "bench_mlp"
-TITLE = "## MLP training step (784-512-512-10, batch 128)"
+# the W2 settings, which the CNN benchmark shares
+LR, MOMENTUM = 0.01, 0.9
 
 
-def make_batches(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+@dataclass(frozen=True)
+class Workload:
+    """One network, batch and update rule; ``targets`` maps a system to nablab's minimum ratio."""
+
+    key: str
+    title: str
+    sizes: tuple[int, ...]
+    batch: int
+    lr: float = LR
+    momentum: float = MOMENTUM
+    l2: float = 0.0
+    training: bool = True
+    targets: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def section_key(self) -> str:
+        return f"bench_mlp_{self.key}"
+
+    def describe_step(self) -> str:
+        if not self.training:
+            return "One step = the forward pass to the logits without recording a graph (`no_grad`)"
+        update = f"SGD (lr {self.lr}" + (f", momentum {self.momentum})" if self.momentum else ", no momentum)")
+        penalty = f" + L2 penalty {self.l2}·Σ‖W‖² (weights only)" if self.l2 else ""
+        return f"One step = forward, cross-entropy loss{penalty}, `zero_grad`, backward, {update}"
+
+
+WORKLOADS = {
+    "W1": Workload("W1", "W1: TwoLayerNet training step (3072-70-10, batch 600)", (3072, 70, 10), 600,
+                   lr=1e-3, momentum=0.0, l2=0.25, targets={TORCH: 1.0}),
+    "W2": Workload("W2", "W2: MLP training step (784-512-512-10, batch 128)", (784, 512, 512, 10), 128,
+                   targets={NUMPY: 0.9, TORCH: 1.0}),
+    "W5": Workload("W5", "W5: MLP inference (784-512-512-10, batch 1024)", (784, 512, 512, 10), 1024,
+                   training=False),
+}
+
+
+def make_batches(w: Workload, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """``N_BATCHES`` batches of standard-normal float32 inputs with uniform random labels."""
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((BATCH, SIZES[0]), dtype=np.float32),
-             rng.integers(0, SIZES[-1], size=BATCH, dtype=np.int64)) for _ in range(N_BATCHES)]
+    return [(rng.standard_normal((w.batch, w.sizes[0]), dtype=np.float32),
+             rng.integers(0, w.sizes[-1], size=w.batch, dtype=np.int64)) for _ in range(N_BATCHES)]
 
 
-def initial_weights(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def initial_weights(w: Workload, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(W, b) per layer, W of shape (out, in), drawn by nablab's default (PyTorch-style) init."""
     nablab.manual_seed(seed)
-    layers = [nn.Linear(n_in, n_out) for n_in, n_out in itertools.pairwise(SIZES)]
+    layers = [nn.Linear(n_in, n_out) for n_in, n_out in itertools.pairwise(w.sizes)]
     return [(layer.weight.data.copy(), layer.bias.data.copy()) for layer in layers]
 
 
 # ----------------------------------------------------------------------------- the three systems
-def nablab_step(weights, batches):
-    """A nablab training step: Sequential of Linear/ReLU, F.cross_entropy, optim.SGD."""
+def nablab_model(weights) -> nn.Sequential:
+    """Sequential of Linear/ReLU (no ReLU after the last Linear) holding copies of ``weights``."""
     layers = []
     for i, (w, b) in enumerate(weights):
         linear = nn.Linear(w.shape[1], w.shape[0])
         linear.weight.data[...] = w
         linear.bias.data[...] = b
         layers += [linear] if i == len(weights) - 1 else [linear, nn.ReLU()]
-    return sgd_step(nn.Sequential(*layers), batches)
+    return nn.Sequential(*layers)
 
 
-def sgd_step(model, batches):
-    """A nablab training step of ``model`` on the cycled ``batches``: F.cross_entropy, SGD with momentum
-    (the step every benchmark times for nablab)."""
-    opt = nablab.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+def nablab_step(w: Workload, weights, batches):
+    """A nablab step of the workload: nn.Sequential, F.cross_entropy (+ F.l2_penalty), optim.SGD."""
+    model = nablab_model(weights)
+    if not w.training:
+        data = itertools.cycle([nablab.Tensor(x) for x, _ in batches])
+
+        def infer():
+            with nablab.no_grad():
+                return model(next(data)).data
+
+        return infer
+    return sgd_step(model, batches, lr=w.lr, momentum=w.momentum, l2=w.l2)
+
+
+def sgd_step(model, batches, lr: float = LR, momentum: float = MOMENTUM, l2: float = 0.0):
+    """A nablab training step of ``model`` on the cycled ``batches``: F.cross_entropy (+ the L2
+    penalty), SGD (the step every benchmark times for nablab)."""
+    opt = nablab.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     data = itertools.cycle([(nablab.Tensor(x), y) for x, y in batches])
 
     def step():
         x, y = next(data)
         loss = nn.functional.cross_entropy(model(x), y)
+        if l2:
+            loss = loss + nn.functional.l2_penalty(model, reg=l2)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -93,13 +155,15 @@ class NumpyMLP:
     """The same network and update written directly in NumPy, with hand-derived gradients.
 
     Layer i computes hᵢ = relu(hᵢ₋₁ Wᵢᵀ + bᵢ) (no ReLU on the logits). With p = softmax(logits),
-    dL/dlogits = (p − onehot(y)) / N; then per layer dL/dWᵢ = gᵢᵀ hᵢ₋₁, dL/dbᵢ = 1ᵀ gᵢ and
-    gᵢ₋₁ = (gᵢ Wᵢ) ⊙ [hᵢ₋₁ > 0]. Momentum SGD as PyTorch: v ← g on the first step, else μv + g;
-    W ← W − ηv. Every activation, gradient and mask buffer is allocated once; the GEMMs write into
-    them with ``out=`` and the update runs in place, so a step allocates only a few small vectors.
+    dL/dlogits = (p − onehot(y)) / N; then per layer dL/dWᵢ = gᵢᵀ hᵢ₋₁ (+ 2·reg·Wᵢ with the L2
+    penalty reg·Σ‖Wᵢ‖²), dL/dbᵢ = 1ᵀ gᵢ and gᵢ₋₁ = (gᵢ Wᵢ) ⊙ [hᵢ₋₁ > 0]. SGD as PyTorch: with
+    momentum μ, v ← g on the first step, else μv + g, and W ← W − ηv; without, W ← W − ηg. Every
+    activation, gradient and mask buffer is allocated once; the GEMMs write into them with
+    ``out=`` and the update runs in place, so a step allocates only a few small vectors.
     """
 
-    def __init__(self, weights, batch: int):
+    def __init__(self, weights, batch: int, lr: float, momentum: float, l2: float):
+        self.lr, self.momentum, self.l2 = np.float32(lr), np.float32(momentum), np.float32(l2)
         self.W = [w.copy() for w, _ in weights]
         self.b = [b.copy() for _, b in weights]
         self.gW = [np.empty_like(w) for w in self.W]
@@ -113,9 +177,9 @@ class NumpyMLP:
         self.rows = np.arange(batch)
         self.first_step = True
 
-    def step(self, x, y) -> np.float32:
-        W, b, h, rows = self.W, self.b, self.h, self.rows
-        # forward
+    def forward(self, x) -> np.ndarray:
+        """The logits, in the last layer's buffer."""
+        W, b, h = self.W, self.b, self.h
         a = x
         for i in range(len(W)):
             np.matmul(a, W[i].T, out=h[i])
@@ -123,13 +187,19 @@ class NumpyMLP:
             if i < len(W) - 1:
                 np.maximum(h[i], 0, out=h[i])
             a = h[i]
+        return h[-1]
+
+    def step(self, x, y) -> np.float32:
+        W, h, rows = self.W, self.h, self.rows
         # fused softmax cross-entropy: loss and dL/dlogits, in the logits' buffer
-        z = h[-1]
+        z = self.forward(x)
         z -= z.max(axis=1, keepdims=True)
         picked = z[rows, y]
         np.exp(z, out=z)
         total = z.sum(axis=1, keepdims=True)
         loss = (np.log(total[:, 0]) - picked).mean()
+        if self.l2:
+            loss += self.l2 * sum(np.vdot(w, w) for w in W)
         z /= total
         z[rows, y] -= 1
         z *= np.float32(1 / len(x))
@@ -138,54 +208,67 @@ class NumpyMLP:
         for i in reversed(range(len(W))):
             a = h[i - 1] if i else x
             np.matmul(g.T, a, out=self.gW[i])
+            if self.l2:
+                self.gW[i] += (2 * self.l2) * W[i]
             np.matmul(self.ones, g, out=self.gb[i])
             if i:
                 np.matmul(g, W[i], out=self.g[i - 1])
                 np.greater(a, 0, out=self.mask[i - 1])
                 g = np.multiply(self.g[i - 1], self.mask[i - 1], out=self.g[i - 1])
-        # SGD with momentum, in place; the gradient buffer is reused for η·v
-        for p, grad, v in zip(W + b, self.gW + self.gb, self.vW + self.vb, strict=True):
-            if self.first_step:
-                np.copyto(v, grad)
+        # SGD, in place; the gradient buffer is reused for η·v (or η·g)
+        for p, grad, v in zip(W + self.b, self.gW + self.gb, self.vW + self.vb, strict=True):
+            if self.momentum:
+                if self.first_step:
+                    np.copyto(v, grad)
+                else:
+                    v *= self.momentum
+                    v += grad
+                np.multiply(v, self.lr, out=grad)
             else:
-                v *= np.float32(MOMENTUM)
-                v += grad
-            np.multiply(v, np.float32(LR), out=grad)
+                grad *= self.lr
             p -= grad
         self.first_step = False
         return loss
 
 
-def numpy_step(weights, batches):
-    """A training step of :class:`NumpyMLP`."""
-    net = NumpyMLP(weights, BATCH)
+def numpy_step(w: Workload, weights, batches):
+    """A step of :class:`NumpyMLP` (its forward alone for an inference workload)."""
+    net = NumpyMLP(weights, w.batch, w.lr, w.momentum, w.l2)
     data = itertools.cycle(batches)
-
-    def step():
-        return net.step(*next(data))
-
-    return step
+    if not w.training:
+        return lambda: net.forward(next(data)[0])
+    return lambda: net.step(*next(data))
 
 
-def torch_step(weights, batches, threads: int):
-    """A PyTorch training step: nn.Sequential of Linear/ReLU, F.cross_entropy, optim.SGD (defaults)."""
+def torch_step(w: Workload, weights, batches, threads: int):
+    """A PyTorch step: nn.Sequential of Linear/ReLU, F.cross_entropy (+ the same penalty), optim.SGD;
+    for inference the forward under ``torch.no_grad()``."""
     import torch
 
     torch.set_num_threads(threads)
     layers = []
-    for i, (w, b) in enumerate(weights):
-        linear = torch.nn.Linear(w.shape[1], w.shape[0])
+    for i, (weight, bias) in enumerate(weights):
+        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
         with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(w))
-            linear.bias.copy_(torch.from_numpy(b))
+            linear.weight.copy_(torch.from_numpy(weight))
+            linear.bias.copy_(torch.from_numpy(bias))
         layers += [linear] if i == len(weights) - 1 else [linear, torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     data = itertools.cycle([(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches])
+    if not w.training:
+        def infer():
+            with torch.no_grad():
+                return model(next(data)[0])
+
+        return infer
+    opt = torch.optim.SGD(model.parameters(), lr=w.lr, momentum=w.momentum)
+    weights_only = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
 
     def step():
         x, y = next(data)
         loss = torch.nn.functional.cross_entropy(model(x), y)
+        if w.l2:
+            loss = loss + w.l2 * sum((p * p).sum() for p in weights_only)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -206,67 +289,97 @@ def torch_description(threads: int) -> str | None:
 
 
 # ----------------------------------------------------------------------------- running
-def build_systems(weights, batches, threads: int) -> dict:
+def build_systems(w: Workload, weights, batches, threads: int) -> dict:
     """Name → fresh step function for every system available."""
-    systems = {"nablab": nablab_step(weights, batches), "NumPy (hand-written)": numpy_step(weights, batches)}
+    systems = {"nablab": nablab_step(w, weights, batches), NUMPY: numpy_step(w, weights, batches)}
     if torch_description(threads) is not None:
-        systems["PyTorch (CPU)"] = torch_step(weights, batches, threads)
+        systems[TORCH] = torch_step(w, weights, batches, threads)
     return systems
 
 
-def check_agreement(systems: dict) -> dict[str, list[float]]:
-    """Run ``CHECK_STEPS`` steps of each system and require the same losses (float32 tolerance)."""
-    losses = {name: [float(step().item()) for _ in range(CHECK_STEPS)] for name, step in systems.items()}
-    reference = losses["nablab"]
-    for name, values in losses.items():
-        if not np.allclose(values, reference, rtol=1e-3, atol=1e-5):
-            sys.exit(f"bench_mlp: {name} computes different losses than nablab: {values} vs {reference}")
-    return losses
+def as_numpy(value) -> np.ndarray:
+    """A step's result (loss or logits, from any of the systems) as a NumPy array."""
+    value = value.detach() if hasattr(value, "detach") else value
+    value = value.numpy() if hasattr(value, "numpy") else value
+    return np.asarray(value, dtype=np.float64)
 
 
-def report(timings: dict, args, info: dict) -> str:
-    """The Markdown section: results table, ratios, method and machine."""
-    ref = timings["NumPy (hand-written)"].median
-    rows = [[name, fmt_rate(t.median), f"{fmt_rate(t.min)}–{fmt_rate(t.max)}", fmt_rate(t.median * BATCH),
-             f"{t.ms_per_step:.2f}", f"{t.median / ref:.2f}×"] for name, t in timings.items()]
-    table = markdown_table(["system", "steps/s (median)", "steps/s (min–max)", "samples/s (median)",
-                            "ms/step (median)", "vs NumPy"], rows)
-    ratios = [ratio_line("NumPy (hand-written)", timings, target=0.9)]
-    if "PyTorch (CPU)" in timings:
-        ratios.append(ratio_line("PyTorch (CPU)", timings))
-    method = (f"One step = forward, cross-entropy loss, `zero_grad`, backward, SGD update (lr {LR}, "
-              f"momentum {MOMENTUM}); float32, {N_BATCHES} random batches (seed {args.seed}) cycled, "
-              f"the same initial weights for all systems, whose first {CHECK_STEPS} losses are checked "
-              f"to agree. {args.warmup} warm-up steps each, then {args.repeats} rounds of {args.steps} "
-              f"timed steps per system (after 3 untimed ones), round-robin, in one process with {args.threads} threads "
-              "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch). The hand-written "
-              "NumPy version preallocates every buffer and updates in place.")
-    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
-    if noisy:
-        ratios.append(f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the "
-                      "median rate; the medians and per-round ratios are robust to a few such rounds.")
-    return "\n\n".join([TITLE, method, table, "\n".join(ratios), machine_lines(info)])
+def check_agreement(systems: dict, label: str) -> list[float]:
+    """Run ``CHECK_STEPS`` steps of each system and require the same losses or logits (float32
+    tolerance); returns nablab's losses (or the mean logit of each inference step)."""
+    results = {name: [as_numpy(step()) for _ in range(CHECK_STEPS)] for name, step in systems.items()}
+    reference = results["nablab"]
+    for name, values in results.items():
+        if not all(np.allclose(v, r, rtol=1e-3, atol=1e-4) for v, r in zip(values, reference, strict=True)):
+            sys.exit(f"bench_mlp {label}: {name} computes different results than nablab")
+    return [float(r.mean()) for r in reference]
+
+
+def paired_ratio(timings: dict, other: str) -> tuple[float, list[float]]:
+    """nablab / ``other`` as the median of the per-round ratios, and those ratios.
+
+    The per-round ratio pairs two blocks that ran back to back, so a slow spell of the machine
+    (another tenant, a clock change) slows both, where the ratio of two medians taken over
+    different moments carries it into the result; targets are judged on it.
+    """
+    per_round = [a / b for a, b in zip(timings["nablab"].rates, timings[other].rates, strict=True)]
+    return statistics.median(per_round), per_round
 
 
 def ratio_line(other: str, timings: dict, target: float | None = None) -> str:
-    """``nablab / other``: the median of the per-round ratios, their range, and the ratio of the medians.
-
-    The target is judged on the per-round ratios: the two blocks of one round run back to back, so
-    a slow spell of the machine (another tenant, a clock change) slows both, where the ratio of
-    two medians taken over different moments carries it into the result.
-    """
-    mine, theirs = timings["nablab"], timings[other]
-    per_round = [a / b for a, b in zip(mine.rates, theirs.rates, strict=True)]
-    paired = statistics.median(per_round)
+    """``nablab / other``: the median of the per-round ratios, their range, and the ratio of the medians."""
+    paired, per_round = paired_ratio(timings, other)
     line = (f"- **nablab / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
-            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians {mine.median / theirs.median:.2f})")
+            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians "
+            f"{timings['nablab'].median / timings[other].median:.2f})")
     if target is not None:
         line += f"; target ≥ {target}: {'met' if paired >= target else 'NOT met'}"
     return line
 
 
+def results(w: Workload, timings: dict, flops: int, peak: dict) -> dict:
+    """The figures of a run, for ``--json`` and the suite's summary."""
+    rates = {name: t.median * w.batch for name, t in timings.items()}
+    ratios = {other: paired_ratio(timings, other)[0] for other in timings if other != "nablab"}
+    return {
+        "workload": w.key, "title": w.title, "batch": w.batch, "samples_per_s": rates, "ratios": ratios,
+        "targets": {other: {"target": t, "ratio": ratios[other], "met": ratios[other] >= t}
+                    for other, t in w.targets.items() if other in ratios},
+        "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
+        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
+    }
+
+
+def report(w: Workload, timings: dict, figures: dict, args, info: dict) -> str:
+    """The Markdown section: results table, ratios, GEMM fractions, method and machine."""
+    ref = timings[NUMPY].median
+    fractions = figures["gemm_fraction"]
+    rows = [[name, fmt_rate(t.median * w.batch), f"{fmt_rate(t.min * w.batch)}–{fmt_rate(t.max * w.batch)}",
+             f"{t.ms_per_step:.2f}", f"{t.median / ref:.2f}×", f"{fractions[name]:.0%}"] for name, t in timings.items()]
+    table = markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
+                            "vs NumPy", "of the GEMM peak"], rows)
+    lines = [ratio_line(other, timings, w.targets.get(other)) for other in (NUMPY, TORCH) if other in timings]
+    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
+    if noisy:
+        lines.append(f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the "
+                     "median rate; the per-round ratios pair blocks run back to back.")
+    peak = figures["gemm_peak_gflops"]
+    lines.append(f"- GEMM peak of this machine: {peak['peak']:.0f} GFLOP/s (float32 2048×2048 products, best of 5: "
+                 + ", ".join(f"{k} {v:.0f}" for k, v in peak.items() if k != "peak")
+                 + f"); a step's matrix products are {figures['gemm_flops_per_step'] / 1e6:.0f} MFLOP")
+    method = (f"{w.describe_step()}; float32, batch {w.batch}, {N_BATCHES} random batches (seed {args.seed}) cycled, "
+              f"the same initial weights for all systems, whose first {CHECK_STEPS} results are checked "
+              f"to agree. {args.warmup} warm-up steps each, then {args.repeats} rounds of {args.steps} "
+              f"timed steps per system (after 3 untimed ones and an idle pause), round-robin, in one process "
+              f"with {args.threads} threads (threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for "
+              "PyTorch). The hand-written NumPy version preallocates every buffer and updates in place. "
+              "\"Of the GEMM peak\": the step's matrix-product FLOPs × steps/s over the machine's GEMM rate.")
+    return "\n\n".join([f"## {w.title}", method, table, "\n".join(lines), machine_lines(info)])
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="W2", help="which network (default W2)")
     parser.add_argument("--repeats", type=int, default=30, help="timed rounds per system (default 30)")
     parser.add_argument("--steps", type=int, default=30, help="steps per timed round (default 30)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (default 10)")
@@ -275,37 +388,44 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
     parser.add_argument("--output", metavar="FILE",
                         help="also write the section into this Markdown file (e.g. BENCHMARKS.md)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON (for suite.py)")
     args = parser.parse_args(argv)
-    if args.repeats < 5 or args.steps < 1 or args.threads < 1:
-        parser.error("need --repeats ≥ 5, --steps ≥ 1 and --threads ≥ 1")
+    if args.repeats < 1 or args.steps < 1 or args.threads < 1 or args.warmup < 0:
+        parser.error("need --repeats ≥ 1, --steps ≥ 1, --threads ≥ 1 and --warmup ≥ 0")
     return args
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    w = WORKLOADS[args.workload]
     limit_threads(args.threads)
     torch_info = torch_description(args.threads)
-    print(f"NumPy BLAS: {blas_description()}")
+    print(f"{w.title}\nNumPy BLAS: {blas_description()}")
     print(f"PyTorch:    {torch_info or 'not installed, skipped'}")
 
-    weights, batches = initial_weights(args.seed), make_batches(args.seed)
-    systems = build_systems(weights, batches, args.threads)
-    losses = check_agreement(systems)
-    print(f"first {CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
-    print(f"timing {len(systems)} systems: {args.repeats} rounds × {args.steps} steps, "
-          f"{args.threads} threads ...")
+    weights, batches = initial_weights(w, args.seed), make_batches(w, args.seed)
+    systems = build_systems(w, weights, batches, args.threads)
+    checked = check_agreement(systems, w.key)
+    print(f"first {CHECK_STEPS} results agree: {', '.join(f'{v:.5f}' for v in checked)}")
+    flops = gemm_flops(nablab_step(w, weights, batches))["training" if w.training else "forward"]
+    peak = gemm_peak(args.threads)
+    print(f"GEMM peak {peak['peak']:.0f} GFLOP/s; {flops / 1e6:.0f} MFLOP of matrix products per step")
+    print(f"timing {len(systems)} systems: {args.repeats} rounds × {args.steps} steps, {args.threads} threads ...")
     with OtherLoad() as load:
         timings = time_interleaved(systems, args.steps, args.repeats, args.warmup)
     print(f"during the timing: {load.describe()}")
 
     extra = {"PyTorch": torch_info} if torch_info else {}
     extra["Other load during the timing"] = load.describe()
-    section = report(timings, args, machine_info(extra))
+    figures = results(w, timings, flops, peak)
+    section = report(w, timings, figures, args, machine_info(extra))
     print()
     print(section)
     if args.output:
-        write_section(args.output, SECTION_KEY, section)
+        write_section(args.output, w.section_key, section)
         print(f"\nwrote the section to {args.output}")
+    if args.json:
+        write_json(args.json, figures)
 
 
 if __name__ == "__main__":

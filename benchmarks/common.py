@@ -6,13 +6,19 @@ Every benchmark script times a few systems in one process and writes one section
 - :func:`limit_threads` makes NumPy's BLAS (and any OpenMP runtime) use a given number of threads,
 - :func:`time_steps` runs warm-up steps and then repeats of N timed steps, giving a :class:`Timing`,
 - :func:`machine_info` / :func:`machine_lines` describe the machine and library versions,
+- :func:`gemm_peak` measures the machine's float32 GEMM rate and :func:`gemm_flops` counts the
+  matrix-product FLOPs of a nablab step, for the "fraction of the GEMM peak" figures,
 - :func:`markdown_table` and :func:`write_section` produce the Markdown and replace one section of
-  the report in place (atomically), leaving the other scripts' sections untouched.
+  the report in place (atomically), leaving the other scripts' sections untouched, and
+  :func:`write_json` leaves the figures for the suite's summary (``suite.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import json
+import math
 import os
 import platform
 import re
@@ -135,6 +141,87 @@ def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int)
     return {name: Timing(r) for name, r in rates.items()}
 
 
+# ----------------------------------------------------------------------------- GEMM peak and FLOPs
+def gemm_peak(threads: int, n: int = 2048, repeats: int = 5) -> dict[str, float]:
+    """The float32 GEMM rate of this machine in GFLOP/s: an n×n by n×n product (2n³ FLOPs), best of
+    ``repeats`` after one warm-up, through NumPy's BLAS and, where installed, PyTorch's.
+
+    Returns ``{"NumPy": …, "PyTorch": …, "peak": the larger}``; the fractions the benchmarks
+    report are of ``peak``, the most this machine did in the ideal case of one large square GEMM.
+    """
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), np.float32)
+    with threadpool_limits(limits=threads):
+        rates = {"NumPy": _best_rate(lambda: np.matmul(a, b, out=out), 2 * n**3, repeats)}
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(threads)
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        tout = torch.empty(n, n)
+        rates["PyTorch"] = _best_rate(lambda: torch.matmul(ta, tb, out=tout), 2 * n**3, repeats)
+    rates["peak"] = max(rates.values())
+    return rates
+
+
+def _best_rate(fn, flops: int, repeats: int) -> float:
+    fn()
+    best = min(_seconds(fn) for _ in range(repeats))
+    return flops / best / 1e9
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def gemm_flops(step) -> dict[str, int]:
+    """Matrix-product FLOPs of one call of ``step`` (a nablab forward, or forward + backward).
+
+    Every ``Linear``, fused ``LinearReLU``, ``MatMul`` and ``Conv2d`` node that ``step`` records
+    is counted from its shapes: 2·(output elements)·(reduction length) forward, the same again for
+    dL/dW when the weight wants a gradient and for dL/dx when the input does (the first layer's
+    input, the data, does not). Element-wise work (activations, pooling, normalisation, the loss,
+    the update) is not counted: the figure is what a GEMM-bound step has to do at the least.
+    Returns ``{"forward": …, "training": …}``.
+    """
+    from nablab import function, ops
+
+    counted = {ops.Linear: "linear", ops.LinearReLU: "linear", ops.MatMul: "matmul", ops.Conv2d: "conv"}
+    totals = {"forward": 0, "training": 0}
+    original = function.Function.__dict__["apply"]
+
+    def apply(cls, *inputs, **params):
+        out = original.__func__(cls, *inputs, **params)
+        kind = counted.get(cls)
+        if kind is not None:
+            x, w = inputs[0], inputs[1]
+            reduction = {"linear": w.shape[-1], "matmul": x.shape[-1], "conv": math.prod(w.shape[1:])}[kind]
+            forward = 2 * out.data.size * reduction
+            wants = [getattr(t, "requires_grad", False) for t in (x, w)]
+            totals["forward"] += forward
+            totals["training"] += forward * (1 + sum(wants))
+        return out
+
+    with _patched(function.Function, "apply", classmethod(apply)):
+        step()
+    return totals
+
+
+@contextlib.contextmanager
+def _patched(owner, name, value):
+    old = owner.__dict__[name]
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
+
+
 class OtherLoad:
     """Context manager: how much CPU other processes (and the hypervisor) took while it was open.
 
@@ -221,8 +308,13 @@ def machine_lines(info: dict[str, str]) -> str:
 
 
 def command_line() -> str:
-    """The command that started this process, as it could be typed again."""
-    return " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *sys.argv])
+    """The command that started this process, as it could be typed again (without ``--json FILE``,
+    the suite's temporary hand-over of the figures)."""
+    args = list(sys.argv)
+    if "--json" in args[:-1]:
+        i = args.index("--json")
+        del args[i : i + 2]
+    return " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *args])
 
 
 # ----------------------------------------------------------------------------- report
@@ -245,6 +337,19 @@ Measured by the scripts in [`benchmarks/`](benchmarks/). Each script rewrites on
 (between its `BEGIN`/`END` markers), so sections may come from different runs and machines: each
 records its machine, date and command.
 """
+
+
+def write_json(path: str | os.PathLike, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def write_section(path: str | os.PathLike, key: str, body: str) -> None:
