@@ -38,32 +38,35 @@ class Adam(Optimizer):
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
         state["step"] += 1
+        t, (b1, b2) = state["step"], group["betas"]
+        rule = (get_array_module(grad), group["lr"], b1, b2, group["eps"], group["weight_decay"], self.decoupled,
+                math.sqrt(1 - b2**t), group["lr"] / (1 - b1**t))
         for block in cache_blocks(p.data, grad, state["exp_avg"], state["exp_avg_sq"], temps=2):
-            self._block(*block, state["step"], group)
+            _update_block(rule, *block)
 
-    def _block(self, theta, g, m, v, d, e, t, group):
-        """The update of one block: parameter ``theta``, gradient ``g``, moments ``m`` and ``v``
-        after ``t`` steps, scratch ``d`` and ``e``."""
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        xp = get_array_module(theta)
-        if wd:
-            if self.decoupled:
-                theta *= 1 - lr * wd
-            else:
-                xp.multiply(theta, wd, out=d)
-                g = xp.add(d, g, out=d)
-        m *= b1
-        m += xp.multiply(g, 1 - b1, out=e)
-        v *= b2
-        e = xp.multiply(g, g, out=e)
-        e *= 1 - b2
-        v += e
-        denom = xp.sqrt(v, out=e)
-        denom /= math.sqrt(1 - b2**t)
-        denom += eps
-        step = xp.divide(m, denom, out=e)
-        step *= lr / (1 - b1**t)
-        theta -= step
+
+def _update_block(rule, theta, g, m, v, d, e):
+    """The update of one block: parameter ``theta``, gradient ``g``, moments ``m`` and ``v``, scratch
+    ``d`` and ``e``; ``rule`` is (array module, η, β₁, β₂, ε, λ, decoupled, √(1 − β₂ᵗ), η/(1 − β₁ᵗ))."""
+    xp, lr, b1, b2, eps, wd, decoupled, root_bias2, step_size = rule
+    if wd:
+        if decoupled:
+            theta *= 1 - lr * wd
+        else:
+            xp.multiply(theta, wd, out=d)
+            g = xp.add(d, g, out=d)
+    m *= b1
+    m += xp.multiply(g, 1 - b1, out=e)
+    v *= b2
+    e = xp.multiply(g, g, out=e)
+    e *= 1 - b2
+    v += e
+    denom = xp.sqrt(v, out=e)
+    denom /= root_bias2
+    denom += eps
+    step = xp.divide(m, denom, out=e)
+    step *= step_size
+    theta -= step
 
 
 class AdamW(Adam):

@@ -29,35 +29,37 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _update(self, p, grad, state, group):
+        xp = get_array_module(grad)
+        rule = (xp, group["lr"], group["momentum"], group["dampening"], group["nesterov"], group["weight_decay"])
         if not group["momentum"]:
             for theta, g, d in cache_blocks(p.data, grad, temps=1):
-                self._block(theta, g, None, False, group, d)
+                _update_block(rule, theta, g, None, False, d)
             return
         first = "momentum_buffer" not in state
         if first:
-            state["momentum_buffer"] = get_array_module(grad).empty_like(grad)
+            state["momentum_buffer"] = xp.empty_like(grad)
         temps = 2 if group["nesterov"] or group["dampening"] else 1  # only these need a second one
         for theta, g, b, *scratch in cache_blocks(p.data, grad, state["momentum_buffer"], temps=temps):
-            self._block(theta, g, b, first, group, *scratch)
+            _update_block(rule, theta, g, b, first, *scratch)
 
-    @staticmethod
-    def _block(theta, g, b, first, group, d, e=None):
-        """The update of one block: parameter ``theta``, gradient ``g``, momentum buffer ``b``
-        (None without momentum), scratch ``d`` and, for dampening or Nesterov momentum, ``e``."""
-        xp = get_array_module(theta)
-        lr, mu, wd, damp = group["lr"], group["momentum"], group["weight_decay"], group["dampening"]
-        if wd:
-            xp.multiply(theta, wd, out=d)
-            g = xp.add(d, g, out=d)
-        if b is not None:
-            if first:
-                b[...] = g
-            else:
-                b *= mu
-                b += xp.multiply(g, 1 - damp, out=e) if damp else g
-            if group["nesterov"]:
-                xp.multiply(b, mu, out=e)
-                g = xp.add(e, g, out=e)
-            else:
-                g = b
-        theta -= xp.multiply(g, lr, out=d)
+
+def _update_block(rule, theta, g, b, first, d, e=None):
+    """The update of one block: parameter ``theta``, gradient ``g``, momentum buffer ``b`` (None
+    without momentum), scratch ``d`` and, for dampening or Nesterov momentum, ``e``; ``rule`` is
+    (array module, η, μ, τ, nesterov, λ)."""
+    xp, lr, mu, damp, nesterov, wd = rule
+    if wd:
+        xp.multiply(theta, wd, out=d)
+        g = xp.add(d, g, out=d)
+    if b is not None:
+        if first:
+            b[...] = g
+        else:
+            b *= mu
+            b += xp.multiply(g, 1 - damp, out=e) if damp else g
+        if nesterov:
+            xp.multiply(b, mu, out=e)
+            g = xp.add(e, g, out=e)
+        else:
+            g = b
+    theta -= xp.multiply(g, lr, out=d)
