@@ -333,7 +333,8 @@ def markdown_table(headers: list[str], rows: list[list[str]], align: str | None 
 
 REPORT_HEADER = """# Benchmarks
 
-Measured by the scripts in [`benchmarks/`](benchmarks/). Each script rewrites only its own section
+Measured by the scripts in [`benchmarks/`](benchmarks/) (all of them, and the summary: `nablab bench
+--output BENCHMARKS.md`, i.e. `python benchmarks/suite.py`). Each script rewrites only its own section
 (between its `BEGIN`/`END` markers), so sections may come from different runs and machines: each
 records its machine, date and command.
 """
