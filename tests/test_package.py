@@ -20,3 +20,4 @@ def test_an_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'modles'"):
         nablab.modles  # noqa: B018
     assert {"models", "data", "lab"} <= set(dir(nablab)) and set(nablab.__all__) <= set(dir(nablab))
+    assert not {"models", "data", "lab"} & set(nablab.__all__)  # `from nablab import *` stays light

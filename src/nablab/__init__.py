@@ -47,7 +47,7 @@ from . import gradcheck, io, nn, optim  # noqa: E402  (they build on the names a
 from .io.weights import load, save  # noqa: E402
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
-#: works without ``import nablab.models`` first
+#: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)
 _LAZY_PACKAGES = ("data", "lab", "models")
 
 
@@ -64,10 +64,9 @@ def __dir__():
 
 
 __all__ = [
-    "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate", "data",
-    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "lab",
-    "load", "log", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "models", "nn",
-    "no_grad", "ones", "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "save",
-    "set_grad_enabled", "sigmoid", "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros",
-    "zeros_like",
+    "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate",
+    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "load",
+    "log", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
+    "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "save", "set_grad_enabled", "sigmoid",
+    "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros", "zeros_like",
 ]

@@ -13,7 +13,7 @@ from safetensors.numpy import load_file
 
 from nablab.cli import main
 from nablab.lab import ConfigError, Run, resolve
-from nablab.lab.config import build
+from nablab.lab.config import build, resolve_saved
 
 
 def test_run_folder_has_everything_a_report_needs(tmp_path, capsys):
@@ -70,6 +70,16 @@ def test_the_run_seed_leaves_the_split_alone_and_split_seed_draws_it():
     ds_other, w_other = built(data={"split_seed": 1})
     assert not np.array_equal(ds0.test.x, ds_other.test.x)
     np.testing.assert_array_equal(w0, w_other)
+
+
+def test_a_run_folder_from_before_split_seed_keeps_the_split_of_its_seed(tmp_path):
+    run = Run.create(tmp_path, "old")
+    run.write_config({"name": "old", "seed": 3, "data": {"dataset": "digits"}, "meta": {}})  # no split_seed
+    saved = run.read_config()
+    saved.pop("meta")
+    assert resolve_saved(saved)["data"]["split_seed"] == 3
+    assert resolve_saved({"seed": 3, "data": {"split_seed": 1}})["data"]["split_seed"] == 1
+    assert resolve_saved({})["data"]["split_seed"] == 0
 
 
 def test_resume_of_a_missing_folder_is_a_clear_error(tmp_path):

@@ -17,13 +17,14 @@ RAW_MAX = {"digits": 16.0}
 
 def read_run_config(run_dir) -> tuple[dict, dict]:
     """``(resolved configuration, meta)`` of a run folder's ``config.toml``."""
-    from ..lab import ConfigError, Run, resolve
+    from ..lab import ConfigError, Run
+    from ..lab.config import resolve_saved
 
     run = Run(run_dir)
     saved = run.read_config()
     meta = saved.pop("meta", {})
     try:
-        config = resolve(saved)
+        config = resolve_saved(saved)
     except ConfigError as exc:
         raise WeightsError(f"{run.config_path}: {exc}") from None
     for key in ("input_shape", "classes"):

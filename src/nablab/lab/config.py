@@ -21,8 +21,7 @@ DEFAULTS = {
     "name": "run",
     "seed": 0,
     "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "split_seed": 0,
-             "stratified": False,
-             "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
+             "stratified": False, "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
              "limit_train": None, "limit_test": None},
     "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
               "dropout": 0.0, "widths": [32, 64], "batch_norm": False},
@@ -69,6 +68,18 @@ def resolve(overrides: dict | None = None) -> dict:
     if config["optim"]["lr"] <= 0:
         raise ConfigError(f"[optim] lr must be positive, got {config['optim']['lr']!r}")
     return config
+
+
+def resolve_saved(saved: dict) -> dict:
+    """:func:`resolve` for a run folder's ``config.toml`` (without its ``meta`` table).
+
+    Runs written before ``data.split_seed`` existed drew their split with the run's ``seed``; their
+    configuration gets that seed as its ``split_seed``, so they resume on the split they trained on.
+    """
+    data = saved.get("data", {})
+    if "split_seed" not in data:
+        saved = {**saved, "data": {**data, "split_seed": saved.get("seed", DEFAULTS["seed"])}}
+    return resolve(saved)
 
 
 def _model(m: dict, input_shape: tuple, num_classes: int):

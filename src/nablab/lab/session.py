@@ -10,7 +10,7 @@ import numpy as np
 from .. import __version__
 from ..grad_mode import no_grad
 from ..nn import count_parameters
-from .config import build, resolve
+from .config import build, resolve, resolve_saved
 from .evaluate import evaluate
 from .report import summary, write_report
 from .run import Run
@@ -56,7 +56,7 @@ def train(config: dict | None = None, runs_root="runs", resume=None, progress: b
         run = Run(resume)
         saved = run.read_config()
         saved.pop("meta", None)
-        config = resolve(saved)
+        config = resolve_saved(saved)
     else:
         config = resolve(config)
         run = Run.create(runs_root, config["name"])
