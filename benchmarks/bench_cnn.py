@@ -27,25 +27,30 @@ import gc
 import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from bench_mlp import LR, MOMENTUM, paired_ratio, sgd_step, torch_description
+from bench_mlp import LR, MOMENTUM, sgd_step, torch_description
 from common import (
+    NUMPY,
+    TORCH,
     OtherLoad,
     available_cores,
     blas_description,
+    figures,
     fmt_rate,
     gemm_flops,
-    gemm_peak,
+    gemm_peak_text,
     limit_threads,
+    load_or_measure_gemm_peak,
     machine_info,
     machine_lines,
     markdown_table,
+    noisy_note,
+    ratio_line,
     time_interleaved,
     write_json,
     write_section,
@@ -64,7 +69,6 @@ CHECK_STEPS = 3  # W3 steps whose losses must agree across the systems before an
 VGG_CHECK_STEPS = 2  # the same for W4 (they double as its warm-up)
 SECTION_KEY = "bench_cnn"
 TITLE = "## Convolutional networks: small CNN (W3) and VGGNet (W4), batch 64"
-NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
 TARGETS = {"W3": 0.5, "W4": 0.5}  # nablab / PyTorch (CPU)
 W3_TITLE, W4_TITLE = "W3: small CNN training step (batch 64)", "W4: VGGNet training step (batch 64)"
 # glibc malloc settings for the memory probes: every block of 128 KiB or more is its own mmap,
@@ -322,6 +326,15 @@ def numpy_step(model, batches):
     return step
 
 
+def count_flops(key: str, seed: int, batches) -> int:
+    """Matrix-product FLOPs of one training step of workload ``key``, counted on a model of its own;
+    the scratch buffers that step grew are dropped again, so the timed systems start as they would."""
+    flops = gemm_flops(sgd_step(make_model(key, seed), batches[:1]))["training"]
+    nablab.scratch.clear()
+    gc.collect()
+    return flops
+
+
 # ----------------------------------------------------------------------------- memory (W4)
 def resident_kib(field: str) -> int:
     """``VmRSS`` (now) or ``VmHWM`` (peak since the last reset) of this process, in KiB."""
@@ -387,19 +400,6 @@ def check_agreement(systems: dict, steps: int, label: str) -> dict[str, list[flo
     return losses
 
 
-def ratio_line(timings: dict, mine: str, other: str, target: float | None = None) -> str:
-    """``mine / other``: the median of the per-round ratios (targets are judged on it, see
-    :func:`bench_mlp.paired_ratio`), their range, and the ratio of the medians."""
-    a, b = timings[mine], timings[other]
-    per_round = [x / y for x, y in zip(a.rates, b.rates, strict=True)]
-    paired = statistics.median(per_round)
-    line = (f"**{mine} / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
-            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians {a.median / b.median:.2f})")
-    if target is not None:
-        line += f"; target ≥ {target}: {'met' if paired >= target else 'NOT met'}"
-    return line
-
-
 def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
     ref = timings[reference].median
     rows = [[name, fmt_rate(t.median * BATCH), f"{fmt_rate(t.min * BATCH)}–{fmt_rate(t.max * BATCH)}",
@@ -407,14 +407,6 @@ def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
             for name, t in timings.items()]
     return markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
                            f"vs {reference}", "of the GEMM peak"], rows)
-
-
-def noisy_note(timings: dict) -> str | None:
-    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
-    if not noisy:
-        return None
-    return (f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the median rate; "
-            "the medians and per-round ratios are robust to a few such rounds.")
 
 
 def report(w3: dict, w4: dict | None, memory: dict | None, gemm: dict, args, loads: dict, info: dict) -> str:
@@ -425,11 +417,10 @@ def report(w3: dict, w4: dict | None, memory: dict | None, gemm: dict, args, loa
         f"{MOMENTUM}); float32, batch {BATCH}, {N_BATCHES} batches of random 3×32×32 inputs (seed {args.seed}) "
         f"cycled, the same initial weights (nablab's initialisation, copied) for all systems, whose first "
         f"losses are checked to agree. Systems are timed round-robin in one process with {args.threads} threads "
-        "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each with an idle pause and "
-        "untimed warm-up steps before every timed round. \"Of the GEMM peak\": the step's matrix-product FLOPs "
-        f"(convolutions and linear layers: W3 {flops['W3'] / 1e9:.1f} GFLOP, W4 {flops['W4'] / 1e9:.1f} GFLOP per "
-        f"step) × steps/s over the machine's float32 GEMM rate, {peak:.0f} GFLOP/s (2048×2048 products, best of "
-        "5: " + ", ".join(f"{k} {v:.0f}" for k, v in gemm["peak"].items() if k != "peak") + ").")]
+        "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each block after an idle pause "
+        "(0.25 s) and untimed warm-up steps. \"Of the GEMM peak\": the step's matrix-product FLOPs "
+        "(convolutions and linear layers: " + ", ".join(f"{k} {v / 1e9:.1f} GFLOP" for k, v in flops.items())
+        + f" per step) × steps/s over the machine's GEMM rate, {gemm_peak_text(gemm['peak'])}.")]
     parts += ["### W3: small CNN (`SmallCNN(hidden=256)`: conv 3→32, 32→32, pool, 32→64, 64→64, pool, "
               "fc 4096→256→10)",
               f"{args.repeats} rounds of {args.steps} timed steps per system; the first {CHECK_STEPS} "
@@ -453,18 +444,6 @@ def report(w3: dict, w4: dict | None, memory: dict | None, gemm: dict, args, loa
         parts.append(memory_report(memory))
     parts.append(machine_lines(info))
     return "\n\n".join(parts)
-
-
-def figures(key: str, title: str, timings: dict, flops: int, peak: dict) -> dict:
-    """The figures of one workload, in the form bench_mlp's ``--json`` writes them (for suite.py)."""
-    ratios = {other: paired_ratio(timings, other)[0] for other in timings if other != "nablab"}
-    return {
-        "workload": key, "title": title, "batch": BATCH,
-        "samples_per_s": {name: t.median * BATCH for name, t in timings.items()}, "ratios": ratios,
-        "targets": {TORCH: {"target": TARGETS[key], "ratio": ratios[TORCH], "met": ratios[TORCH] >= TARGETS[key]}},
-        "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
-        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
-    }
 
 
 def memory_summary(memory: dict) -> dict:
@@ -517,6 +496,8 @@ def parse_args(argv=None):
     parser.add_argument("--output", metavar="FILE",
                         help="also write the section into this Markdown file (e.g. BENCHMARKS.md)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON (for suite.py)")
+    parser.add_argument("--gemm-peak", metavar="FILE", help="read the GEMM peak from this JSON file (suite.py "
+                        "measures it once) instead of measuring it")
     parser.add_argument("--memory-probe", choices=["nablab", "nablab-tracemalloc", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.repeats, args.steps, args.vgg_repeats, args.vgg_steps, args.threads) < 1 or args.warmup < 0:
@@ -536,12 +517,10 @@ def main(argv=None) -> None:
     print(f"NumPy BLAS: {blas_description()}")
     print(f"PyTorch:    {torch_info}")
     batches, loads = make_batches(args.seed), {}
-    gemm = {"peak": gemm_peak(args.threads),
-            "flops": {key: gemm_flops(sgd_step(make_model(key, args.seed), batches[:1]))["training"]
-                      for key in ("W3", "W4")}}
-    print(f"GEMM peak {gemm['peak']['peak']:.0f} GFLOP/s; matrix products per step: "
-          f"W3 {gemm['flops']['W3'] / 1e9:.1f} GFLOP, W4 {gemm['flops']['W4'] / 1e9:.1f} GFLOP")
+    gemm = {"peak": load_or_measure_gemm_peak(args.gemm_peak, args.threads), "flops": {}}
+    print(f"GEMM peak {gemm_peak_text(gemm['peak'])}")
 
+    gemm["flops"]["W3"] = count_flops("W3", args.seed, batches)
     model = make_model("W3", args.seed)
     w3_systems = {"nablab": sgd_step(make_model("W3", args.seed), batches),
                   TORCH: torch_step(model, batches, args.threads), NUMPY: numpy_step(model, batches)}
@@ -557,6 +536,7 @@ def main(argv=None) -> None:
 
     w4 = memory = None
     if not args.skip_vgg:
+        gemm["flops"]["W4"] = count_flops("W4", args.seed, batches)
         model = make_model("W4", args.seed)
         w4_systems = {"nablab": sgd_step(make_model("W4", args.seed), batches),
                       TORCH: torch_step(model, batches, args.threads)}
@@ -581,9 +561,10 @@ def main(argv=None) -> None:
         write_section(args.output, SECTION_KEY, section)
         print(f"\nwrote the section to {args.output}")
     if args.json:
-        results = {"W3": figures("W3", W3_TITLE, w3, gemm["flops"]["W3"], gemm["peak"])}
+        results = {"W3": figures("W3", W3_TITLE, BATCH, w3, {TORCH: TARGETS["W3"]}, gemm["flops"]["W3"], gemm["peak"])}
         if w4 is not None:
-            results["W4"] = figures("W4", W4_TITLE, w4, gemm["flops"]["W4"], gemm["peak"])
+            results["W4"] = figures("W4", W4_TITLE, BATCH, w4, {TORCH: TARGETS["W4"]}, gemm["flops"]["W4"],
+                                    gemm["peak"])
             results["W4"]["memory"] = memory_summary(memory)
         write_json(args.json, results)
 

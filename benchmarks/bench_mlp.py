@@ -25,22 +25,28 @@ from __future__ import annotations
 import argparse
 import itertools
 import re
-import statistics
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 from common import (
+    NUMPY,
+    SETTLE_SECONDS,
+    TORCH,
     OtherLoad,
     available_cores,
     blas_description,
+    figures,
     fmt_rate,
     gemm_flops,
-    gemm_peak,
+    gemm_peak_text,
     limit_threads,
+    load_or_measure_gemm_peak,
     machine_info,
     machine_lines,
     markdown_table,
+    noisy_note,
+    ratio_line,
     time_interleaved,
     write_json,
     write_section,
@@ -49,7 +55,6 @@ from common import (
 import nablab
 from nablab import nn
 
-NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
 N_BATCHES = 8  # distinct random batches, cycled through
 CHECK_STEPS = 3  # steps whose losses must agree across the systems before anything is timed
 # the W2 settings, which the CNN benchmark shares
@@ -168,8 +173,7 @@ class NumpyMLP:
         self.b = [b.copy() for _, b in weights]
         self.gW = [np.empty_like(w) for w in self.W]
         self.gb = [np.empty_like(b) for b in self.b]
-        self.vW = [np.empty_like(w) for w in self.W]
-        self.vb = [np.empty_like(b) for b in self.b]
+        self.v = [np.empty_like(p) for p in self.W + self.b] if momentum else None  # momentum buffers
         self.h = [np.empty((batch, w.shape[0]), np.float32) for w in self.W]  # layer outputs
         self.g = [np.empty((batch, w.shape[0]), np.float32) for w in self.W[:-1]]  # dL/d hidden
         self.mask = [np.empty((batch, w.shape[0]), bool) for w in self.W[:-1]]
@@ -216,8 +220,9 @@ class NumpyMLP:
                 np.greater(a, 0, out=self.mask[i - 1])
                 g = np.multiply(self.g[i - 1], self.mask[i - 1], out=self.g[i - 1])
         # SGD, in place; the gradient buffer is reused for η·v (or η·g)
-        for p, grad, v in zip(W + self.b, self.gW + self.gb, self.vW + self.vb, strict=True):
+        for i, (p, grad) in enumerate(zip(W + self.b, self.gW + self.gb, strict=True)):
             if self.momentum:
+                v = self.v[i]
                 if self.first_step:
                     np.copyto(v, grad)
                 else:
@@ -315,66 +320,30 @@ def check_agreement(systems: dict, label: str) -> list[float]:
     return [float(r.mean()) for r in reference]
 
 
-def paired_ratio(timings: dict, other: str) -> tuple[float, list[float]]:
-    """nablab / ``other`` as the median of the per-round ratios, and those ratios.
-
-    The per-round ratio pairs two blocks that ran back to back, so a slow spell of the machine
-    (another tenant, a clock change) slows both, where the ratio of two medians taken over
-    different moments carries it into the result; targets are judged on it.
-    """
-    per_round = [a / b for a, b in zip(timings["nablab"].rates, timings[other].rates, strict=True)]
-    return statistics.median(per_round), per_round
-
-
-def ratio_line(other: str, timings: dict, target: float | None = None) -> str:
-    """``nablab / other``: the median of the per-round ratios, their range, and the ratio of the medians."""
-    paired, per_round = paired_ratio(timings, other)
-    line = (f"- **nablab / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
-            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians "
-            f"{timings['nablab'].median / timings[other].median:.2f})")
-    if target is not None:
-        line += f"; target ≥ {target}: {'met' if paired >= target else 'NOT met'}"
-    return line
-
-
-def results(w: Workload, timings: dict, flops: int, peak: dict) -> dict:
-    """The figures of a run, for ``--json`` and the suite's summary."""
-    rates = {name: t.median * w.batch for name, t in timings.items()}
-    ratios = {other: paired_ratio(timings, other)[0] for other in timings if other != "nablab"}
-    return {
-        "workload": w.key, "title": w.title, "batch": w.batch, "samples_per_s": rates, "ratios": ratios,
-        "targets": {other: {"target": t, "ratio": ratios[other], "met": ratios[other] >= t}
-                    for other, t in w.targets.items() if other in ratios},
-        "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
-        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
-    }
-
-
-def report(w: Workload, timings: dict, figures: dict, args, info: dict) -> str:
+def report(w: Workload, timings: dict, result: dict, args, info: dict) -> str:
     """The Markdown section: results table, ratios, GEMM fractions, method and machine."""
     ref = timings[NUMPY].median
-    fractions = figures["gemm_fraction"]
+    fractions = result["gemm_fraction"]
     rows = [[name, fmt_rate(t.median * w.batch), f"{fmt_rate(t.min * w.batch)}–{fmt_rate(t.max * w.batch)}",
              f"{t.ms_per_step:.2f}", f"{t.median / ref:.2f}×", f"{fractions[name]:.0%}"] for name, t in timings.items()]
     table = markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
                             "vs NumPy", "of the GEMM peak"], rows)
-    lines = [ratio_line(other, timings, w.targets.get(other)) for other in (NUMPY, TORCH) if other in timings]
-    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
-    if noisy:
-        lines.append(f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the "
-                     "median rate; the per-round ratios pair blocks run back to back.")
-    peak = figures["gemm_peak_gflops"]
-    lines.append(f"- GEMM peak of this machine: {peak['peak']:.0f} GFLOP/s (float32 2048×2048 products, best of 5: "
-                 + ", ".join(f"{k} {v:.0f}" for k, v in peak.items() if k != "peak")
-                 + f"); a step's matrix products are {figures['gemm_flops_per_step'] / 1e6:.0f} MFLOP")
+    lines = [f"- {ratio_line(timings, 'nablab', other, w.targets.get(other))}" for other in (NUMPY, TORCH)
+             if other in timings]
+    lines += [f"- nablab / {other}: not measured ({other} is not installed); target ≥ {t}"
+              for other, t in w.targets.items() if other not in timings]
+    lines.append(noisy_note(timings))
+    lines.append(f"- GEMM peak of this machine: {gemm_peak_text(result['gemm_peak_gflops'])}; a step's matrix "
+                 f"products are {result['gemm_flops_per_step'] / 1e6:.0f} MFLOP")
     method = (f"{w.describe_step()}; float32, batch {w.batch}, {N_BATCHES} random batches (seed {args.seed}) cycled, "
               f"the same initial weights for all systems, whose first {CHECK_STEPS} results are checked "
               f"to agree. {args.warmup} warm-up steps each, then {args.repeats} rounds of {args.steps} "
-              f"timed steps per system (after 3 untimed ones and an idle pause), round-robin, in one process "
-              f"with {args.threads} threads (threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for "
-              "PyTorch). The hand-written NumPy version preallocates every buffer and updates in place. "
-              "\"Of the GEMM peak\": the step's matrix-product FLOPs × steps/s over the machine's GEMM rate.")
-    return "\n\n".join([f"## {w.title}", method, table, "\n".join(lines), machine_lines(info)])
+              f"timed steps per system, each block after {SETTLE_SECONDS} s idle and {min(args.warmup, 3)} untimed "
+              f"steps, round-robin, in one process with {args.threads} threads (threadpoolctl for NumPy's BLAS, "
+              "`torch.set_num_threads` for PyTorch). The hand-written NumPy version preallocates every buffer "
+              "and updates in place. \"Of the GEMM peak\": the step's matrix-product FLOPs × steps/s over the "
+              "machine's GEMM rate.")
+    return "\n\n".join([f"## {w.title}", method, table, "\n".join(filter(None, lines)), machine_lines(info)])
 
 
 def parse_args(argv=None):
@@ -389,6 +358,8 @@ def parse_args(argv=None):
     parser.add_argument("--output", metavar="FILE",
                         help="also write the section into this Markdown file (e.g. BENCHMARKS.md)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON (for suite.py)")
+    parser.add_argument("--gemm-peak", metavar="FILE", help="read the GEMM peak from this JSON file (suite.py "
+                        "measures it once) instead of measuring it")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.steps < 1 or args.threads < 1 or args.warmup < 0:
         parser.error("need --repeats ≥ 1, --steps ≥ 1, --threads ≥ 1 and --warmup ≥ 0")
@@ -408,8 +379,8 @@ def main(argv=None) -> None:
     checked = check_agreement(systems, w.key)
     print(f"first {CHECK_STEPS} results agree: {', '.join(f'{v:.5f}' for v in checked)}")
     flops = gemm_flops(nablab_step(w, weights, batches))["training" if w.training else "forward"]
-    peak = gemm_peak(args.threads)
-    print(f"GEMM peak {peak['peak']:.0f} GFLOP/s; {flops / 1e6:.0f} MFLOP of matrix products per step")
+    peak = load_or_measure_gemm_peak(args.gemm_peak, args.threads)
+    print(f"GEMM peak {gemm_peak_text(peak)}; {flops / 1e6:.0f} MFLOP of matrix products per step")
     print(f"timing {len(systems)} systems: {args.repeats} rounds × {args.steps} steps, {args.threads} threads ...")
     with OtherLoad() as load:
         timings = time_interleaved(systems, args.steps, args.repeats, args.warmup)
@@ -417,15 +388,15 @@ def main(argv=None) -> None:
 
     extra = {"PyTorch": torch_info} if torch_info else {}
     extra["Other load during the timing"] = load.describe()
-    figures = results(w, timings, flops, peak)
-    section = report(w, timings, figures, args, machine_info(extra))
+    result = figures(w.key, w.title, w.batch, timings, w.targets, flops, peak)
+    section = report(w, timings, result, args, machine_info(extra))
     print()
     print(section)
     if args.output:
         write_section(args.output, w.section_key, section)
         print(f"\nwrote the section to {args.output}")
     if args.json:
-        write_json(args.json, figures)
+        write_json(args.json, result)
 
 
 if __name__ == "__main__":

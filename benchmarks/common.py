@@ -35,6 +35,8 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: the systems every benchmark compares nablab with
+NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
 
 
 def available_cores() -> int:
@@ -142,7 +144,10 @@ def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int)
 
 
 # ----------------------------------------------------------------------------- GEMM peak and FLOPs
-def gemm_peak(threads: int, n: int = 2048, repeats: int = 5) -> dict[str, float]:
+GEMM_N, GEMM_REPEATS = 2048, 5  # the product gemm_peak times, and how often
+
+
+def gemm_peak(threads: int, n: int = GEMM_N, repeats: int = GEMM_REPEATS) -> dict[str, float]:
     """The float32 GEMM rate of this machine in GFLOP/s: an n×n by n×n product (2n³ FLOPs), best of
     ``repeats`` after one warm-up, through NumPy's BLAS and, where installed, PyTorch's.
 
@@ -165,6 +170,18 @@ def gemm_peak(threads: int, n: int = 2048, repeats: int = 5) -> dict[str, float]
         rates["PyTorch"] = _best_rate(lambda: torch.matmul(ta, tb, out=tout), 2 * n**3, repeats)
     rates["peak"] = max(rates.values())
     return rates
+
+
+def gemm_peak_text(peak: dict[str, float]) -> str:
+    """``"190 GFLOP/s (float32 2048×2048 products, best of 5: NumPy 190, PyTorch 181)"``."""
+    parts = ", ".join(f"{k} {v:.0f}" for k, v in peak.items() if k != "peak")
+    return f"{peak['peak']:.0f} GFLOP/s (float32 {GEMM_N}×{GEMM_N} products, best of {GEMM_REPEATS}: {parts})"
+
+
+def load_or_measure_gemm_peak(path, threads: int) -> dict[str, float]:
+    """The GEMM peak from the JSON file ``path`` (the suite measures it once for all its scripts),
+    or measured now when ``path`` is None."""
+    return json.loads(Path(path).read_text()) if path else gemm_peak(threads)
 
 
 def _best_rate(fn, flops: int, repeats: int) -> float:
@@ -199,10 +216,11 @@ def gemm_flops(step) -> dict[str, int]:
         out = original.__func__(cls, *inputs, **params)
         kind = counted.get(cls)
         if kind is not None:
-            x, w = inputs[0], inputs[1]
-            reduction = {"linear": w.shape[-1], "matmul": x.shape[-1], "conv": math.prod(w.shape[1:])}[kind]
+            x, w = np.shape(getattr(inputs[0], "data", inputs[0])), np.shape(getattr(inputs[1], "data", inputs[1]))
+            reduction = {"linear": w[-1], "matmul": x[-1], "conv": math.prod(w[1:])}[kind]
             forward = 2 * out.data.size * reduction
-            wants = [getattr(t, "requires_grad", False) for t in (x, w)]
+            # backward products only where the graph was recorded (not under no_grad)
+            wants = [out.requires_grad and getattr(t, "requires_grad", False) for t in inputs[:2]]
             totals["forward"] += forward
             totals["training"] += forward * (1 + sum(wants))
         return out
@@ -220,6 +238,55 @@ def _patched(owner, name, value):
         yield
     finally:
         setattr(owner, name, old)
+
+
+# ----------------------------------------------------------------------------- ratios and figures
+def paired_ratio(timings: dict, mine: str, other: str) -> tuple[float, list[float]]:
+    """``mine`` / ``other`` as the median of the per-round ratios, and those ratios.
+
+    The per-round ratio pairs two blocks that ran back to back, so a slow spell of the machine
+    (another tenant, a clock change) slows both, where the ratio of two medians taken over
+    different moments carries it into the result; targets are judged on it.
+    """
+    per_round = [a / b for a, b in zip(timings[mine].rates, timings[other].rates, strict=True)]
+    return statistics.median(per_round), per_round
+
+
+def ratio_line(timings: dict, mine: str, other: str, target: float | None = None) -> str:
+    """``mine / other``: the median of the per-round ratios, their range, the ratio of the medians,
+    and the verdict against ``target``."""
+    paired, per_round = paired_ratio(timings, mine, other)
+    line = (f"**{mine} / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
+            f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians "
+            f"{timings[mine].median / timings[other].median:.2f})")
+    if target is not None:
+        line += f"; target ≥ {target}: {'met' if paired >= target else 'NOT met'}"
+    return line
+
+
+def figures(key: str, title: str, batch: int, timings: dict, targets: dict[str, float], flops: int,
+            peak: dict[str, float]) -> dict:
+    """The figures of one workload as the scripts' ``--json`` writes them and suite.py reads them:
+    samples/s, nablab's paired ratio to each system, the targets with their verdicts (a system
+    that was not timed gets ``"ratio": None``), FLOPs per step and the fractions of the GEMM peak."""
+    ratios = {other: paired_ratio(timings, "nablab", other)[0] for other in timings if other != "nablab"}
+    return {
+        "workload": key, "title": title, "batch": batch,
+        "samples_per_s": {name: t.median * batch for name, t in timings.items()}, "ratios": ratios,
+        "targets": {other: {"target": t, "ratio": ratios.get(other),
+                            "met": other in ratios and ratios[other] >= t} for other, t in targets.items()},
+        "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
+        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
+    }
+
+
+def noisy_note(timings: dict) -> str | None:
+    """A line naming the systems some of whose rounds ran at under 80% of their median rate."""
+    noisy = [name for name, t in timings.items() if t.min < 0.8 * t.median]
+    if not noisy:
+        return None
+    return (f"- Noisy machine: some rounds of {', '.join(noisy)} ran at under 80% of the median rate; "
+            "the per-round ratios pair blocks that ran back to back.")
 
 
 class OtherLoad:
@@ -307,14 +374,19 @@ def machine_lines(info: dict[str, str]) -> str:
     return "\n".join(f"- **{key}:** {value}" for key, value in info.items())
 
 
-def command_line() -> str:
-    """The command that started this process, as it could be typed again (without ``--json FILE``,
-    the suite's temporary hand-over of the figures)."""
-    args = list(sys.argv)
-    if "--json" in args[:-1]:
-        i = args.index("--json")
-        del args[i : i + 2]
-    return " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *args])
+#: options through which suite.py hands temporary files to the scripts (left out of the recorded command)
+HANDOVER_OPTIONS = ("--json", "--gemm-peak")
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that started this process, as it could be typed again (without the suite's
+    hand-over options and their files)."""
+    args = list(sys.argv if argv is None else argv)
+    for option in HANDOVER_OPTIONS:
+        if option in args[:-1]:
+            i = args.index(option)
+            del args[i : i + 2]
+    return " ".join(shlex.quote(arg) for arg in ["python", *args])
 
 
 # ----------------------------------------------------------------------------- report

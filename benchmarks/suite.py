@@ -7,11 +7,13 @@ Workloads (samples/s of nablab, hand-written NumPy and PyTorch on the CPU):
 
 - W1: the TwoLayerNet 3072-70-10, batch 600 (``bench_mlp.py --workload W1``);
 - W2: the MLP 784-512-512-10, batch 128, SGD momentum (``bench_mlp.py --workload W2``);
-- W3 and W4: the small CNN and the VGGNet, batch 64, with W4's step peak memory (``bench_cnn.py``);
+- W3 and W4: the small CNN and the VGGNet, batch 64, with W4's step peak memory (``bench_cnn.py``,
+  one process for both: asking for W4 times W3 as well; both need PyTorch, their yardstick);
 - W5: inference of the W2 network at batch 1024 (``bench_mlp.py --workload W5``).
 
-Each script runs in its own process (so no workload inherits another's memory or thread pools),
-writes its own section of the report when ``--output`` is given, and leaves its figures as JSON;
+The GEMM peak is measured once, here, and handed to every script. Each script runs in its own
+process (so no workload inherits another's memory or thread pools), writes its own section of the
+report when ``--output`` is given, and leaves its figures as JSON;
 this script then writes the summary section: every workload's throughput, nablab's ratio to
 each target system, the verdict, and the fraction of the machine's GEMM peak each system reaches.
 """
@@ -19,6 +21,7 @@ each target system, the verdict, and the fraction of the machine's GEMM peak eac
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -26,12 +29,24 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import available_cores, fmt_rate, machine_info, machine_lines, markdown_table, write_section
+from common import (
+    NUMPY,
+    TORCH,
+    available_cores,
+    command_line,
+    fmt_rate,
+    gemm_peak,
+    gemm_peak_text,
+    machine_info,
+    machine_lines,
+    markdown_table,
+    write_json,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parent.parent  # the scripts run from the repository root
 SECTION_KEY = "bench_suite"
 ALL = ("W1", "W2", "W3", "W4", "W5")
-NUMPY, TORCH = "NumPy (hand-written)", "PyTorch (CPU)"
 QUICK = {"bench_mlp.py": ["--repeats", "2", "--steps", "3", "--warmup", "2"],
          "bench_cnn.py": ["--repeats", "1", "--steps", "1", "--warmup", "1", "--vgg-repeats", "1", "--vgg-steps", "1"]}
 
@@ -49,16 +64,19 @@ def shown_path(path: Path) -> str:
     return os.path.relpath(path, ROOT) if path.is_relative_to(ROOT) else str(path)
 
 
-def run_all(workloads: list[str], args) -> dict[str, dict]:
+def run_all(workloads: list[str], peak: dict, args) -> dict[str, dict]:
     """Run every script in a subprocess; returns workload → its JSON figures."""
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "gemm_peak.json"
+        write_json(peak_file, peak)
         for i, (script, extra) in enumerate(runs(workloads)):
             out = Path(tmp) / f"{i}.json"
-            cmd = [sys.executable, f"benchmarks/{script}", *extra, "--threads", str(args.threads)]
+            cmd = [sys.executable, f"benchmarks/{script}", *extra, "--threads", str(args.threads),
+                   "--gemm-peak", str(peak_file)]
             cmd += QUICK[script] if args.quick else []
             cmd += ["--output", shown_path(args.output)] if args.output else []
-            print(f"+ python {' '.join(cmd[1:])}", flush=True)
+            print(f"+ {command_line(cmd[1:])}", flush=True)
             done = subprocess.run([*cmd, "--json", str(out)], cwd=ROOT, check=False)
             if done.returncode != 0:
                 sys.exit(f"suite: {script} {' '.join(extra)} failed (exit status {done.returncode})")
@@ -67,9 +85,9 @@ def run_all(workloads: list[str], args) -> dict[str, dict]:
     return {w: figures[w] for w in workloads if w in figures}
 
 
-def summary(figures: dict[str, dict], quick: bool, info: dict) -> str:
-    """The summary section: one row per workload, then the verdicts."""
-    rows, verdicts = [], []
+def summary(figures: dict[str, dict], peak: dict, skipped: list[str], quick: bool, info: dict) -> str:
+    """The summary section: one row per workload, then the verdicts (and what was skipped)."""
+    rows, verdicts = [], [f"- {key}: skipped (needs PyTorch, which is not installed)" for key in skipped]
     for key, f in figures.items():
         rates, fractions = f["samples_per_s"], f["gemm_fraction"]
         cells = [f["title"]] + [fmt_rate(rates[s]) if s in rates else "–" for s in ("nablab", NUMPY, TORCH)]
@@ -77,8 +95,12 @@ def summary(figures: dict[str, dict], quick: bool, info: dict) -> str:
         cells += [f"{fractions[s]:.0%}" if s in fractions else "–" for s in ("nablab", TORCH)]
         rows.append(cells)
         for other, t in f["targets"].items():
-            verdicts.append(f"- {key}: nablab / {other} {t['ratio']:.2f}, target ≥ {t['target']}: "
-                            f"{'met' if t['met'] else 'NOT met'}")
+            if t["ratio"] is None:
+                verdicts.append(f"- {key}: nablab / {other} not measured ({other} is not installed), "
+                                f"target ≥ {t['target']}")
+            else:
+                verdicts.append(f"- {key}: nablab / {other} {t['ratio']:.2f}, target ≥ {t['target']}: "
+                                f"{'met' if t['met'] else 'NOT met'}")
         if "memory" in f:
             m = f["memory"]
             verdicts.append(f"- {key}: step peak memory nablab / PyTorch {m['ratio']:.2f}× ({m['nablab_mib']:,.0f} "
@@ -87,11 +109,10 @@ def summary(figures: dict[str, dict], quick: bool, info: dict) -> str:
     table = markdown_table(["workload", "nablab samples/s", "NumPy samples/s", "PyTorch samples/s",
                             "nablab / NumPy", "nablab / PyTorch", "nablab of GEMM peak",
                             "PyTorch of GEMM peak"], rows)
-    peak = next(iter(figures.values()))["gemm_peak_gflops"]
-    intro = ("Every workload in a fresh process (the sections below give each one's method and spread); "
-             "samples/s are medians over the timed rounds, ratios the medians of the per-round ratios. "
-             f"GEMM peak: {peak['peak']:.0f} GFLOP/s (float32 2048×2048 products; "
-             + ", ".join(f"{k} {v:.0f}" for k, v in peak.items() if k != "peak") + ")."
+    intro = ("Every workload in a fresh process, all from the one run of the suite recorded here (the "
+             "sections below give each one's method and spread); samples/s are medians over the timed rounds, "
+             f"ratios the medians of the per-round ratios. GEMM peak: {gemm_peak_text(peak)}, measured once "
+             "for all workloads."
              + (" **Quick run** (a few steps per system): a smoke test, not a measurement." if quick else ""))
     return "\n\n".join(["## The benchmark suite (CPU)", intro, table, "\n".join(verdicts), machine_lines(info)])
 
@@ -104,7 +125,10 @@ def parse_args(argv=None):
                         help="threads for BLAS and PyTorch (default: all available cores)")
     parser.add_argument("--output", metavar="FILE", type=Path,
                         help="write every section and the summary into this Markdown file (e.g. BENCHMARKS.md)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
+    return args
 
 
 def main(argv=None) -> None:
@@ -112,7 +136,15 @@ def main(argv=None) -> None:
     if args.output:
         args.output = args.output.resolve()
     workloads = [w for w in ALL if w in args.workload]
-    section = summary(run_all(workloads, args), args.quick, machine_info())
+    skipped = []
+    if importlib.util.find_spec("torch") is None:
+        skipped = [w for w in workloads if w in ("W3", "W4")]
+        workloads = [w for w in workloads if w not in skipped]
+        if skipped:
+            print(f"suite: {' and '.join(skipped)} need PyTorch (their yardstick), which is not installed: skipped")
+    peak = gemm_peak(args.threads)
+    print(f"GEMM peak: {gemm_peak_text(peak)}", flush=True)
+    section = summary(run_all(workloads, peak, args), peak, skipped, args.quick, machine_info())
     print()
     print(section)
     if args.output:

@@ -2,6 +2,8 @@
 
 import importlib.util
 
+import pytest
+
 from nablab.cli import main
 
 
@@ -21,3 +23,8 @@ def test_quick_suite_writes_every_section_and_the_summary(tmp_path, capsys):
         assert cells[6].endswith("%")
     if importlib.util.find_spec("torch") is not None:
         assert "W1: nablab / PyTorch (CPU)" in summary and "target ≥ 1.0" in summary
+
+
+def test_bench_rejects_a_thread_count_below_one():
+    with pytest.raises(SystemExit, match="--threads must be at least 1, got 0"):
+        main(["bench", "--threads", "0"])

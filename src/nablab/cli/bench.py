@@ -25,12 +25,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.threads is not None and args.threads < 1:
+        raise SystemExit(f"nablab bench: --threads must be at least 1, got {args.threads}")
     found = [d / "suite.py" for d in suite_dirs() if (d / "suite.py").is_file()]
     if not found:
         raise SystemExit("nablab bench runs benchmarks/suite.py of a source checkout (with its hand-written NumPy "
                          f"and PyTorch counterparts); none found in {', '.join(str(d) for d in suite_dirs())}")
     cmd = [sys.executable, str(found[0]), "--workload", *args.workload]
     cmd += ["--quick"] if args.quick else []
-    cmd += ["--threads", str(args.threads)] if args.threads else []
+    cmd += ["--threads", str(args.threads)] if args.threads is not None else []
     cmd += ["--output", str(Path(args.output).resolve())] if args.output else []
     return subprocess.run(cmd, cwd=found[0].parent.parent, check=False).returncode

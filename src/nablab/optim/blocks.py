@@ -1,20 +1,21 @@
 """Blocks for the optimizers' element-wise updates, with their temporaries in scratch memory.
 
 An update such as momentum SGD is a handful of element-wise passes over the parameter, its
-gradient and its state (b ← μb + g, then θ ← θ − ηb), and one of them needs a temporary (ηb:
-``.grad`` is left as it was, as in PyTorch). A fresh temporary per step is a fresh mapping that
-the kernel zero-fills page by page; here the temporaries are scratch buffers (:mod:`nablab.scratch`)
-reused from step to step. Large parameters are updated block by block, each block with the
-matching piece of the scratch buffer, so the scratch memory stays at one block per temporary
-whatever the model, and a block's arrays are still in the cache for the update's next pass.
-Every block sees the same operations in the same order, so the result is identical to the
-whole-array update, element for element.
+gradient and its state (b ← μb + g, then θ ← θ − ηb), and needs one or two temporaries (ηb; with
+weight decay, dampening, Nesterov momentum or Adam a second one), since ``.grad`` is left as it
+was, as in PyTorch. A fresh temporary per step is a fresh mapping that the kernel zero-fills
+page by page; here the temporaries are scratch buffers (:mod:`nablab.scratch`) reused from step
+to step. Large parameters are updated block by block, each block with the matching piece of the
+scratch buffer, so the scratch memory stays at one block per temporary whatever the model, and a
+block's arrays are still in the cache for the update's next pass. Every block sees the same
+operations in the same order, so the result is identical to the whole-array update, element for
+element.
 
-:data:`BLOCK_BYTES` was chosen by timing the MLP benchmark's step (W2): on a 2-core Intel Xeon,
+:data:`BLOCK_BYTES` was chosen by timing the MLP benchmark's step (W2). On a 2-core Intel Xeon,
 256 KiB blocks were the fastest of 64 KiB, 256 KiB and whole arrays with fresh temporaries; on a
-2-core AMD EPYC with 1 MiB of L2 per core (whose L3 holds all of W2's optimizer arrays) 1 MiB
-blocks — a 784×512 float32 weight in two — were ≈ 2% faster than 256 KiB ones, the Python per
-block being the difference, and whole arrays no faster (BENCHMARKS.md).
+2-core AMD EPYC, 256 KiB, 1 MiB and whole-array updates with scratch temporaries were within the
+noise of each other, and with the per-block Python trimmed 1 MiB blocks (a 784×512 float32
+weight in two) measured 1–3% ahead of 256 KiB ones (BENCHMARKS.md).
 
 On a GPU (CuPy) one kernel per pass is already the right granularity: the arrays go whole.
 """
