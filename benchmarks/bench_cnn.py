@@ -43,6 +43,7 @@ from common import (
     figures,
     fmt_rate,
     gemm_flops,
+    gemm_fraction,
     gemm_peak_text,
     limit_threads,
     load_or_measure_gemm_peak,
@@ -403,7 +404,7 @@ def check_agreement(systems: dict, steps: int, label: str) -> dict[str, list[flo
 def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
     ref = timings[reference].median
     rows = [[name, fmt_rate(t.median * BATCH), f"{fmt_rate(t.min * BATCH)}–{fmt_rate(t.max * BATCH)}",
-             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×", f"{t.median * flops / (peak * 1e9):.0%}"]
+             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×", f"{gemm_fraction(t.median, flops, peak):.0%}"]
             for name, t in timings.items()]
     return markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
                            f"vs {reference}", "of the GEMM peak"], rows)

@@ -276,8 +276,13 @@ def figures(key: str, title: str, batch: int, timings: dict, targets: dict[str, 
         "targets": {other: {"target": t, "ratio": ratios.get(other),
                             "met": other in ratios and ratios[other] >= t} for other, t in targets.items()},
         "gemm_flops_per_step": flops, "gemm_peak_gflops": peak,
-        "gemm_fraction": {name: t.median * flops / (peak["peak"] * 1e9) for name, t in timings.items()},
+        "gemm_fraction": {name: gemm_fraction(t.median, flops, peak["peak"]) for name, t in timings.items()},
     }
+
+
+def gemm_fraction(steps_per_s: float, flops: int, peak_gflops: float) -> float:
+    """The share of the GEMM peak that ``flops`` matrix-product FLOPs per step reach at this rate."""
+    return steps_per_s * flops / (peak_gflops * 1e9)
 
 
 def noisy_note(timings: dict) -> str | None:
@@ -413,16 +418,10 @@ records its machine, date and command.
 
 
 def write_json(path: str | os.PathLike, data: dict) -> None:
-    """Write ``data`` as JSON to ``path`` atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write ``data`` as JSON to ``path`` atomically (nablab's temporary-file-and-rename writer)."""
+    from nablab.atomic import write_text
+
+    write_text(path, json.dumps(data, indent=2))
 
 
 def write_section(path: str | os.PathLike, key: str, body: str) -> None:

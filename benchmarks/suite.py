@@ -13,9 +13,9 @@ Workloads (samples/s of nablab, hand-written NumPy and PyTorch on the CPU):
 
 The GEMM peak is measured once, here, and handed to every script. Each script runs in its own
 process (so no workload inherits another's memory or thread pools), writes its own section of the
-report when ``--output`` is given, and leaves its figures as JSON;
-this script then writes the summary section: every workload's throughput, nablab's ratio to
-each target system, the verdict, and the fraction of the machine's GEMM peak each system reaches.
+report when ``--output`` is given, and leaves its figures as JSON; this script then writes the
+summary section: every workload's throughput, nablab's ratio to each target system, the verdict,
+and the fraction of the machine's GEMM peak each system reaches.
 """
 
 from __future__ import annotations
