@@ -13,6 +13,8 @@ Each op has exactly one output; ops with several results are written as several 
 from __future__ import annotations
 
 from . import grad_mode
+from .kernels import _registry as _kernel_registry
+from .kernels import select as _select_kernel
 
 # nablab.tensor imports the ops, which import this module: it fills these in once Tensor exists
 Tensor = as_tensor = None
@@ -47,7 +49,8 @@ class Function:
             tensors.append(x)
             arrays.append(x.data)
             needs.append(x.requires_grad)
-        fn = cls(**params)
+        impl = _select_kernel(cls, *arrays, **params) if cls in _kernel_registry else cls
+        fn = impl(**params)
         out = Tensor._make(fn.forward(*arrays))
         if True in needs and grad_mode.state.enabled:
             fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)

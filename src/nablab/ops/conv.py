@@ -100,8 +100,8 @@ def _nhwc_columns(xp, xpad, k, ho, wo, reuse=True):
     if reuse:
         cols = scratch(xp, "im2col columns", view.shape, xpad.dtype)
         cols[...] = view
-    else:
-        cols = xp.ascontiguousarray(view)
+    else:  # always a copy: for k = 1 the view is contiguous, and it views the scratch padded copy
+        cols = view.copy()
     return cols.reshape(n * ho * wo, k * k * c)
 
 
