@@ -43,8 +43,9 @@ from .tensor import Tensor, as_tensor, tensor
 
 __version__ = "0.1.0"
 
-from . import gradcheck, io, nn, optim  # noqa: E402  (they build on the names above)
+from . import gradcheck, io, kernels, nn, optim  # noqa: E402  (they build on the names above)
 from .io.weights import load, save  # noqa: E402
+from .kernels import cpu as _cpu_kernels  # noqa: E402, F401  (registers the CPU kernels for the ops above)
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
 #: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)
@@ -65,7 +66,7 @@ def __dir__():
 
 __all__ = [
     "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate",
-    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "load",
+    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "kernels", "load",
     "log", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
     "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "save", "set_grad_enabled", "sigmoid",
     "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros", "zeros_like",

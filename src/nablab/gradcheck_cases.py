@@ -15,6 +15,7 @@ import numpy as np
 
 from . import functions as fx
 from . import ops
+from .kernels.cpu.fusion import LinearReLU
 from .nn import functional as F
 
 
@@ -80,7 +81,7 @@ CASES: dict[str, Case] = {
         ops.MatMul, lambda a, b, v: (a @ b) @ v, lambda r: [_n(r, 2, 3, 4), _n(r, 4, 5), _n(r, 5)]
     ),
     "linear": Case(ops.Linear, lambda x, w, b: F.linear(x, w, b), lambda r: [_n(r, 4, 3), _n(r, 5, 3), _n(r, 5)]),
-    "linear + relu (fused)": Case(ops.LinearReLU, lambda x, w, b: F.linear_relu(x, w, b), _linear_relu_inputs,
+    "linear + relu (fused)": Case(LinearReLU, lambda x, w, b: F.linear_relu(x, w, b), _linear_relu_inputs,
                                   smooth=False),
     "exp": Case(ops.Exp, lambda a: a.exp(), lambda r: [_n(r, 3, 4)]),
     "log": Case(ops.Log, lambda a: a.log(), lambda r: [_positive(r, 3, 4)]),

@@ -52,6 +52,11 @@ def retained_bytes() -> int:
     return sum(buffer.nbytes for buffer in _state.buffers.values())
 
 
+def buffers() -> list:
+    """This thread's scratch buffers (flat arrays): what no array saved for backward may share memory with."""
+    return list(_state.buffers.values())
+
+
 def scratch(xp, purpose: str, shape: tuple, dtype):
     """An uninitialised C-contiguous array of ``shape`` and ``dtype``, in memory that the next
     request for ``purpose`` reuses."""

@@ -1,4 +1,4 @@
-"""nn.Sequential runs a Linear directly followed by a ReLU as one fused node (ops.LinearReLU):
+"""nn.Sequential runs a Linear directly followed by a ReLU as one fused node (kernels.cpu.fusion.LinearReLU):
 outputs and gradients must be exactly those of the two layers run one after the other."""
 
 import copy
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import nablab
-from nablab import nn, ops
+from nablab import kernels, nn, ops
+from nablab.kernels.cpu.fusion import LinearReLU
 from nablab.nn import functional as F
 
 
@@ -47,11 +48,15 @@ def test_fused_sequential_equals_layer_by_layer_exactly(dtype, reduce):
         np.testing.assert_array_equal(fused, plain)
 
 
-def test_the_fused_pair_is_one_graph_node():
+def test_the_fused_pair_is_one_graph_node_and_two_on_the_reference_path():
     model = nn.Sequential(nn.Linear(4, 5), nn.ReLU())
-    out = model(nablab.tensor(np.ones((2, 4)), requires_grad=True))
-    assert type(out.creator) is ops.LinearReLU
+    with kernels.use_reference(False):
+        out = model(nablab.tensor(np.ones((2, 4)), requires_grad=True))
+    assert type(out.creator) is LinearReLU
     assert [type(t.creator) for t in out.creator.inputs] == [type(None)] * 3
+    with kernels.use_reference():
+        out = model(nablab.tensor(np.ones((2, 4)), requires_grad=True))
+    assert type(out.creator) is ops.ReLU and type(out.creator.inputs[0].creator) is ops.Linear
 
 
 def test_only_a_linear_directly_followed_by_a_plain_relu_is_fused():

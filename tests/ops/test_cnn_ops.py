@@ -86,7 +86,7 @@ def test_conv2d_default_init_bounds():
 
 
 def test_conv2d_in_chunks_of_images_equals_one_piece(monkeypatch):
-    from nablab.ops import conv
+    from nablab.kernels.cpu import conv
 
     def grads(chunk_bytes):
         monkeypatch.setattr(conv, "CHUNK_BYTES", chunk_bytes)
@@ -97,6 +97,6 @@ def test_conv2d_in_chunks_of_images_equals_one_piece(monkeypatch):
         return [y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
 
     in_chunks = grads(1)
-    assert len(conv._image_chunks(np, 5, 10)) == 5  # one image per chunk
+    assert len(conv._image_chunks(5, 10)) == 5  # one image per chunk
     for a, b in zip(in_chunks, grads(2**30)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

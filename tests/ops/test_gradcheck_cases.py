@@ -1,5 +1,6 @@
-"""Every op's backward against central differences in float64 (the registered cases), and the
-dtype rule: a float32 graph produces float32 gradients."""
+"""Every op's backward against central differences in float64 (the registered cases), on the CPU
+kernels and on the reference path; every registered kernel is exercised by some case; and the dtype
+rule: a float32 graph produces float32 gradients."""
 
 import inspect
 
@@ -7,14 +8,16 @@ import numpy as np
 import pytest
 
 import nablab
-from nablab import gradcheck_cases, ops
+from nablab import gradcheck_cases, kernels, ops
 from nablab.function import Function
 
 
+@pytest.mark.parametrize("path", ["kernels", "reference"])
 @pytest.mark.parametrize("name", list(gradcheck_cases.CASES))
-def test_backward_matches_central_differences(name):
+def test_backward_matches_central_differences(name, path):
     case = gradcheck_cases.CASES[name]
-    [(_, _, errors)] = list(gradcheck_cases.run({name: case}))
+    with kernels.use_reference(path == "reference"):
+        [(_, _, errors)] = list(gradcheck_cases.run({name: case}))
     assert max(errors) < 1e-6
     if case.smooth:
         assert max(errors) < 1e-8, f"{name}: smooth op with errors {errors}"
@@ -24,6 +27,35 @@ def test_every_op_has_a_gradient_check():
     all_ops = {cls for _, cls in inspect.getmembers(ops, inspect.isclass) if issubclass(cls, Function)}
     missing = sorted(cls.__name__ for cls in all_ops - gradcheck_cases.covered_ops())
     assert not missing, f"ops without a registered gradient check: {missing}"
+
+
+def _node_types(out):
+    """The Function classes of every node of out's graph."""
+    seen, stack = set(), [out.creator]
+    while stack:
+        fn = stack.pop()
+        if fn is not None and fn not in seen:
+            seen.add(fn)
+            stack.extend(t.creator for t in fn.inputs)
+    return {type(fn) for fn in seen}
+
+
+def test_every_kernel_of_an_op_is_run_by_a_gradient_check():
+    ran = set()
+    with kernels.use_reference(False):
+        for case in gradcheck_cases.CASES.values():
+            inputs = [nablab.tensor(x, dtype="float64", requires_grad=x.dtype.kind == "f")
+                      for x in case.make_inputs(np.random.default_rng(0))]
+            ran |= _node_types(case.fn(*inputs))
+    node_kernels = set()
+    for impls in kernels.registered().values():
+        for impl in impls:  # Function subclasses, or their bound apply (a fused pair)
+            cls = getattr(impl, "__self__", impl)
+            if isinstance(cls, type) and issubclass(cls, Function):
+                node_kernels.add(cls)
+    assert node_kernels, "no kernel registered"
+    missing = sorted(cls.__name__ for cls in node_kernels - ran)
+    assert not missing, f"kernels no gradient check runs: {missing}"
 
 
 @pytest.mark.parametrize("name", [n for n in gradcheck_cases.CASES if n != "cast"])

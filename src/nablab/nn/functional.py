@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import ops
+from .. import kernels, ops
 from ..backend import get_array_module
 from ..random import get_generator
 from ..tensor import Tensor, as_tensor
@@ -16,10 +16,17 @@ def linear(x, weight, bias=None):
 
 
 def linear_relu(x, weight, bias=None):
-    """y = max(x Wᵀ + b, 0) as one graph node: ``relu(linear(x, weight, bias))``, fused."""
+    """y = relu(linear(x, weight, bias)) = max(x Wᵀ + b, 0).
+
+    ``nn.Sequential`` calls this for a Linear directly followed by a ReLU; a registered kernel
+    (:mod:`nablab.kernels.cpu.fusion`) may run the pair as one graph node, with the same numbers.
+    """
     _check_features("linear_relu", x, weight)
     args = (x, weight) if bias is None else (x, weight, bias)
-    return ops.LinearReLU.apply(*args)
+    fused = kernels.select(linear_relu, getattr(x, "data", x))
+    if fused is not linear_relu:
+        return fused(*args)
+    return ops.ReLU.apply(ops.Linear.apply(*args))
 
 
 def _check_features(name, x, weight):

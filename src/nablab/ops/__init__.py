@@ -8,7 +8,7 @@ from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .conv import Conv2d
 from .elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
-from .linalg import Linear, LinearReLU, MatMul
+from .linalg import Linear, MatMul
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from .normalization import BatchNormEval, BatchNormTrain
 from .pooling import AvgPool2d, MaxPool2d
@@ -17,7 +17,7 @@ from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose,
 
 __all__ = [
     "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BroadcastTo", "Cast", "Clip", "Concatenate",
-    "Conv2d", "Div", "Exp", "GetItem", "LeakyReLU", "Linear", "LinearReLU", "Log", "LogSoftmax", "MatMul", "Max",
+    "Conv2d", "Div", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
     "MaxPool2d", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "PowTensor", "ReLU", "Reshape", "Sigmoid",
     "Softmax", "SoftmaxCrossEntropy", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
     "normalize_axis", "normalize_index",

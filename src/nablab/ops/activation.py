@@ -37,15 +37,13 @@ class Sigmoid(Function):
 class ReLU(Function):
     """y = max(x, 0);  dL/dx = dL/dy where x > 0, else 0."""
 
+    fresh_grads = True
+
     def forward(self, x):
         self.y = get_array_module(x).maximum(x, 0)
         return self.y
 
-    fresh_grads = True
-
     def backward(self, gy):
-        if self.grad_owned:  # nobody else holds dL/dy: mask it in place
-            return (get_array_module(gy).multiply(gy, self.y > 0, out=gy),)
         return (gy * (self.y > 0),)
 
 

@@ -1,9 +1,7 @@
-"""Matrix products: the general ``matmul``, the fused affine map of a Linear layer, and that map
-with the ReLU after it."""
+"""Matrix products: the general ``matmul`` and the affine map of a Linear layer."""
 
 from __future__ import annotations
 
-from ..backend import get_array_module
 from ..function import Function, unbroadcast
 
 
@@ -61,26 +59,3 @@ class Linear(Function):
             return gx, gw
         gb = gy2.sum(axis=0) if need[2] else None
         return gx, gw, gb
-
-
-class LinearReLU(Linear):
-    """y = max(x Wᵀ + b, 0): a Linear layer and the ReLU after it, as one node.
-
-    With z = x Wᵀ + b: dL/dz = dL/dy ⊙ [y > 0], then Linear's backward turns dL/dz into dL/dx,
-    dL/dW and dL/db. The numbers are exactly those of Linear followed by ReLU (the same
-    operations on the same values); the ReLU runs in place on the fresh product, so the graph
-    holds one node and one activation less. ``nn.Sequential`` uses it for a Linear directly
-    followed by a ReLU.
-    """
-
-    def forward(self, x, weight, bias=None):
-        y = super().forward(x, weight, bias)
-        self.y = get_array_module(y).maximum(y, 0, out=y)
-        return y
-
-    def backward(self, gy):
-        if self.grad_owned:  # nobody else holds dL/dy: mask it in place
-            gz = get_array_module(gy).multiply(gy, self.y > 0, out=gy)
-        else:
-            gz = gy * (self.y > 0)
-        return super().backward(gz)

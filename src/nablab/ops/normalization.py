@@ -10,8 +10,12 @@ Backward in one expression (the UvA report's derivation), with dy = dL/dy per ch
     dL/dγ = Σ dy · x̂        dL/dβ = Σ dy
     dL/dx = γ / (m √(σ² + ε)) · (m·dy − Σ dy − x̂ · Σ dy·x̂)
 
+(differentiate y through x̂, μ and σ²: the two sums are what the mean and the variance pass back).
 In evaluation mode the running estimates replace μ and σ², which are then constants:
 dL/dx = dy · γ / √(σ²_run + ε).
+
+This is the reference, on any array module; the CPU kernel that makes fewer passes and
+temporaries is :mod:`nablab.kernels.cpu.batchnorm`.
 """
 
 from __future__ import annotations
@@ -20,19 +24,14 @@ from ..backend import get_array_module
 from ..function import Function
 
 
-def _axes(x):
+def channel_axes(x):
     """The axes reduced per channel: all but axis 1 ((N, C) or (N, C, H, W))."""
     return (0,) + tuple(range(2, x.ndim))
 
 
-def _per_channel(v, ndim):
+def per_channel(v, ndim):
+    """A per-channel vector (C,) shaped to broadcast along axis 1 of an ndim-dimensional array."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _channel_dot(xp, a, b):
-    """Σ a·b per channel (axis 1) in one pass, without the product as a temporary."""
-    axes = "nchwd"[: a.ndim]
-    return xp.einsum(f"{axes},{axes}->c", a, b)
 
 
 class BatchNormTrain(Function):
@@ -44,32 +43,24 @@ class BatchNormTrain(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        axes, nd = _axes(x), x.ndim
-        self.mean = x.mean(axis=axes)
-        xhat = x - _per_channel(self.mean, nd)  # centred, then scaled in place
-        self.var = _channel_dot(xp, xhat, xhat) / (x.size // x.shape[1])
-        self.inv_std = 1.0 / xp.sqrt(self.var + self.eps)
-        xhat *= _per_channel(self.inv_std, nd)
-        self.xhat, self.gamma = xhat, gamma
+        axes, nd, m = channel_axes(x), x.ndim, x.size // x.shape[1]
+        mean = x.mean(axis=axes)
+        centred = x - per_channel(mean, nd)
+        var = (centred * centred).sum(axis=axes) / m
+        self.inv_std = 1.0 / xp.sqrt(var + self.eps)
+        self.xhat, self.gamma = centred * per_channel(self.inv_std, nd), gamma
         if self.stats is not None:
-            self.stats.update(mean=self.mean, var=self.var, count=x.size // x.shape[1])
-        y = xhat * _per_channel(gamma, nd)
-        y += _per_channel(beta, nd)
-        return y
+            self.stats.update(mean=mean, var=var, count=m)
+        return self.xhat * per_channel(gamma, nd) + per_channel(beta, nd)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        axes, nd = _axes(gy), gy.ndim
-        m = gy.size // gy.shape[1]
+        axes, nd, m = channel_axes(gy), gy.ndim, gy.size // gy.shape[1]
         sum_dy = gy.sum(axis=axes)
-        sum_dy_xhat = _channel_dot(xp, gy, self.xhat)
+        sum_dy_xhat = (gy * self.xhat).sum(axis=axes)
         gx = None
         if self.needs_input_grad[0]:
-            # the docstring's dL/dx as a·dy + b + c·x̂ with per-channel a, b, c: two new arrays, four passes
-            a = self.gamma * self.inv_std
-            gx = gy * _per_channel(a, nd)
-            gx += _per_channel(-a * sum_dy / m, nd)
-            gx += self.xhat * _per_channel(-a * sum_dy_xhat / m, nd)
+            scale = per_channel(self.gamma * self.inv_std / m, nd)
+            gx = scale * (m * gy - per_channel(sum_dy, nd) - self.xhat * per_channel(sum_dy_xhat, nd))
         return gx, sum_dy_xhat, sum_dy
 
 
@@ -84,11 +75,11 @@ class BatchNormEval(Function):
         nd = x.ndim
         mean, var = self.running_mean.astype(x.dtype, copy=False), self.running_var.astype(x.dtype, copy=False)
         self.inv_std = 1.0 / xp.sqrt(var + self.eps)
-        self.xhat = (x - _per_channel(mean, nd)) * _per_channel(self.inv_std, nd)
+        self.xhat = (x - per_channel(mean, nd)) * per_channel(self.inv_std, nd)
         self.gamma = gamma
-        return self.xhat * _per_channel(gamma, nd) + _per_channel(beta, nd)
+        return self.xhat * per_channel(gamma, nd) + per_channel(beta, nd)
 
     def backward(self, gy):
-        axes, nd = _axes(gy), gy.ndim
-        gx = gy * _per_channel(self.gamma * self.inv_std, nd) if self.needs_input_grad[0] else None
+        axes, nd = channel_axes(gy), gy.ndim
+        gx = gy * per_channel(self.gamma * self.inv_std, nd) if self.needs_input_grad[0] else None
         return gx, (gy * self.xhat).sum(axis=axes), gy.sum(axis=axes)

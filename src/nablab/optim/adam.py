@@ -4,22 +4,39 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..backend import get_array_module
-from .blocks import cache_blocks
 from .optimizer import Optimizer
 
 
-class Adam(Optimizer):
-    """PyTorch's update rule, with step t, gradient g and parameter θ:
+def adam_update(param, grad, state, *, lr, betas, eps, weight_decay, decoupled):
+    """One Adam step on the array ``param`` (in place), PyTorch's rule, with step t, gradient g:
 
-        g ← g + λθ                       (weight_decay λ, L2 added to the gradient)
-        m ← β₁m + (1 − β₁)g
-        v ← β₂v + (1 − β₂)g²
+        θ ← θ(1 − ηλ)  if decoupled (AdamW),  else  g ← g + λθ     (weight_decay λ)
+        m ← β₁m + (1 − β₁)g                 v ← β₂v + (1 − β₂)g²  (kept in ``state``, from 0)
         θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 
-    The update runs in cache-sized blocks (:mod:`nablab.optim.blocks`) with its temporaries in
-    scratch memory; ``.grad`` is left as it was.
+    This is the reference; the CPU kernel updates in cache-sized blocks with scratch temporaries
+    (:mod:`nablab.kernels.cpu.optim`), with the same numbers.
     """
+    xp = get_array_module(param)
+    b1, b2 = betas
+    if "step" not in state:
+        state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
+    t = state["step"] = state["step"] + 1
+    if weight_decay and decoupled:
+        param *= 1 - lr * weight_decay
+    elif weight_decay:
+        grad = param * weight_decay + grad
+    m = state["exp_avg"] = b1 * state["exp_avg"] + (1 - b1) * grad
+    v = state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * (grad * grad)
+    denom = xp.sqrt(v) / math.sqrt(1 - b2**t) + eps
+    param -= lr / (1 - b1**t) * (m / denom)
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)``: the rule of
+    :func:`adam_update` (L2 added to the gradient) for every parameter; ``.grad`` is left as it was."""
 
     decoupled = False
 
@@ -32,41 +49,9 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
     def _update(self, p, grad, state, group):
-        if "step" not in state:
-            xp = get_array_module(p.data)
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        t, (b1, b2) = state["step"], group["betas"]
-        rule = (get_array_module(grad), group["lr"], b1, b2, group["eps"], group["weight_decay"], self.decoupled,
-                math.sqrt(1 - b2**t), group["lr"] / (1 - b1**t))
-        for block in cache_blocks(p.data, grad, state["exp_avg"], state["exp_avg_sq"], temps=2):
-            _update_block(rule, *block)
-
-
-def _update_block(rule, theta, g, m, v, d, e):
-    """The update of one block: parameter ``theta``, gradient ``g``, moments ``m`` and ``v``, scratch
-    ``d`` and ``e``; ``rule`` is (array module, η, β₁, β₂, ε, λ, decoupled, √(1 − β₂ᵗ), η/(1 − β₁ᵗ))."""
-    xp, lr, b1, b2, eps, wd, decoupled, root_bias2, step_size = rule
-    if wd:
-        if decoupled:
-            theta *= 1 - lr * wd
-        else:
-            xp.multiply(theta, wd, out=d)
-            g = xp.add(d, g, out=d)
-    m *= b1
-    m += xp.multiply(g, 1 - b1, out=e)
-    v *= b2
-    e = xp.multiply(g, g, out=e)
-    e *= 1 - b2
-    v += e
-    denom = xp.sqrt(v, out=e)
-    denom /= root_bias2
-    denom += eps
-    step = xp.divide(m, denom, out=e)
-    step *= step_size
-    theta -= step
+        update = kernels.select(adam_update, p.data, grad)
+        update(p.data, grad, state, lr=group["lr"], betas=group["betas"], eps=group["eps"],
+               weight_decay=group["weight_decay"], decoupled=self.decoupled)
 
 
 class AdamW(Adam):

@@ -17,15 +17,15 @@ element.
 noise of each other, and with the per-block Python trimmed 1 MiB blocks (a 784×512 float32
 weight in two) measured 1–3% ahead of 256 KiB ones (BENCHMARKS.md).
 
-On a GPU (CuPy) one kernel per pass is already the right granularity: the arrays go whole.
+On a GPU (CuPy) one kernel per pass is already the right granularity: there the reference update
+runs on the whole arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import get_array_module
-from ..scratch import scratch
+from ...scratch import scratch
 
 #: bytes of the first array per block
 BLOCK_BYTES = 1 << 20
@@ -39,15 +39,14 @@ def cache_blocks(*arrays, temps: int = 0) -> list[tuple]:
     temporaries.
 
     NumPy arrays that are all C-contiguous come as flat views of at most :data:`BLOCK_BYTES`
-    each; anything else (CuPy arrays, strided views) comes whole, as one tuple. Writing into a
+    each; anything else (strided views) comes whole, as one tuple. Writing into a
     piece writes into the array; the scratch pieces hold garbage and last until the next call.
     """
     first = arrays[0]
-    xp = get_array_module(first)
     size, step = first.size, max(1, BLOCK_BYTES // first.itemsize)
-    if size <= step or xp is not np or not all(a.flags.c_contiguous for a in arrays):
-        return [(*arrays, *[scratch(xp, purpose, first.shape, first.dtype) for purpose in _PURPOSES[:temps]])]
+    if size <= step or not all(a.flags.c_contiguous for a in arrays):
+        return [(*arrays, *[scratch(np, purpose, first.shape, first.dtype) for purpose in _PURPOSES[:temps]])]
     flat = [a.reshape(-1) for a in arrays]
-    scratches = [scratch(xp, purpose, (step,), first.dtype) for purpose in _PURPOSES[:temps]]
+    scratches = [scratch(np, purpose, (step,), first.dtype) for purpose in _PURPOSES[:temps]]
     return [(*[a[start:start + step] for a in flat], *[t[:min(step, size - start)] for t in scratches])
             for start in range(0, size, step)]

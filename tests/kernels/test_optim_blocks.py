@@ -1,12 +1,14 @@
-"""Optimizer updates in cache-sized blocks: identical to whole-array updates, element for element."""
+"""The optimizers' CPU kernel (updates in cache-sized blocks) against the reference update rules
+(nablab.optim.sgd.sgd_update, nablab.optim.adam.adam_update): identical, element for element,
+whole or blocked, contiguous or strided."""
 
 import numpy as np
 import pytest
 
 import nablab
-from nablab import nn, optim
-from nablab.optim import blocks
-from nablab.optim.blocks import cache_blocks
+from nablab import kernels, nn, optim
+from nablab.kernels.cpu import blocks
+from nablab.kernels.cpu.blocks import cache_blocks
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -66,17 +68,22 @@ def _run(name, kwargs, steps=6, strided=False):
 
 
 @pytest.mark.parametrize(("name", "kwargs"), CONFIGS)
-def test_blocked_update_equals_whole_array_update(monkeypatch, name, kwargs):
+def test_blocked_update_equals_whole_array_update_and_the_reference_rule(monkeypatch, name, kwargs):
+    with kernels.use_reference():
+        reference_params, reference_state = _run(name, kwargs)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 1 << 30)
     whole_params, whole_state = _run(name, kwargs)
     monkeypatch.setattr(blocks, "BLOCK_BYTES", 5 * 8)  # 5 elements: many blocks, a ragged last one
     blocked_params, blocked_state = _run(name, kwargs)
     strided_params, strided_state = _run(name, kwargs, strided=True)
-    for whole, blocked, strided in zip(whole_params, blocked_params, strided_params):
-        np.testing.assert_array_equal(blocked, whole)
-        np.testing.assert_array_equal(strided, whole)
-    for i, entry in whole_state.items():
+    for reference, whole, blocked, strided in zip(reference_params, whole_params, blocked_params, strided_params):
+        np.testing.assert_array_equal(whole, reference)
+        np.testing.assert_array_equal(blocked, reference)
+        np.testing.assert_array_equal(strided, reference)
+    for i, entry in reference_state.items():
+        assert set(entry) == set(whole_state[i])
         for key, value in entry.items():
+            np.testing.assert_array_equal(whole_state[i][key], value, err_msg=key)
             np.testing.assert_array_equal(blocked_state[i][key], value, err_msg=key)
             np.testing.assert_array_equal(strided_state[i][key], value, err_msg=key)
 

@@ -1,0 +1,146 @@
+"""CPU kernel for the stride-1 convolutions (every 3×3 "same" convolution, 1×1 convolutions,
+"valid" convolutions): channels-last inside, columns in cache-sized chunks, dL/dx as a transposed
+convolution. It computes :class:`nablab.ops.Conv2d` (the reference, with the math) for the calls
+:func:`handles` accepts.
+
+The padded input is copied once to NHWC, where a window row of kw pixels × C channels is
+contiguous, so the column copy moves long runs; the GEMM's (N·Ho·Wo) × O result already is NHWC
+and is returned as an NCHW-shaped view. dL/dx is the transposed convolution — the windows of the
+zero-padded dL/dy times the flipped kernel — which replaces the column gradient and the col2im
+scatter by one window copy and one GEMM:
+
+    dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, k−1−u, k−1−v]
+
+with dL/dy padded by k − 1 − p on each side. The columns are built and multiplied a few images at
+a time (about :data:`CHUNK_BYTES` of columns), so each chunk is still in cache when its GEMM reads
+it, and dL/dw is summed over the chunks; the padded copies and the column chunks live in
+:mod:`nablab.scratch` buffers that every step reuses instead of mapping fresh pages. What the node
+keeps for backward is never scratch memory: the input x, or (where the columns are no larger than
+the output, a first layer on few channels) a column matrix of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import kernels, ops
+from ...scratch import scratch
+
+#: column bytes per chunk of images: a chunk's columns stay in cache between the copy that fills
+#: them and the GEMM that reads them
+CHUNK_BYTES = 4 * 2**20
+
+
+def handles(x, w, b=None, *, stride, padding, dilation, groups):
+    """Stride 1, no dilation, one group, a square kernel, padding ≤ k − 1, NumPy arrays that fit."""
+    return (stride == 1 and dilation == 1 and groups == 1 and type(x) is np.ndarray and x.ndim == 4
+            and w.ndim == 4 and w.shape[2] == w.shape[3] and padding <= w.shape[2] - 1 and x.shape[1] == w.shape[1]
+            and x.shape[2] + 2 * padding >= w.shape[2] and x.shape[3] + 2 * padding >= w.shape[2])
+
+
+def fill_border(a, p, value) -> None:
+    """Set the border of width p of a's last two axes (…, H, W) to ``value`` (scratch memory holds
+    whatever was there before, so a padded copy writes its border every time)."""
+    a[..., :p, :] = value
+    a[..., a.shape[-2] - p :, :] = value
+    a[..., p : a.shape[-2] - p, :p] = value
+    a[..., p : a.shape[-2] - p, a.shape[-1] - p :] = value
+
+
+def _image_chunks(n, bytes_per_image):
+    """(start, stop) ranges of images whose columns are computed and multiplied together."""
+    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _nhwc_padded(x, p):
+    """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
+    n, c, h, w = x.shape
+    out = scratch(np, "padded copy", (n, h + 2 * p, w + 2 * p, c), x.dtype)
+    if p:
+        fill_border(out.transpose(0, 3, 1, 2), p, 0)
+    out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def _nhwc_columns(xpad, k, ho, wo, keep=False):
+    """The (N·Ho·Wo) × (k·k·C) column matrix of a contiguous NHWC array: one copy of a window view
+    whose innermost run (k pixels × C channels of one row) is contiguous. Scratch memory, used only
+    inside the op, unless ``keep``: then a new array of its own (for k = 1 the window view is itself
+    contiguous, a view of the scratch ``xpad``, so it is always copied)."""
+    n, _, _, c = xpad.shape
+    sn, sh, sw, sc = xpad.strides
+    view = np.lib.stride_tricks.as_strided(xpad, (n, ho, wo, k, k * c), (sn, sh, sw, sh, sc))
+    if keep:
+        cols = view.copy()
+    else:
+        cols = scratch(np, "im2col columns", view.shape, xpad.dtype)
+        cols[...] = view
+    return cols.reshape(n * ho * wo, k * k * c)
+
+
+class Conv2dNHWC(ops.Conv2d):
+    """:class:`nablab.ops.Conv2d` for the calls :func:`handles` accepts, channels-last inside."""
+
+    def forward(self, x, w, b=None):
+        n, c, h, wd = x.shape
+        o, _, k, _ = w.shape
+        p = self.padding
+        ho, wo = h + 2 * p - k + 1, wd + 2 * p - k + 1
+        # keep the columns only where they are no larger than the output (a first layer on few
+        # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
+        self.saved_cols = k * k * c <= o
+        xpad = _nhwc_padded(x, p)
+        # (O, k·k·C) rows, used transposed: a per-filter reordering is much cheaper to copy than (k·k·C, O)
+        wmat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, k * k * c).T
+        if self.saved_cols:
+            cols = _nhwc_columns(xpad, k, ho, wo, keep=True)
+            y = cols @ wmat  # (N·Ho·Wo, O): NHWC
+        else:
+            y = np.empty((n * ho * wo, o), dtype=np.result_type(x, w))
+            for i0, i1 in _image_chunks(n, ho * wo * k * k * c * x.itemsize):
+                np.matmul(_nhwc_columns(xpad[i0:i1], k, ho, wo), wmat, out=y[i0 * ho * wo : i1 * ho * wo])
+        if b is not None:
+            y += b
+        self.cols = cols if self.saved_cols else None
+        self.x = None if self.saved_cols else x
+        self.w, self.x_shape = w, x.shape
+        return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        n, o, ho, wo = gy.shape
+        _, c, h, wd = self.x_shape
+        k = self.w.shape[2]
+        need = self.needs_input_grad
+        g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this kernel)
+        gx = gw = gb = None
+        if len(need) > 2 and need[2]:
+            gb = g.sum(axis=(0, 1, 2))
+        if need[1] and self.saved_cols:
+            gmat = np.ascontiguousarray(g).reshape(n * ho * wo, o)
+            gw = (gmat.T @ self.cols).reshape(o, k, k, c).transpose(0, 3, 1, 2).copy()
+        take_gw = need[1] and not self.saved_cols
+        if need[0] or take_gw:
+            gpad = _nhwc_padded(gy, k - 1 - self.padding)
+            rows = h * wd  # one row of dL/dy windows per input position (n, a, b)
+            if need[0]:
+                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+                gx = np.empty((n * rows, c), dtype=np.result_type(gy, self.w))
+            xmat = np.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
+            gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
+            for i0, i1 in _image_chunks(n, rows * k * k * o * gy.itemsize):
+                gcols = _nhwc_columns(gpad[i0:i1], k, h, wd)
+                if need[0]:
+                    np.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
+                if take_gw:
+                    part = gcols.T @ xmat[i0 * rows : i1 * rows]
+                    gwt = part if gwt is None else np.add(gwt, part, out=gwt)
+            if need[0]:
+                gx = gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+            if take_gw:
+                # dL/dw[o, c, u, v] = gwt[(k−1−u, k−1−v, o), c]
+                gw = gwt.reshape(k, k, o, c)[::-1, ::-1].transpose(2, 3, 0, 1).copy()
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+
+kernels.register(ops.Conv2d, Conv2dNHWC, when=handles)
