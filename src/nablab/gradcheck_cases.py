@@ -126,6 +126,8 @@ CASES: dict[str, Case] = {
     "conv2d (stride 2, dilation 2, groups 2)": Case(
         ops.Conv2d, lambda x, w: F.conv2d(x, w, stride=2, padding=2, dilation=2, groups=2),
         lambda r: [_n(r, 2, 4, 7, 6), _n(r, 6, 2, 3, 2)], eps=1e-3, order=4),
+    "conv2d (1×1, stride 2)": Case(ops.Conv2d, lambda x, w, b: F.conv2d(x, w, b, stride=2),
+                                   lambda r: [_n(r, 2, 3, 5, 4), _n(r, 4, 3, 1, 1), _n(r, 4)], eps=1e-3, order=4),
     "max_pool2d (tiles)": Case(ops.MaxPool2d, lambda x: F.max_pool2d(x, 2), lambda r: [_distinct(r, 2, 2, 4, 6)],
                                smooth=False),
     "max_pool2d (3, stride 2, padding 1)": Case(ops.MaxPool2d, lambda x: F.max_pool2d(x, 3, 2, 1),

@@ -39,6 +39,9 @@ CONV_GRID = [
     ((3, 2, 5, 6), 3, 1, 1, 0, 1, 1, True),
     ((2, 4, 11, 9), 8, 5, 3, 2, 1, 4, True),
     ((1, 3, 6, 6), 2, 2, 2, 0, 1, 1, False),
+    ((2, 4, 7, 6), 6, 1, 2, 0, 1, 1, True),  # strided 1×1 (a projection shortcut)
+    ((2, 4, 7, 7), 3, 1, 3, 0, 2, 1, False),  # dilation changes nothing for k = 1
+    ((2, 6, 5, 5), 4, 1, 1, 0, 1, 1, True),  # 1×1 with fewer out than in channels
 ]
 
 

@@ -1,7 +1,10 @@
-"""CPU kernel for the stride-1 convolutions (every 3×3 "same" convolution, 1×1 convolutions,
-"valid" convolutions): channels-last inside, columns in cache-sized chunks, dL/dx as a transposed
-convolution. It computes :class:`nablab.ops.Conv2d` (the reference, with the math) for the calls
-:func:`handles` accepts.
+"""CPU kernels for the common convolutions, channels-last inside: the stride-1 convolutions (every
+3×3 "same" convolution, "valid" convolutions) with columns in cache-sized chunks and dL/dx as a
+transposed convolution, and the 1×1 convolutions of any stride as one GEMM over the (subsampled)
+pixels. They compute :class:`nablab.ops.Conv2d` (the reference, with the math) for the calls
+:func:`handles` and :func:`handles_1x1` accept, and keep the channels-last layout from one layer
+to the next (an NCHW-shaped view of NHWC memory), so element-wise layers in between never mix
+layouts.
 
 The padded input is copied once to NHWC, where a window row of kw pixels × C channels is
 contiguous, so the column copy moves long runs; the GEMM's (N·Ho·Wo) × O result already is NHWC
@@ -45,6 +48,12 @@ def fill_border(a, p, value) -> None:
     a[..., a.shape[-2] - p :, :] = value
     a[..., p : a.shape[-2] - p, :p] = value
     a[..., p : a.shape[-2] - p, a.shape[-1] - p :] = value
+
+
+def handles_1x1(x, w, b=None, *, stride, padding, dilation, groups):
+    """A 1×1 kernel, any stride, no padding, one group, on NumPy arrays (dilation does not matter for k = 1)."""
+    return (padding == 0 and groups == 1 and type(x) is np.ndarray and x.ndim == 4 and w.ndim == 4
+            and w.shape[2] == w.shape[3] == 1 and x.shape[1] == w.shape[1])
 
 
 def _image_chunks(n, bytes_per_image):
@@ -143,4 +152,43 @@ class Conv2dNHWC(ops.Conv2d):
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
 
+class Conv2d1x1(ops.Conv2d):
+    """:class:`nablab.ops.Conv2d` for a 1×1 kernel of stride s: a per-pixel linear map of the pixels
+    x[:, :, ::s, ::s], i.e. one GEMM  Y = X_s W  with X_s the (N·Ho·Wo) × C matrix of those pixels.
+    dL/dW = dL/dYᵀ X_s, and dL/dx is dL/dY W at the sampled pixels, zero elsewhere."""
+
+    def forward(self, x, w, b=None):
+        s, (n, c, _, _), o = self.stride, x.shape, w.shape[0]
+        sampled = x[:, :, ::s, ::s] if s > 1 else x
+        ho, wo = sampled.shape[2:]
+        cols = np.empty((n, ho, wo, c), dtype=x.dtype)  # owned: kept for dL/dW
+        cols[...] = sampled.transpose(0, 2, 3, 1)
+        self.cols, self.w, self.x_shape = cols.reshape(n * ho * wo, c), w, x.shape
+        y = self.cols @ w.reshape(o, c).T  # (N·Ho·Wo, O): NHWC
+        if b is not None:
+            y += b
+        return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        n, o, ho, wo = gy.shape
+        _, c, h, wd = self.x_shape
+        s, need = self.stride, self.needs_input_grad
+        gmat = np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(n * ho * wo, o)
+        gx = gw = gb = None
+        if need[0]:
+            gsampled = (gmat @ self.w.reshape(o, c)).reshape(n, ho, wo, c)
+            if s > 1:
+                gx = np.zeros((n, h, wd, c), dtype=gsampled.dtype)
+                gx[:, ::s, ::s, :] = gsampled
+            else:
+                gx = gsampled
+            gx = gx.transpose(0, 3, 1, 2)
+        if need[1]:
+            gw = (gmat.T @ self.cols).reshape(self.w.shape)
+        if len(need) > 2 and need[2]:
+            gb = gmat.sum(axis=0)
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+
+kernels.register(ops.Conv2d, Conv2d1x1, when=handles_1x1)
 kernels.register(ops.Conv2d, Conv2dNHWC, when=handles)
