@@ -38,7 +38,15 @@ def ones_like(t: Tensor, requires_grad=False) -> Tensor:
 
 
 def arange(start, stop=None, step=1, dtype=None) -> Tensor:
-    return Tensor._make(np.arange(start, stop, step, dtype=dtype))
+    """start, start + step, … up to (not including) stop, as ``torch.arange``.
+
+    Without a dtype: float32 if any argument is a float, else int64. The values are computed in
+    float64 and then rounded to the dtype, as PyTorch does.
+    """
+    values = np.arange(start, stop, step)
+    if dtype is None:
+        dtype = DEFAULT_DTYPE if values.dtype.kind == "f" else np.int64
+    return Tensor._make(values.astype(dtype, copy=False))
 
 
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:

@@ -52,21 +52,31 @@ def matmul(a, b):
     return as_tensor(a, like=(b,)) @ b
 
 
+def _promoted(a, b):
+    """``a`` and ``b`` (tensors, numbers, array-likes) as tensors of their promoted dtype (:mod:`nablab.dtypes`)."""
+    if isinstance(a, Tensor):
+        return a._promoted(b)
+    b, a = as_tensor(b)._promoted(a)
+    return a, b
+
+
 def maximum(a, b):
-    a, b = _tensors([a, b])
-    return ops.Maximum.apply(a, b)
+    """max(a, b) elementwise, in the promoted dtype of a and b."""
+    return ops.Maximum.apply(*_promoted(a, b))
 
 
 def minimum(a, b):
-    a, b = _tensors([a, b])
-    return ops.Minimum.apply(a, b)
+    """min(a, b) elementwise, in the promoted dtype of a and b."""
+    return ops.Minimum.apply(*_promoted(a, b))
 
 
 def where(condition, x, y):
-    """x where ``condition`` else y (gradients flow to x and y, not to the condition)."""
+    """x where ``condition`` else y, in the promoted dtype of x and y.
+
+    Gradients flow to x and y, not to the condition.
+    """
     cond = condition.data if isinstance(condition, Tensor) else condition
-    x, y = _tensors([x, y])
-    return ops.Where.apply(x, y, condition=cond)
+    return ops.Where.apply(*_promoted(x, y), condition=cond)
 
 
 def concatenate(tensors, axis: int = 0):

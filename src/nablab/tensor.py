@@ -12,12 +12,12 @@ import numbers
 
 import numpy as np
 
-from . import function, ops
+from . import dtypes, function, ops
 from .backend import get_array_module, is_float_dtype
+from .dtypes import DEFAULT_DTYPE
 from .function import backward as _run_backward
 
-#: the floating dtype of tensors made from Python floats and float arrays when no dtype is given
-DEFAULT_DTYPE = np.dtype("float32")
+_BOOL_NUMBERS = (bool, np.bool_)
 
 
 def _to_array(data, dtype=None, copy=False):
@@ -172,36 +172,83 @@ class Tensor:
 
     # ----------------------------------------------------------------- operators
     def _operand(self, other):
-        """Python numbers and arrays take this tensor's dtype when they are plain numbers."""
+        """An array-like operand as a tensor; floating data takes this tensor's floating dtype."""
         if isinstance(other, Tensor):
             return other
+        return Tensor(other, dtype=self.data.dtype if self.data.dtype.kind == "f" else None)
+
+    def _cast(self, dtype):
+        """This tensor in ``dtype``: itself if it already is, else through the differentiable ``ops.Cast``."""
+        return self if self.data.dtype == dtype else ops.Cast.apply(self, dtype=dtype)
+
+    def _promoted(self, other, floating=False):
+        """``(self, other)`` as tensors of one dtype, PyTorch's type promotion (:mod:`nablab.dtypes`).
+
+        A number becomes a 0-d constant of the result dtype (``int tensor * 0.5`` is float32, a
+        float32 tensor + 0.5 stays float32); an array-like becomes a tensor (:meth:`_operand`). A
+        tensor of another dtype goes through ``ops.Cast``, so its gradient comes back in its own
+        dtype. With ``floating`` (true division) an integer or boolean result dtype is the default
+        float instead, each operand cast straight to it (an int8 −2 over a uint8 stays −2.0).
+        """
+        dtype = self.data.dtype
+        if isinstance(other, Tensor):
+            if other.data.dtype == dtype and (not floating or dtype.kind == "f"):
+                return self, other
+        elif isinstance(other, numbers.Number):
+            if dtype.kind == "f":  # a floating tensor keeps its dtype with any number
+                return self, Tensor._make(get_array_module(self.data).asarray(other, dtype=dtype))
+        else:
+            other = self._operand(other)
+        dtype = dtypes.result_type(self, other)
+        if floating and dtype.kind != "f":
+            dtype = DEFAULT_DTYPE
         if isinstance(other, numbers.Number):
-            return Tensor._make(get_array_module(self.data).asarray(other, dtype=self.data.dtype))
-        return Tensor(other, dtype=self.data.dtype if is_float_dtype(self.data.dtype) else None)
+            return self._cast(dtype), Tensor._make(get_array_module(self.data).asarray(other, dtype=dtype))
+        return self._cast(dtype), other._cast(dtype)
 
     def __add__(self, other):
-        return ops.Add.apply(self, self._operand(other))
+        a, b = self._promoted(other)
+        return ops.Add.apply(a, b)
 
     def __radd__(self, other):
-        return ops.Add.apply(self._operand(other), self)
+        a, b = self._promoted(other)
+        return ops.Add.apply(b, a)
+
+    def _subtraction(self, other):
+        """Subtraction's promoted operands; like PyTorch it refuses booleans (masks: use ``~`` or ``^``)."""
+        if isinstance(other, Tensor):
+            if other.data.dtype == self.data.dtype:
+                return self, other  # NumPy refuses bool − bool itself
+            refused = "b" in (self.data.dtype.kind, other.data.dtype.kind)
+        else:
+            refused = self.data.dtype.kind == "b" or isinstance(other, _BOOL_NUMBERS)
+        if refused:
+            raise TypeError("subtraction with a boolean tensor or number is not supported (nor in PyTorch): use ~ or ^")
+        return self._promoted(other)
 
     def __sub__(self, other):
-        return ops.Sub.apply(self, self._operand(other))
+        a, b = self._subtraction(other)
+        return ops.Sub.apply(a, b)
 
     def __rsub__(self, other):
-        return ops.Sub.apply(self._operand(other), self)
+        a, b = self._subtraction(other)
+        return ops.Sub.apply(b, a)
 
     def __mul__(self, other):
-        return ops.Mul.apply(self, self._operand(other))
+        a, b = self._promoted(other)
+        return ops.Mul.apply(a, b)
 
     def __rmul__(self, other):
-        return ops.Mul.apply(self._operand(other), self)
+        a, b = self._promoted(other)
+        return ops.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        return ops.Div.apply(self, self._operand(other))
+        a, b = self._promoted(other, floating=True)
+        return ops.Div.apply(a, b)
 
     def __rtruediv__(self, other):
-        return ops.Div.apply(self._operand(other), self)
+        a, b = self._promoted(other, floating=True)
+        return ops.Div.apply(b, a)
 
     def __neg__(self):
         return ops.Neg.apply(self)
@@ -211,25 +258,40 @@ class Tensor:
 
     def __pow__(self, exponent):
         if isinstance(exponent, numbers.Number):
-            return ops.Pow.apply(self, exponent=exponent)
-        return ops.PowTensor.apply(self, self._operand(exponent))
+            if isinstance(exponent, np.generic):  # a NumPy scalar counts as the Python number it holds
+                exponent = exponent.item()
+            x = self if self.data.dtype.kind == "f" else self._cast(dtypes.result_type(self, exponent))
+            return ops.Pow.apply(x, exponent=exponent)
+        a, b = self._promoted(exponent)
+        return ops.PowTensor.apply(a, b)
 
     def __rpow__(self, base):
-        return ops.PowTensor.apply(self._operand(base), self)
+        a, b = self._promoted(base)
+        return ops.PowTensor.apply(b, a)
+
+    def _same_dtype(self, other):
+        """matmul does not promote (PyTorch neither): ``other`` as a tensor of this tensor's dtype, or an error."""
+        other = self._operand(other)
+        if other.data.dtype != self.data.dtype:
+            raise ValueError(
+                f"matmul of a {self.data.dtype} and a {other.data.dtype} tensor: matmul does not promote "
+                "dtypes, cast one of them first (.astype)"
+            )
+        return other
 
     def __matmul__(self, other):
-        return ops.MatMul.apply(self, self._operand(other))
+        return ops.MatMul.apply(self, self._same_dtype(other))
 
     def __rmatmul__(self, other):
-        return ops.MatMul.apply(self._operand(other), self)
+        return ops.MatMul.apply(self._same_dtype(other), self)
 
     def __getitem__(self, index):
         return ops.GetItem.apply(self, index=ops.normalize_index(index))
 
-    # comparisons give boolean tensors outside the graph
+    # comparisons compare the promoted values (int tensor < 0.5) and give boolean tensors outside the graph
     def _compare(self, other, name):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(self.data, name)(other))
+        a, b = self._promoted(other)
+        return Tensor._make(getattr(a.data, name)(b.data))
 
     def __lt__(self, other):
         return self._compare(other, "__lt__")
@@ -290,10 +352,10 @@ class Tensor:
     clamp = clip
 
     def maximum(self, other):
-        return ops.Maximum.apply(self, self._operand(other))
+        return ops.Maximum.apply(*self._promoted(other))
 
     def minimum(self, other):
-        return ops.Minimum.apply(self, self._operand(other))
+        return ops.Minimum.apply(*self._promoted(other))
 
     # ----------------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims: bool = False):

@@ -7,16 +7,17 @@ from ..function import Function
 
 
 def normalize_axis(axis, ndim):
-    """None, or a sorted tuple of non-negative axes; an out-of-range axis is an error."""
+    """None, or a sorted tuple of non-negative axes; an out-of-range axis is an error.
+
+    As in PyTorch, a 0-d tensor accepts axis 0 and −1, which reduce nothing: they give ``()``.
+    """
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
 
 
 def _expand_reduced(g, axis, keepdims):
