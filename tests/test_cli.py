@@ -91,7 +91,7 @@ def test_data_fetch_downloads_into_the_cache(tmp_path, monkeypatch, capsys):
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
-    from conftest import spec_of, write_mnist
+    from datafiles import spec_of, write_mnist
 
     from nablab.data import mnist
     from nablab.data.files import DatasetFiles

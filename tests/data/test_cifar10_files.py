@@ -5,7 +5,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from conftest import cifar_bytes, write_cifar
+from datafiles import cifar_bytes, write_cifar
 
 from nablab import data
 from nablab.data import cifar10

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-from conftest import spec_of, write_mnist
+from datafiles import spec_of, write_mnist
 
 from nablab import data
 from nablab.data import download, mnist

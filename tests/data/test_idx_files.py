@@ -4,7 +4,7 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import idx_bytes, write_gz, write_mnist
+from datafiles import idx_bytes, write_gz, write_mnist
 
 from nablab import data
 from nablab.data import mnist

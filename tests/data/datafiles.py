@@ -1,0 +1,63 @@
+"""Writers of small files in the official formats, so the loaders are tested without the network."""
+
+import gzip
+import hashlib
+import struct
+
+import numpy as np
+
+from nablab.data.files import FileSpec
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_gz(path, payload: bytes):
+    with gzip.open(path, "wb") as fh:
+        fh.write(payload)
+    return path
+
+
+def write_mnist(folder, n_train=12, n_test=6, labels_max=9, seed=0):
+    """The four MNIST files with random 28×28 images; returns the images and labels."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, labels_max + 1, n, dtype=np.uint8)
+        write_gz(folder / f"{prefix}-images-idx3-ubyte.gz", idx_bytes(x, 0x803))
+        write_gz(folder / f"{prefix}-labels-idx1-ubyte.gz", idx_bytes(y, 0x801))
+        out[prefix] = (x, y)
+    return out
+
+
+def cifar_bytes(images, labels) -> bytes:
+    records = np.concatenate([np.asarray(labels, np.uint8)[:, None], images.reshape(len(images), -1)], axis=1)
+    return records.astype(np.uint8).tobytes()
+
+
+STANDARD_META = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n"
+
+
+def write_cifar(folder, per_file=4, seed=0, meta=STANDARD_META):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    data = {}
+    for name in names:
+        x = rng.integers(0, 256, (per_file, 3, 32, 32), dtype=np.uint8)
+        y = rng.integers(0, 10, per_file)
+        (folder / name).write_bytes(cifar_bytes(x, y))
+        data[name] = (x, y)
+    if meta is not None:
+        (folder / "batches.meta.txt").write_text(meta)
+    return data
+
+
+def spec_of(path) -> FileSpec:
+    """A FileSpec carrying the real digests of a test file."""
+    raw = path.read_bytes()
+    return FileSpec(path.name, len(raw), hashlib.md5(raw).hexdigest(), hashlib.sha256(raw).hexdigest())
