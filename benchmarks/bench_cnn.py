@@ -1,23 +1,39 @@
-"""Training-step throughput of two CNNs: nablab vs PyTorch (CPU), and vs hand-written NumPy on the small one.
+"""Training-step throughput of four CNNs: nablab vs PyTorch (CPU), and vs hand-written NumPy on the small one.
 
-W3, the small CNN: conv3×3 3→32, 32→32, maxpool 2, conv 32→64, 64→64, maxpool 2, linear
-4096→256→10 (every conv padding 1, ReLU after every conv and the hidden linear), i.e.
-``nablab.models.SmallCNN(hidden=256)``, at batch 64, for three systems: nablab, PyTorch with the
-same architecture and weights, and a hand-written NumPy im2col implementation (:class:`NumpyCNN`).
-W4: ``nablab.models.VGGNet()`` (BatchNorm, 3×3 max pools with stride 2) at batch 64, nablab vs
-PyTorch only, and the peak memory of one training step of each (measured in fresh subprocesses).
+- W3, the small CNN: conv3×3 3→32, 32→32, maxpool 2, conv 32→64, 64→64, maxpool 2, linear
+  4096→256→10 (every conv padding 1, ReLU after every conv and the hidden linear), i.e.
+  ``nablab.models.SmallCNN(hidden=256)``, on 3×32×32 inputs, for three systems: nablab, PyTorch
+  with the same architecture and weights, and a hand-written NumPy im2col implementation
+  (:class:`NumpyCNN`).
+- W4: ``nablab.models.VGGNet()`` (BatchNorm, 3×3 max pools with stride 2) on 3×32×32 inputs, with
+  the peak memory of one training step of each system (measured in fresh subprocesses).
+- W6: the network of pytorch/examples' ``mnist/main.py`` on 1×28×28 inputs: conv3×3 1→32 and
+  32→64 without padding, ReLU after each, maxpool 2, linear 9216→128, ReLU, linear 128→10. Its two
+  dropout layers are left out (in both systems: their random masks could not be the same).
+- W7: a small residual network on 3×32×32 inputs: conv3×3 3→32 (padding 1, no bias) + BatchNorm +
+  ReLU; one basic block with an identity skip (conv3×3 32→32 + BN + ReLU, conv3×3 32→32 + BN, plus
+  the block's input, ReLU); a strided 1×1 conv 32→64 (stride 2, no bias) + BN + ReLU; global
+  average pool; linear 64→10.
 
-One step = forward, softmax cross-entropy loss, zero_grad, backward and an SGD update (lr 0.01,
-momentum 0.9) on a float32 batch of random 3×32×32 inputs (fixed seed). The systems start from the
-same weights (nablab's initialisation, copied), see the same batches, run in one process with the
-same number of threads, and are first checked to compute the same losses. They are then timed
-round-robin: warm-up steps, then ``--repeats`` rounds in which each system runs ``--steps`` steps.
+W4, W6 and W7 compare nablab with PyTorch only. One step = forward, softmax cross-entropy loss,
+zero_grad, backward and an SGD update (lr 0.01, momentum 0.9: the update of every workload, where
+the MNIST example uses Adadelta) on a float32 batch of 64 random inputs (fixed seed). The systems
+start from the same weights (nablab's initialisation, copied), see the same batches, run in one
+process with the same number of threads, and are first checked to compute the same losses. They
+are then timed round-robin: warm-up steps, then ``--repeats`` rounds in which each system runs
+``--steps`` steps (W4: ``--vgg-repeats`` and ``--vgg-steps``).
+
+Then the same nablab step runs in ``--processes`` fresh processes per workload, one after the
+other, each timing a few steps one by one: the median step of each process shows whether some
+processes run the step slower than others (one in six did, at half speed).
 
     python benchmarks/bench_cnn.py --output BENCHMARKS.md
+    python benchmarks/bench_cnn.py --workload W6 W7 --processes 8
 
-Targets: nablab ≥ 0.5× PyTorch's throughput on W3 and W4; nablab's peak step memory ≤ 2× PyTorch's
-on W4. Each table also gives the fraction of the machine's float32 GEMM peak (measured) that the
-step's matrix products (convolutions and linear layers) reach.
+Targets: nablab ≥ 0.6× PyTorch's throughput on every workload; nablab's peak step memory ≤ 2×
+PyTorch's on W4; the slowest fresh process within 1.25× of the median one. Each table also gives
+the fraction of the machine's float32 GEMM peak (measured) that the step's matrix products
+(convolutions and linear layers) reach.
 """
 
 from __future__ import annotations
@@ -27,9 +43,13 @@ import gc
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,59 +83,159 @@ from nablab import nn
 from nablab.models import SmallCNN, VGGNet
 
 BATCH = 64
-IMAGE = (3, 32, 32)
+IMAGE = (3, 32, 32)  # CIFAR-sized inputs (W3, W4, W7)
 CLASSES = 10
 N_BATCHES = 4  # distinct random batches, cycled through
-CHECK_STEPS = 3  # W3 steps whose losses must agree across the systems before anything is timed
-VGG_CHECK_STEPS = 2  # the same for W4 (they double as its warm-up)
+CHECK_STEPS = 3  # steps whose losses must agree across the systems before anything is timed (W4: 2)
 SECTION_KEY = "bench_cnn"
-TITLE = "## Convolutional networks: small CNN (W3) and VGGNet (W4), batch 64"
-TARGETS = {"W3": 0.5, "W4": 0.5}  # nablab / PyTorch (CPU)
-W3_TITLE, W4_TITLE = "W3: small CNN training step (batch 64)", "W4: VGGNet training step (batch 64)"
+TORCH_TARGET = 0.6  # nablab / PyTorch (CPU), every workload
+SPREAD_TARGET = 1.25  # the slowest fresh process's median step over the median process's
+MEMORY_TARGET = 2.0  # W4 step peak, nablab / PyTorch
 # glibc malloc settings for the memory probes: every block of 128 KiB or more is its own mmap,
 # returned to the OS when freed, so that the resident set follows the live arrays of both systems
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
 
 
-def make_batches(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``N_BATCHES`` batches of standard-normal float32 images with uniform random labels."""
+# ----------------------------------------------------------------------------- the networks
+class BasicBlock(nn.Module):
+    """A residual block with an identity skip: relu(bn(conv(relu(bn(conv(x))))) + x), 3×3 convs."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+                                  nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width))
+
+    def forward(self, x):
+        return nn.functional.relu(self.body(x) + x)
+
+
+def mnist_net() -> nn.Sequential:
+    """pytorch/examples' MNIST ``Net`` without its dropout layers."""
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, CLASSES))
+
+
+def small_resnet() -> nn.Sequential:
+    """The W7 network: stem, one basic block, a strided 1×1 conv, global average pool, linear."""
+    return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), BasicBlock(32),
+                         nn.Conv2d(32, 64, 1, stride=2, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, CLASSES))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One CNN of the benchmark: its network, inputs, section heading and how it is timed."""
+
+    key: str
+    title: str  # the suite summary's row
+    heading: str  # the section's subsection
+    build: Callable[[], nn.Module]
+    image: tuple[int, int, int] = IMAGE
+    large: bool = False  # W4: timed with --vgg-repeats/--vgg-steps, fewer steps everywhere
+    about: str = ""  # what the subsection says beyond the timing
+
+    @property
+    def check_steps(self) -> int:
+        return 2 if self.large else CHECK_STEPS
+
+    @property
+    def spread_steps(self) -> tuple[int, int]:
+        """(untimed, timed) steps of each fresh process: a few seconds per process."""
+        return (2, 4) if self.large else (3, 10)
+
+
+WORKLOADS = {w.key: w for w in (
+    Workload("W3", "W3: small CNN training step (batch 64)",
+             "### W3: small CNN (`SmallCNN(hidden=256)`: conv 3→32, 32→32, pool, 32→64, 64→64, pool, fc 4096→256→10)",
+             lambda: SmallCNN(hidden=256),
+             about="The hand-written NumPy version works channels-last: im2col is one copy of a strided 3×3-window "
+                   "view of a preallocated zero-padded input, each conv one GEMM whose output already is NHWC, "
+                   "dL/dx a transposed convolution (window copy of the padded output gradient + GEMM) instead of "
+                   "col2im, pools on strided quarters, every buffer preallocated and the update in place."),
+    Workload("W4", "W4: VGGNet training step (batch 64)",
+             "### W4: VGGNet (`VGGNet()`: 8 conv3×3 + BatchNorm + ReLU, 5 max pools 3×3/2, fc 512→10)",
+             VGGNet, large=True),
+    Workload("W6", "W6: MNIST CNN of pytorch/examples, training step (batch 64)",
+             "### W6: the MNIST network of pytorch/examples (conv 1→32, 32→64 unpadded, pool, fc 9216→128→10)",
+             mnist_net, image=(1, 28, 28),
+             about="`mnist/main.py`'s `Net` on 1×28×28 inputs: conv3×3 1→32 and 32→64 without padding, ReLU after "
+                   "each, max pool 2, flatten, fc 9216→128, ReLU, fc 128→10; its two dropout layers are left out in "
+                   "both systems (their random masks could not be the same), and the update is the SGD of every "
+                   "workload here instead of the example's Adadelta."),
+    Workload("W7", "W7: small residual network training step (batch 64)",
+             "### W7: small residual network (conv 3→32 + BN, a basic block with identity skip, 1×1/2 conv "
+             "32→64 + BN, global average pool, fc 64→10)",
+             small_resnet,
+             about="conv3×3 3→32 (padding 1, no bias) + BatchNorm + ReLU; one basic block (conv3×3 32→32 + BN + "
+                   "ReLU, conv3×3 32→32 + BN, the block's input added, ReLU); conv1×1 32→64 with stride 2 (no "
+                   "bias) + BN + ReLU; global average pool; fc 64→10."),
+)}
+
+
+def make_batches(key: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``N_BATCHES`` batches of standard-normal float32 images (the workload's shape) with uniform random labels."""
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((BATCH, *IMAGE), dtype=np.float32),
+    image = WORKLOADS[key].image
+    return [(rng.standard_normal((BATCH, *image), dtype=np.float32),
              rng.integers(0, CLASSES, size=BATCH, dtype=np.int64)) for _ in range(N_BATCHES)]
 
 
-def make_model(name: str, seed: int) -> nn.Module:
+def make_model(key: str, seed: int) -> nn.Module:
     """A fresh nablab model with nablab's default (PyTorch-style) initialisation drawn from ``seed``."""
     nablab.manual_seed(seed)
-    return SmallCNN(hidden=256) if name == "W3" else VGGNet()
+    return WORKLOADS[key].build()
 
 
 # ----------------------------------------------------------------------------- nablab and PyTorch
 def torch_mirror(model):
-    """The same ``nn.Sequential`` built from ``torch.nn`` layers, holding a copy of the model's state."""
+    """The same network built from ``torch.nn`` layers, holding a copy of the model's state."""
     import torch
 
-    tnn, layers = torch.nn, []
-    for layer in model:
-        kind = type(layer).__name__
-        if kind == "Conv2d":
-            layers.append(tnn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                                     layer.padding, layer.dilation, layer.groups, bias=layer.bias is not None))
-        elif kind == "Linear":
-            layers.append(tnn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None))
-        elif kind == "BatchNorm2d":
-            layers.append(tnn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum))
-        elif kind == "MaxPool2d":
-            layers.append(tnn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding))
-        elif kind == "ReLU":
-            layers.append(tnn.ReLU())
-        elif kind == "Flatten":
-            layers.append(tnn.Flatten(layer.start_dim, layer.end_dim))
-        else:
-            raise TypeError(f"bench_cnn: no PyTorch counterpart for {kind}")
-    mirror = tnn.Sequential(*layers)
+    mirror = _torch_layer(model)
     mirror.load_state_dict({name: torch.tensor(np.array(t.data)) for name, t in model.state_dict().items()})
     return mirror
+
+
+def _torch_layer(layer):
+    """The ``torch.nn`` counterpart of one nablab layer (a Sequential or BasicBlock with its layers)."""
+    import torch
+
+    tnn, kind = torch.nn, type(layer).__name__
+    if isinstance(layer, nn.Sequential):
+        return tnn.Sequential(*(_torch_layer(inner) for inner in layer))
+    if isinstance(layer, BasicBlock):
+        return _torch_block(_torch_layer(layer.body))
+    if kind == "Conv2d":
+        return tnn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                          layer.padding, layer.dilation, layer.groups, bias=layer.bias is not None)
+    if kind == "Linear":
+        return tnn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
+    if kind == "BatchNorm2d":
+        return tnn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum)
+    if kind == "MaxPool2d":
+        return tnn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
+    if kind == "AdaptiveAvgPool2d":
+        return tnn.AdaptiveAvgPool2d(layer.output_size)
+    if kind == "ReLU":
+        return tnn.ReLU()
+    if kind == "Flatten":
+        return tnn.Flatten(layer.start_dim, layer.end_dim)
+    raise TypeError(f"bench_cnn: no PyTorch counterpart for {kind}")
+
+
+def _torch_block(body):
+    """:class:`BasicBlock` in PyTorch around the mirrored ``body`` (the class needs torch, imported late)."""
+    import torch
+
+    class TorchBasicBlock(torch.nn.Module):
+        def __init__(self, body):
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            return torch.relu(self.body(x) + x)
+
+    return TorchBasicBlock(body)
 
 
 def torch_step(model, batches, threads: int):
@@ -327,13 +447,151 @@ def numpy_step(model, batches):
     return step
 
 
-def count_flops(key: str, seed: int, batches) -> int:
+def count_flops(key: str, seed: int) -> int:
     """Matrix-product FLOPs of one training step of workload ``key``, counted on a model of its own;
     the scratch buffers that step grew are dropped again, so the timed systems start as they would."""
-    flops = gemm_flops(sgd_step(make_model(key, seed), batches[:1]))["training"]
+    flops = gemm_flops(sgd_step(make_model(key, seed), make_batches(key, seed)[:1]))["training"]
     nablab.scratch.clear()
     gc.collect()
     return flops
+
+
+# ----------------------------------------------------------------------------- speed in fresh processes
+def spread_probe(key: str, threads: int, seed: int, steps: tuple[int, int]) -> dict:
+    """Time nablab's step of workload ``key`` in this (fresh) process: ``steps`` = (untimed, timed)
+    steps, each timed step on its own; returns the per-step times and their median, in ms."""
+    limit_threads(threads)
+    step = sgd_step(make_model(key, seed), make_batches(key, seed))
+    warmup, timed = steps
+    for _ in range(warmup):
+        step()
+    times = []
+    with OtherLoad() as load:
+        for _ in range(timed):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1e3)
+    return {"ms": times, "median_ms": statistics.median(times), "others": load.others}
+
+
+def measure_spread(key: str, processes: int, threads: int, seed: int, steps: tuple[int, int]) -> dict:
+    """:func:`spread_probe` in ``processes`` fresh processes, one after the other: each process's
+    median step, the median process, the slowest, their ratio and the verdict."""
+    medians, others = [], []
+    for _ in range(processes):
+        cmd = [sys.executable, __file__, "--spread-probe", key, "--threads", str(threads), "--seed", str(seed),
+               "--spread-steps", str(steps[1]), "--warmup", str(steps[0])]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            sys.exit(f"bench_cnn: the fresh-process probe for {key} failed:\n{out.stderr}")
+        probe = json.loads(out.stdout.strip().splitlines()[-1])
+        medians.append(probe["median_ms"])
+        others.append(probe["others"])
+    median, slowest = statistics.median(medians), max(medians)
+    return {"ms_per_step": medians, "median_ms": median, "slowest_ms": slowest, "ratio": slowest / median,
+            "target": SPREAD_TARGET, "met": slowest <= SPREAD_TARGET * median, "steps": list(steps),
+            "others": max((o for o in others if o is not None), default=None)}
+
+
+def spread_report(spreads: dict[str, dict], results: dict, threads: int) -> str:
+    """The fresh-process subsection: one row per workload, with nablab's median step in the
+    round-robin timing beside it (whether that process ran at the speed of the others)."""
+    rows = [[key, ", ".join(f"{ms:,.0f}" for ms in s["ms_per_step"]), f"{s['median_ms']:,.0f}",
+             f"{s['slowest_ms']:,.0f}", f"{s['ratio']:.2f}×", f"≤ {s['target']:g}×: {'met' if s['met'] else 'NOT met'}",
+             f"{results[key]['timings']['nablab'].ms_per_step:,.0f}"] for key, s in spreads.items()]
+    table = markdown_table(["workload", "ms/step of each process (in the order run)", "median process",
+                            "slowest", "slowest / median", "target", "the timing process"], rows)
+    steps = "; ".join(f"{key}: {s['steps'][1]} after {s['steps'][0]} untimed" for key, s in spreads.items())
+    others = [s["others"] for s in spreads.values() if s["others"] is not None]
+    load = f" At most {max(others):.0%} of the cores were used by other processes during a probe." if others else ""
+    return "\n\n".join([
+        "### nablab's step in fresh processes",
+        f"nablab's training step alone, in {len(next(iter(spreads.values()))['ms_per_step'])} fresh processes per "
+        f"workload run one after the other ({threads} threads each), each timing its steps one by one ({steps}); "
+        "a process's figure is its median step. The target: the slowest process within "
+        f"{SPREAD_TARGET:g}× of the median one. The last column is nablab's median step in the round-robin "
+        f"timing above (blocks of steps, in the process that timed every system).{load}",
+        table])
+
+
+# ----------------------------------------------------------------------------- running
+def check_agreement(systems: dict, steps: int, label: str) -> dict[str, list[float]]:
+    """Run ``steps`` steps of each system and require the same losses (float32 tolerance)."""
+    losses = {name: [float(step().item()) for _ in range(steps)] for name, step in systems.items()}
+    reference = losses["nablab"]
+    for name, values in losses.items():
+        if not np.allclose(values, reference, rtol=1e-3, atol=1e-5):
+            sys.exit(f"bench_cnn {label}: {name} computes different losses than nablab: {values} vs {reference}")
+    return losses
+
+
+def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
+    ref = timings[reference].median
+    rows = [[name, fmt_rate(t.median * BATCH), f"{fmt_rate(t.min * BATCH)}–{fmt_rate(t.max * BATCH)}",
+             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×", f"{gemm_fraction(t.median, flops, peak):.0%}"]
+            for name, t in timings.items()]
+    return markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
+                           f"vs {reference}", "of the GEMM peak"], rows)
+
+
+def time_workload(w: Workload, args) -> dict:
+    """Check that the systems agree, then time them round-robin; returns the timings, FLOPs and load."""
+    flops = count_flops(w.key, args.seed)
+    batches, model = make_batches(w.key, args.seed), make_model(w.key, args.seed)
+    systems = {"nablab": sgd_step(make_model(w.key, args.seed), batches),
+               TORCH: torch_step(model, batches, args.threads)}
+    if w.key == "W3":
+        systems[NUMPY] = numpy_step(model, batches)
+    check = args.check_steps or w.check_steps
+    losses = check_agreement(systems, check, w.key)
+    print(f"{w.key}: first {check} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
+    repeats, steps = (args.vgg_repeats, args.vgg_steps) if w.large else (args.repeats, args.steps)
+    print(f"{w.key}: timing {len(systems)} systems, {repeats} rounds × {steps} steps ...", flush=True)
+    with OtherLoad() as load:
+        timings = time_interleaved(systems, steps, repeats, min(args.warmup, 1) if w.large else args.warmup)
+    print(f"{w.key}: {', '.join(f'{name} {t.median * BATCH:.1f}' for name, t in timings.items())} samples/s; "
+          f"{load.describe()}")
+    del systems
+    gc.collect()
+    return {"timings": timings, "flops": flops, "load": load.describe(), "repeats": repeats, "steps": steps,
+            "checked": check}
+
+
+def workload_report(w: Workload, result: dict, peak: float) -> str:
+    """One workload's subsection: how it was timed, the table and the ratio lines."""
+    timings = result["timings"]
+    how = (f"{result['repeats']} rounds of {result['steps']} timed steps per system, after {result['checked']} "
+           "steps whose losses are checked to agree.")
+    lines = [f"- {ratio_line(timings, 'nablab', TORCH, target=TORCH_TARGET)}"]
+    if NUMPY in timings:
+        lines += [f"- {ratio_line(timings, 'nablab', NUMPY)}", f"- {ratio_line(timings, NUMPY, TORCH)}"]
+    lines += [f"- Other load during the timing: {result['load']}", noisy_note(timings)]
+    return "\n\n".join([w.heading, " ".join(filter(None, [how, w.about])),
+                        timing_table(timings, TORCH, result["flops"], peak), "\n".join(filter(None, lines))])
+
+
+def report(results: dict, memory: dict | None, spreads: dict, gemm_peak: dict, args, info: dict) -> str:
+    """The Markdown section: method, one subsection per workload, W4's memory, the fresh processes, machine."""
+    flops = ", ".join(f"{key} {r['flops'] / 1e9:.1f} GFLOP" for key, r in results.items())
+    *others, last = results
+    parts = [f"## Convolutional networks: {', '.join(others) + ' and ' if others else ''}{last}, batch {BATCH}", (
+        f"One step = forward, cross-entropy loss, `zero_grad`, backward, SGD update (lr {LR}, momentum "
+        f"{MOMENTUM}); float32, batch {BATCH}, {N_BATCHES} batches of random inputs (3×32×32; W6 1×28×28; "
+        f"seed {args.seed}) cycled, the same initial weights (nablab's initialisation, copied) for all systems, "
+        f"whose first losses are checked to agree. Systems are timed round-robin in one process with "
+        f"{args.threads} threads (threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each "
+        "block after an idle pause (0.25 s) and untimed warm-up steps. \"Of the GEMM peak\": the step's "
+        "matrix-product FLOPs (convolutions and linear layers, counting only kernel taps that meet the input, "
+        f"not the zero padding: {flops} per step) × steps/s over the machine's GEMM rate, "
+        f"{gemm_peak_text(gemm_peak)}.")]
+    for key, result in results.items():
+        parts.append(workload_report(WORKLOADS[key], result, gemm_peak["peak"]))
+        if key == "W4" and memory is not None:
+            parts.append(memory_report(memory))
+    if spreads:
+        parts.append(spread_report(spreads, results, args.threads))
+    parts.append(machine_lines(info))
+    return "\n\n".join(parts)
 
 
 # ----------------------------------------------------------------------------- memory (W4)
@@ -357,7 +615,7 @@ def memory_probe(system: str, threads: int, seed: int) -> dict:
     limit_threads(threads)
     if system == "nablab-tracemalloc":
         tracemalloc.start()
-    batches = make_batches(seed)[:1]
+    batches = make_batches("W4", seed)[:1]
     model = make_model("W4", seed)
     step = torch_step(model, batches, threads) if system == "torch" else sgd_step(model, batches)
     for _ in range(2):
@@ -390,68 +648,12 @@ def measure_memory(threads: int, seed: int, systems: list[str]) -> dict[str, dic
     return results
 
 
-# ----------------------------------------------------------------------------- running
-def check_agreement(systems: dict, steps: int, label: str) -> dict[str, list[float]]:
-    """Run ``steps`` steps of each system and require the same losses (float32 tolerance)."""
-    losses = {name: [float(step().item()) for _ in range(steps)] for name, step in systems.items()}
-    reference = losses["nablab"]
-    for name, values in losses.items():
-        if not np.allclose(values, reference, rtol=1e-3, atol=1e-5):
-            sys.exit(f"bench_cnn {label}: {name} computes different losses than nablab: {values} vs {reference}")
-    return losses
-
-
-def timing_table(timings: dict, reference: str, flops: int, peak: float) -> str:
-    ref = timings[reference].median
-    rows = [[name, fmt_rate(t.median * BATCH), f"{fmt_rate(t.min * BATCH)}–{fmt_rate(t.max * BATCH)}",
-             f"{t.ms_per_step:,.1f}", f"{t.median / ref:.2f}×", f"{gemm_fraction(t.median, flops, peak):.0%}"]
-            for name, t in timings.items()]
-    return markdown_table(["system", "samples/s (median)", "samples/s (min–max)", "ms/step (median)",
-                           f"vs {reference}", "of the GEMM peak"], rows)
-
-
-def report(w3: dict, w4: dict | None, memory: dict | None, gemm: dict, args, loads: dict, info: dict) -> str:
-    """The Markdown section: method, W3 table and ratios, W4 table, memory and machine."""
-    peak, flops = gemm["peak"]["peak"], gemm["flops"]
-    parts = [TITLE, (
-        f"One step = forward, cross-entropy loss, `zero_grad`, backward, SGD update (lr {LR}, momentum "
-        f"{MOMENTUM}); float32, batch {BATCH}, {N_BATCHES} batches of random 3×32×32 inputs (seed {args.seed}) "
-        f"cycled, the same initial weights (nablab's initialisation, copied) for all systems, whose first "
-        f"losses are checked to agree. Systems are timed round-robin in one process with {args.threads} threads "
-        "(threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch), each block after an idle pause "
-        "(0.25 s) and untimed warm-up steps. \"Of the GEMM peak\": the step's matrix-product FLOPs "
-        "(convolutions and linear layers: " + ", ".join(f"{k} {v / 1e9:.1f} GFLOP" for k, v in flops.items())
-        + f" per step) × steps/s over the machine's GEMM rate, {gemm_peak_text(gemm['peak'])}.")]
-    parts += ["### W3: small CNN (`SmallCNN(hidden=256)`: conv 3→32, 32→32, pool, 32→64, 64→64, pool, "
-              "fc 4096→256→10)",
-              f"{args.repeats} rounds of {args.steps} timed steps per system; the first {CHECK_STEPS} "
-              "losses agree. The hand-written NumPy version works channels-last: im2col is one copy of a "
-              "strided 3×3-window view of a preallocated zero-padded input, each conv one GEMM whose "
-              "output already is NHWC, dL/dx a transposed convolution (window copy of the padded output "
-              "gradient + GEMM) instead of col2im, pools on strided quarters, every buffer preallocated "
-              "and the update in place.",
-              timing_table(w3, TORCH, flops["W3"], peak)]
-    lines = [f"- {ratio_line(w3, 'nablab', TORCH, target=TARGETS['W3'])}", f"- {ratio_line(w3, 'nablab', NUMPY)}",
-             f"- {ratio_line(w3, NUMPY, TORCH)}", f"- Other load during the timing: {loads['W3']}"]
-    parts.append("\n".join(filter(None, [*lines, noisy_note(w3)])))
-    if w4 is not None:
-        parts += ["### W4: VGGNet (`VGGNet()`: 8 conv3×3 + BatchNorm + ReLU, 5 max pools 3×3/2, fc 512→10)",
-                  f"{args.vgg_repeats} rounds of {args.vgg_steps} timed steps per system, after "
-                  f"{VGG_CHECK_STEPS} steps whose losses are checked to agree.",
-                  timing_table(w4, TORCH, flops["W4"], peak),
-                  "\n".join(filter(None, [f"- {ratio_line(w4, 'nablab', TORCH, target=TARGETS['W4'])}",
-                                          f"- Other load during the timing: {loads['W4']}", noisy_note(w4)]))]
-    if memory is not None:
-        parts.append(memory_report(memory))
-    parts.append(machine_lines(info))
-    return "\n\n".join(parts)
-
-
 def memory_summary(memory: dict) -> dict:
     """nablab's and PyTorch's W4 step peaks (nablab's with its scratch buffers), their ratio and the target."""
     mine = memory["nablab"]["step_peak_mib"] + memory["nablab"]["scratch_mib"]
     theirs = memory["torch"]["step_peak_mib"]
-    return {"nablab_mib": mine, "torch_mib": theirs, "ratio": mine / theirs, "target": 2.0, "met": mine <= 2 * theirs}
+    return {"nablab_mib": mine, "torch_mib": theirs, "ratio": mine / theirs, "target": MEMORY_TARGET,
+            "met": mine <= MEMORY_TARGET * theirs}
 
 
 def memory_report(memory: dict) -> str:
@@ -479,18 +681,26 @@ def memory_report(memory: dict) -> str:
         "buffers (`nablab.scratch`: padded copies and column chunks) it keeps from one step to the next, "
         "which are workspaces of the step although they sit in the resident set before it." + cross,
         table,
-        f"- **nablab / PyTorch step peak: {summary['ratio']:.2f}×**; target ≤ 2×: {verdict}"])
+        f"- **nablab / PyTorch step peak: {summary['ratio']:.2f}×**; target ≤ {MEMORY_TARGET:g}×: {verdict}"])
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="W3 timed rounds per system (default 7)")
-    parser.add_argument("--steps", type=int, default=10, help="W3 steps per timed round (default 10)")
+    parser.add_argument("--workload", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS),
+                        help="workloads to run (default all)")
+    parser.add_argument("--repeats", type=int, default=7, help="W3, W6, W7 timed rounds per system (default 7)")
+    parser.add_argument("--steps", type=int, default=10, help="W3, W6, W7 steps per timed round (default 10)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed steps first, and before each round (default 2)")
     parser.add_argument("--vgg-repeats", type=int, default=3, help="W4 timed rounds per system (default 3)")
     parser.add_argument("--vgg-steps", type=int, default=2, help="W4 steps per timed round (default 2)")
-    parser.add_argument("--skip-vgg", action="store_true", help="time W3 only (no W4 timing, no memory)")
+    parser.add_argument("--check-steps", type=int, default=None,
+                        help=f"steps whose losses must agree before the timing (default {CHECK_STEPS}, W4 2)")
+    parser.add_argument("--processes", type=int, default=6,
+                        help="fresh processes timing nablab's step, per workload (default 6; 0: none)")
+    parser.add_argument("--spread-steps", type=int, default=None,
+                        help="timed steps in each fresh process, after --warmup untimed ones (default: 10 after 3, "
+                             "W4 4 after 2)")
     parser.add_argument("--threads", type=int, default=available_cores(),
                         help="threads for BLAS and PyTorch (default: all available cores)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")
@@ -500,10 +710,19 @@ def parse_args(argv=None):
     parser.add_argument("--gemm-peak", metavar="FILE", help="read the GEMM peak from this JSON file (suite.py "
                         "measures it once) instead of measuring it")
     parser.add_argument("--memory-probe", choices=["nablab", "nablab-tracemalloc", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--spread-probe", choices=list(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if min(args.repeats, args.steps, args.vgg_repeats, args.vgg_steps, args.threads) < 1 or args.warmup < 0:
-        parser.error("need --repeats, --steps, --vgg-repeats, --vgg-steps, --threads ≥ 1 and --warmup ≥ 0")
+    counts = (args.repeats, args.steps, args.vgg_repeats, args.vgg_steps, args.threads, args.spread_steps or 1,
+              args.check_steps or 1)
+    if min(counts) < 1 or min(args.warmup, args.processes) < 0:
+        parser.error("need --repeats, --steps, --vgg-repeats, --vgg-steps, --spread-steps, --check-steps, "
+                     "--threads ≥ 1 and --warmup, --processes ≥ 0")
     return args
+
+
+def probe_steps(w: Workload, args) -> tuple[int, int]:
+    """(untimed, timed) steps of each fresh process of ``w``: its defaults, or --spread-steps with --warmup."""
+    return w.spread_steps if args.spread_steps is None else (args.warmup, args.spread_steps)
 
 
 def main(argv=None) -> None:
@@ -511,63 +730,48 @@ def main(argv=None) -> None:
     if args.memory_probe:
         print(json.dumps(memory_probe(args.memory_probe, args.threads, args.seed)))
         return
+    if args.spread_probe:
+        steps = (args.warmup, args.spread_steps or 1)
+        print(json.dumps(spread_probe(args.spread_probe, args.threads, args.seed, steps)))
+        return
     limit_threads(args.threads)
     torch_info = torch_description(args.threads)
     if torch_info is None:
         sys.exit("bench_cnn: PyTorch is needed (its throughput is the yardstick)")
     print(f"NumPy BLAS: {blas_description()}")
     print(f"PyTorch:    {torch_info}")
-    batches, loads = make_batches(args.seed), {}
-    gemm = {"peak": load_or_measure_gemm_peak(args.gemm_peak, args.threads), "flops": {}}
-    print(f"GEMM peak {gemm_peak_text(gemm['peak'])}")
+    peak = load_or_measure_gemm_peak(args.gemm_peak, args.threads)
+    print(f"GEMM peak {gemm_peak_text(peak)}")
+    chosen = [WORKLOADS[key] for key in WORKLOADS if key in args.workload]
 
-    gemm["flops"]["W3"] = count_flops("W3", args.seed, batches)
-    model = make_model("W3", args.seed)
-    w3_systems = {"nablab": sgd_step(make_model("W3", args.seed), batches),
-                  TORCH: torch_step(model, batches, args.threads), NUMPY: numpy_step(model, batches)}
-    losses = check_agreement(w3_systems, CHECK_STEPS, "W3")
-    print(f"W3: first {CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
-    print(f"W3: timing {len(w3_systems)} systems, {args.repeats} rounds × {args.steps} steps ...", flush=True)
-    with OtherLoad() as load:
-        w3 = time_interleaved(w3_systems, args.steps, args.repeats, args.warmup)
-    loads["W3"] = load.describe()
-    print(f"W3: {', '.join(f'{name} {t.median * BATCH:.0f}' for name, t in w3.items())} samples/s; {loads['W3']}")
-    del w3_systems
-    gc.collect()
+    results, memory, spreads = {}, None, {}
+    for w in chosen:
+        results[w.key] = time_workload(w, args)
+        if w.key == "W4":
+            print("W4: peak memory of a step, in fresh subprocesses ...", flush=True)
+            memory = measure_memory(args.threads, args.seed, ["torch", "nablab", "nablab-tracemalloc"])
+    for w in chosen if args.processes else ():
+        print(f"{w.key}: nablab's step in {args.processes} fresh processes ...", flush=True)
+        spreads[w.key] = measure_spread(w.key, args.processes, args.threads, args.seed, probe_steps(w, args))
+        print(f"{w.key}: ms/step {', '.join(f'{ms:.1f}' for ms in spreads[w.key]['ms_per_step'])}; "
+              f"slowest / median {spreads[w.key]['ratio']:.2f}")
 
-    w4 = memory = None
-    if not args.skip_vgg:
-        gemm["flops"]["W4"] = count_flops("W4", args.seed, batches)
-        model = make_model("W4", args.seed)
-        w4_systems = {"nablab": sgd_step(make_model("W4", args.seed), batches),
-                      TORCH: torch_step(model, batches, args.threads)}
-        losses = check_agreement(w4_systems, VGG_CHECK_STEPS, "W4")
-        print(f"W4: first {VGG_CHECK_STEPS} losses agree: {', '.join(f'{v:.5f}' for v in losses['nablab'])}")
-        print(f"W4: timing, {args.vgg_repeats} rounds × {args.vgg_steps} steps ...", flush=True)
-        with OtherLoad() as load:
-            w4 = time_interleaved(w4_systems, args.vgg_steps, args.vgg_repeats, min(args.warmup, 1))
-        loads["W4"] = load.describe()
-        print(f"W4: {', '.join(f'{name} {t.median * BATCH:.1f}' for name, t in w4.items())} samples/s; "
-              f"{loads['W4']}")
-        del w4_systems
-        gc.collect()
-        print("W4: peak memory of a step, in fresh subprocesses ...", flush=True)
-        memory = measure_memory(args.threads, args.seed, ["torch", "nablab", "nablab-tracemalloc"])
-
-    extra = {"PyTorch": torch_info}
-    section = report(w3, w4, memory, gemm, args, loads, machine_info(extra))
+    section = report(results, memory, spreads, peak, args, machine_info({"PyTorch": torch_info}))
     print()
     print(section)
     if args.output:
         write_section(args.output, SECTION_KEY, section)
         print(f"\nwrote the section to {args.output}")
     if args.json:
-        results = {"W3": figures("W3", W3_TITLE, BATCH, w3, {TORCH: TARGETS["W3"]}, gemm["flops"]["W3"], gemm["peak"])}
-        if w4 is not None:
-            results["W4"] = figures("W4", W4_TITLE, BATCH, w4, {TORCH: TARGETS["W4"]}, gemm["flops"]["W4"],
-                                    gemm["peak"])
-            results["W4"]["memory"] = memory_summary(memory)
-        write_json(args.json, results)
+        out = {}
+        for w in chosen:
+            r = results[w.key]
+            out[w.key] = figures(w.key, w.title, BATCH, r["timings"], {TORCH: TORCH_TARGET}, r["flops"], peak)
+            if w.key in spreads:
+                out[w.key]["spread"] = spreads[w.key]
+        if memory is not None:
+            out["W4"]["memory"] = memory_summary(memory)
+        write_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Every benchmark script times a few systems in one process and writes one section
 - :func:`time_steps` runs warm-up steps and then repeats of N timed steps, giving a :class:`Timing`,
 - :func:`machine_info` / :func:`machine_lines` describe the machine and library versions,
 - :func:`gemm_peak` measures the machine's float32 GEMM rate and :func:`gemm_flops` counts the
-  matrix-product FLOPs of a nablab step, for the "fraction of the GEMM peak" figures,
+  matrix-product FLOPs of a nablab step (:func:`conv_macs` those of a convolution), for the
+  "fraction of the GEMM peak" figures,
 - :func:`markdown_table` and :func:`write_section` produce the Markdown and replace one section of
   the report in place (atomically), leaving the other scripts' sections untouched, and
   :func:`write_json` leaves the figures for the suite's summary (``suite.py``).
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import json
-import math
 import os
 import platform
 import re
@@ -147,9 +148,10 @@ def time_interleaved(steps_by_name: dict, steps: int, repeats: int, warmup: int)
 GEMM_N, GEMM_REPEATS = 2048, 5  # the product gemm_peak times, and how often
 
 
-def gemm_peak(threads: int, n: int = GEMM_N, repeats: int = GEMM_REPEATS) -> dict[str, float]:
+def gemm_peak(threads: int, n: int = GEMM_N, repeats: int = GEMM_REPEATS, with_torch: bool = True) -> dict[str, float]:
     """The float32 GEMM rate of this machine in GFLOP/s: an n×n by n×n product (2n³ FLOPs), best of
-    ``repeats`` after one warm-up, through NumPy's BLAS and, where installed, PyTorch's.
+    ``repeats`` after one warm-up, through NumPy's BLAS and, where installed (and ``with_torch``),
+    PyTorch's.
 
     Returns ``{"NumPy": …, "PyTorch": …, "peak": the larger}``; the fractions the benchmarks
     report are of ``peak``, the most this machine did in the ideal case of one large square GEMM.
@@ -159,10 +161,10 @@ def gemm_peak(threads: int, n: int = GEMM_N, repeats: int = GEMM_REPEATS) -> dic
     out = np.empty((n, n), np.float32)
     with threadpool_limits(limits=threads):
         rates = {"NumPy": _best_rate(lambda: np.matmul(a, b, out=out), 2 * n**3, repeats)}
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = None
+    if with_torch:
+        with contextlib.suppress(ImportError):
+            import torch
     if torch is not None:
         torch.set_num_threads(threads)
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
@@ -199,35 +201,90 @@ def _seconds(fn) -> float:
 def gemm_flops(step) -> dict[str, int]:
     """Matrix-product FLOPs of one call of ``step`` (a nablab forward, or forward + backward).
 
-    Every ``Linear``, fused ``LinearReLU``, ``MatMul`` and ``Conv2d`` node that ``step`` records
-    is counted from its shapes: 2·(output elements)·(reduction length) forward, the same again for
-    dL/dW when the weight wants a gradient and for dL/dx when the input does (the first layer's
-    input, the data, does not). Element-wise work (activations, pooling, normalisation, the loss,
+    Every linear layer (also one fused with its ReLU), matrix product and convolution that
+    ``step`` runs is counted from its shapes: 2·(multiply-adds) forward, the same again for dL/dW
+    when the weight wants a gradient and for dL/dx when the input does (the first layer's input,
+    the data, does not). A convolution's multiply-adds are those of the kernel taps that meet the
+    input (:func:`conv_macs`): taps on the zero padding add nothing, and direct convolutions
+    (PyTorch's oneDNN) skip them. Element-wise work (activations, pooling, normalisation, the loss,
     the update) is not counted: the figure is what a GEMM-bound step has to do at the least.
     Returns ``{"forward": …, "training": …}``.
+
+    The products are caught where the layers call them, ``F.linear``, ``F.linear_relu`` and
+    ``F.conv2d`` (a kernel may run them without going through ``Function.apply`` of an op
+    class), and, outside those calls, at ``Function.apply`` of ``ops.Linear``, ``ops.MatMul`` and
+    ``ops.Conv2d`` or a subclass (``a @ b``, ops called directly): each product once.
     """
     from nablab import function, ops
+    from nablab.nn import functional as F
 
-    counted = {ops.Linear: "linear", ops.LinearReLU: "linear", ops.MatMul: "matmul", ops.Conv2d: "conv"}
     totals = {"forward": 0, "training": 0}
+    depth = [0]  # > 0 inside a counted F call, whose ops are not counted again
+
+    def count(kind, x, w, out, stride=1, padding=0, dilation=1, **_):
+        xs, ws = np.shape(getattr(x, "data", x)), np.shape(getattr(w, "data", w))
+        if kind == "conv":
+            macs = conv_macs(xs, ws, out.data.shape, stride, padding, dilation)
+        else:
+            macs = out.data.size * (ws[-1] if kind == "linear" else xs[-1])
+        # backward products only where the graph was recorded (not under no_grad)
+        wants = sum(bool(out.requires_grad and getattr(t, "requires_grad", False)) for t in (x, w))
+        totals["forward"] += 2 * macs
+        totals["training"] += 2 * macs * (1 + wants)
+
+    def layer(kind, fn):
+        signature = inspect.signature(fn)
+
+        def counted(*args, **kwargs):
+            depth[0] += 1
+            try:
+                out = fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+            if depth[0] == 0:
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                params = dict(bound.arguments)
+                count(kind, params.pop("x"), params.pop("weight"), out, **params)
+            return out
+
+        return counted
+
+    bases = ((ops.Conv2d, "conv"), (ops.Linear, "linear"), (ops.MatMul, "matmul"))
+    kinds: dict[type, str | None] = {}
     original = function.Function.__dict__["apply"]
 
     def apply(cls, *inputs, **params):
         out = original.__func__(cls, *inputs, **params)
-        kind = counted.get(cls)
-        if kind is not None:
-            x, w = np.shape(getattr(inputs[0], "data", inputs[0])), np.shape(getattr(inputs[1], "data", inputs[1]))
-            reduction = {"linear": w[-1], "matmul": x[-1], "conv": math.prod(w[1:])}[kind]
-            forward = 2 * out.data.size * reduction
-            # backward products only where the graph was recorded (not under no_grad)
-            wants = [out.requires_grad and getattr(t, "requires_grad", False) for t in inputs[:2]]
-            totals["forward"] += forward
-            totals["training"] += forward * (1 + sum(wants))
+        if depth[0] == 0:
+            if cls not in kinds:
+                kinds[cls] = next((kind for base, kind in bases if issubclass(cls, base)), None)
+            if kinds[cls] is not None:
+                count(kinds[cls], inputs[0], inputs[1], out, **params)
         return out
 
-    with _patched(function.Function, "apply", classmethod(apply)):
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(_patched(function.Function, "apply", classmethod(apply)))
+        for name, kind in (("linear", "linear"), ("linear_relu", "linear"), ("conv2d", "conv")):
+            patches.enter_context(_patched(F, name, layer(kind, F.__dict__[name])))
         step()
     return totals
+
+
+def conv_macs(x_shape, w_shape, out_shape, stride=1, padding=0, dilation=1) -> int:
+    """Multiply-adds of a convolution of an (N, C, H, W) input with an (O, C/groups, kh, kw) weight
+    into an (N, O, Ho, Wo) output, counting only the kernel taps that fall on the input, not on
+    its zero padding. Without padding this is (output elements)·(C/groups)·kh·kw; with it, less
+    (a 3×3 kernel with padding 1 on a 4×4 map meets the input at 100 of its 144 tap positions)."""
+    n, _, *size = x_shape
+    o, cg, *kernel = w_shape
+    pairs = [v if isinstance(v, (tuple, list)) else (v, v) for v in (stride, padding, dilation)]
+    taps = 1
+    for axis in (0, 1):
+        s, p, d = (v[axis] for v in pairs)
+        positions = range(out_shape[2 + axis])
+        taps *= sum(0 <= i * s - p + u * d < size[axis] for i in positions for u in range(kernel[axis]))
+    return n * o * cg * taps
 
 
 @contextlib.contextmanager

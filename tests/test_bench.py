@@ -1,30 +1,108 @@
-"""``nablab bench``: the benchmark suite runs (quick form) and writes its sections and summary."""
+"""``nablab bench``: the benchmark suite runs (quick form) and writes its sections and summary; the
+GEMM-FLOP counter of the "fraction of the GEMM peak" figures counts every product once."""
 
 import importlib.util
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import nablab
+from nablab import nn
 from nablab.cli import main
 
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
-def test_quick_suite_writes_every_section_and_the_summary(tmp_path, capsys):
+
+def cells(row: str) -> list[str]:
+    return [c.strip() for c in row.split("|")[1:-1]]
+
+
+def test_quick_suite_writes_every_section_and_the_summary(tmp_path):
     report = tmp_path / "BENCHMARKS.md"
-    assert main(["bench", "--workload", "W1", "W5", "--quick", "--output", str(report)]) == 0
+    assert main(["bench", "--workload", "W1", "W5", "W6", "W7", "--quick", "--output", str(report)]) == 0
     text = report.read_text()
-    for key in ("bench_mlp_W1", "bench_mlp_W5", "bench_suite"):
+    keys = ["bench_mlp_W1", "bench_mlp_W5", "bench_suite"] + (["bench_cnn"] if HAS_TORCH else [])
+    for key in keys:
         assert f"<!-- BEGIN {key} -->" in text and f"<!-- END {key} -->" in text
     summary = text.split("<!-- BEGIN bench_suite -->")[1]
     rows = [line for line in summary.splitlines() if line.startswith("| W")]
-    assert [row.split("|")[1].split(":")[0].strip() for row in rows] == ["W1", "W5"]
+    expected = ["W1", "W5", "W6", "W7"] if HAS_TORCH else ["W1", "W5"]
+    assert [row.split("|")[1].split(":")[0].strip() for row in rows] == expected
     assert "GEMM peak:" in summary and "Quick run" in summary
-    for row in rows:  # nablab's and NumPy's samples/s are positive numbers; fractions are percentages
-        cells = [c.strip() for c in row.split("|")[1:-1]]
-        assert float(cells[1].replace(",", "")) > 0 and float(cells[2].replace(",", "")) > 0
-        assert cells[6].endswith("%")
-    if importlib.util.find_spec("torch") is not None:
-        assert "W1: nablab / PyTorch (CPU)" in summary and "target ≥ 1.0" in summary
+    for row in rows:  # nablab's samples/s are positive numbers; fractions are percentages
+        assert float(cells(row)[1].replace(",", "")) > 0 and cells(row)[6].endswith("%")
+    for row in rows[:2]:  # W1 and W5 also against the hand-written NumPy
+        assert float(cells(row)[2].replace(",", "")) > 0
+    if not HAS_TORCH:
+        assert "W6: skipped" in summary and "W7: skipped" in summary
+        return
+    assert "W1: nablab / PyTorch (CPU)" in summary and "target ≥ 1.1" in summary
+    for key in ("W6", "W7"):
+        assert f"- {key}: nablab / PyTorch (CPU)" in summary and "target ≥ 0.6" in summary
+        assert f"- {key}: slowest of 2 fresh processes" in summary
+    assert summary.count("target ≤ 1.25×") == 2
+    cnn = text.split("<!-- BEGIN bench_cnn -->")[1].split("<!-- END bench_cnn -->")[0]
+    assert "### W6:" in cnn and "### W7:" in cnn and "### W3:" not in cnn
+    spread = cnn.split("### nablab's step in fresh processes")[1]
+    spread_rows = [cells(line) for line in spread.splitlines() if line.startswith("| W")]
+    assert [row[0] for row in spread_rows] == ["W6", "W7"]
+    for row in spread_rows:  # two processes' figures, the median, the slowest and their ratio
+        per_process = [float(v.replace(",", "")) for v in row[1].split(", ")]
+        assert len(per_process) == 2 and float(row[3].replace(",", "")) == max(per_process)
+        assert row[4].endswith("×") and row[5].startswith("≤ 1.25×")
 
 
 def test_bench_rejects_a_thread_count_below_one():
     with pytest.raises(SystemExit, match="--threads must be at least 1, got 0"):
         main(["bench", "--threads", "0"])
+
+
+def test_bench_rejects_fewer_than_one_process():
+    with pytest.raises(SystemExit, match="--processes must be at least 1, got 0"):
+        main(["bench", "--processes", "0"])
+
+
+@pytest.fixture(scope="module")
+def common():
+    """benchmarks/common.py, loaded under a name of its own (the scripts import it as ``common``)."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "common.py"
+    spec = importlib.util.spec_from_file_location("nablab_benchmarks_common", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_conv_macs_count_only_taps_on_the_input(common):
+    # 3×3 with padding 1 on a 4×4 map: 10 taps per axis meet the input, 100 of 144 positions
+    assert common.conv_macs((2, 3, 4, 4), (5, 3, 3, 3), (2, 5, 4, 4), padding=1) == 2 * 5 * 3 * 100
+    # no padding: (output elements) · C · k · k; a strided 1×1 conv: one tap per output element
+    assert common.conv_macs((2, 3, 6, 6), (5, 3, 3, 3), (2, 5, 4, 4)) == 2 * 5 * 16 * 3 * 9
+    assert common.conv_macs((2, 32, 8, 8), (64, 32, 1, 1), (2, 64, 4, 4), stride=2) == 2 * 64 * 16 * 32
+    # stride 2 with padding 1, 3×3 on 4×4 → 2×2: 2 + 3 taps per axis
+    assert common.conv_macs((1, 1, 4, 4), (1, 1, 3, 3), (1, 1, 2, 2), stride=2, padding=1) == 25
+
+
+@pytest.mark.parametrize("reference", [False, True], ids=["kernels", "reference"])
+def test_gemm_flops_counts_each_product_once(common, reference):
+    nablab.manual_seed(0)
+    convs = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 1, stride=2, bias=False))
+    head = nn.Sequential(nn.Flatten(), nn.Linear(8 * 2 * 2, 6), nn.ReLU(), nn.Linear(6, 5))  # Linear→ReLU fused
+    x = nablab.Tensor(np.random.default_rng(0).standard_normal((2, 3, 4, 4), dtype=np.float32))
+    m = nablab.Tensor(np.ones((5, 7), np.float32), requires_grad=True)
+
+    def step():
+        out = head(convs(x)) @ m
+        out.sum().backward()
+
+    macs = [2 * 4 * 3 * 100, 2 * 8 * 4 * 4, 2 * 6 * 32, 2 * 5 * 6, 2 * 7 * 5]  # conv, 1×1/2 conv, fc, fc, @
+    passes = [2, 3, 3, 3, 3]  # forward + dL/dW (+ dL/dx but for the data)
+    with nablab.kernels.use_reference(reference):
+        flops = common.gemm_flops(step)
+        with nablab.no_grad():
+            forward_only = common.gemm_flops(lambda: head(convs(x)) @ m)
+    assert flops == {"forward": 2 * sum(macs), "training": 2 * sum(a * p for a, p in zip(macs, passes))}
+    assert forward_only == {"forward": 2 * sum(macs), "training": 2 * sum(macs)}

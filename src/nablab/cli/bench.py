@@ -1,4 +1,4 @@
-"""``nablab bench``: the benchmark suite (W1–W5 against hand-written NumPy and PyTorch) of a source checkout."""
+"""``nablab bench``: the benchmark suite (W1–W7 against hand-written NumPy and PyTorch) of a source checkout."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 
 
 def suite_dirs() -> list[Path]:
@@ -15,10 +15,13 @@ def suite_dirs() -> list[Path]:
 
 
 def add_parser(sub) -> None:
-    bench = sub.add_parser("bench", help="time W1–W5 against hand-written NumPy and PyTorch (benchmarks/suite.py)")
+    bench = sub.add_parser("bench", help="time W1–W7 against hand-written NumPy and PyTorch (benchmarks/suite.py)")
     bench.add_argument("--workload", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
-                       help="W1 TwoLayerNet, W2 MLP, W3 small CNN, W4 VGGNet, W5 MLP inference (default all)")
+                       help="W1 TwoLayerNet, W2 MLP, W3 small CNN, W4 VGGNet, W5 MLP inference, W6 MNIST CNN, "
+                            "W7 small ResNet (default all)")
     bench.add_argument("--quick", action="store_true", help="a few steps per system: checks that the suite runs")
+    bench.add_argument("--processes", type=int, default=None,
+                       help="fresh processes timing nablab's step per CNN workload (default 6, 2 with --quick)")
     bench.add_argument("--threads", type=int, default=None, help="threads for BLAS and PyTorch (default: all cores)")
     bench.add_argument("--output", metavar="FILE", help="write the sections and the summary into FILE (BENCHMARKS.md)")
     bench.set_defaults(func=run)
@@ -27,6 +30,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.threads is not None and args.threads < 1:
         raise SystemExit(f"nablab bench: --threads must be at least 1, got {args.threads}")
+    if args.processes is not None and args.processes < 1:
+        raise SystemExit(f"nablab bench: --processes must be at least 1, got {args.processes}")
     found = [d / "suite.py" for d in suite_dirs() if (d / "suite.py").is_file()]
     if not found:
         raise SystemExit("nablab bench runs benchmarks/suite.py of a source checkout (with its hand-written NumPy "
@@ -34,5 +39,6 @@ def run(args) -> int:
     cmd = [sys.executable, str(found[0]), "--workload", *args.workload]
     cmd += ["--quick"] if args.quick else []
     cmd += ["--threads", str(args.threads)] if args.threads is not None else []
+    cmd += ["--processes", str(args.processes)] if args.processes is not None else []
     cmd += ["--output", str(Path(args.output).resolve())] if args.output else []
     return subprocess.run(cmd, cwd=found[0].parent.parent, check=False).returncode
