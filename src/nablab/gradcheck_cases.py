@@ -15,7 +15,7 @@ import numpy as np
 
 from . import functions as fx
 from . import ops
-from .kernels.cpu.fusion import LinearReLU
+from .kernels.cpu.fusion import BatchNormReLU, LinearReLU
 from .nn import functional as F
 
 
@@ -141,6 +141,10 @@ CASES: dict[str, Case] = {
     "batch_norm (train, NC)": Case(
         ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True),
         lambda r: [_n(r, 5, 3), _n(r, 3), _n(r, 3)], eps=1e-3, order=4, tiny=1e-3),
+    "batch_norm + relu (fused)": Case(
+        BatchNormReLU, lambda x, g, b: F.batch_norm_relu(x, np.zeros(3), np.ones(3), g, b, training=True),
+        lambda r: [_n(r, 4, 3, 2, 2), 0.1 * _positive(r, 3), np.array([1.5, -1.5, 1.2])], eps=1e-3, order=4,
+        tiny=1e-3, smooth=False),
     "batch_norm (eval)": Case(
         ops.BatchNormEval, lambda x, g, b: F.batch_norm(x, np.full(3, 0.2), np.full(3, 1.5), g, b, training=False),
         lambda r: [_n(r, 4, 3, 2, 2), _n(r, 3), _n(r, 3)]),

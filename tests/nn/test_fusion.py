@@ -95,3 +95,26 @@ def test_a_deep_copy_runs_its_own_layers():
     np.testing.assert_array_equal(model(x).numpy(), before)
     np.testing.assert_array_equal(twin(x).numpy(), _layer_by_layer(twin, x).numpy())
     assert not np.array_equal(twin(x).numpy(), before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_batch_norm_relu_equals_layer_by_layer_exactly_and_updates_the_running_statistics(dtype):
+    def make():
+        nablab.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, dtype=dtype), nn.BatchNorm2d(4, dtype=dtype), nn.ReLU(),
+                             nn.Flatten(), nn.Linear(64, 3, dtype=dtype), nn.BatchNorm1d(3, dtype=dtype), nn.ReLU())
+
+    rng = np.random.default_rng(2)
+    x = nablab.tensor(rng.standard_normal((5, 3, 4, 4)), dtype=dtype)
+    gy = rng.standard_normal((5, 3)).astype(dtype)
+    results = []
+    for run in (lambda m, t: m(t), _layer_by_layer):
+        model = make()
+        with kernels.use_reference(False):
+            out = run(model, x)
+            out.backward(gy)
+        results.append([out.numpy()] + [p.grad.numpy() for p in model.parameters()]
+                       + [b.numpy() for b in model.buffers()])
+    assert [fused for _, fused in make()._fuse()] == [False, True, False, False, True]
+    for fused, plain in zip(*results, strict=True):
+        np.testing.assert_array_equal(fused, plain)

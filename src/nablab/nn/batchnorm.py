@@ -29,14 +29,16 @@ class _BatchNorm(Module):
         self.register_buffer("running_var", Tensor._make(np.ones(num_features, dtype=dtype)))
         self.register_buffer("num_batches_tracked", Tensor._make(np.zeros((), dtype=np.int64)))
 
-    def forward(self, x):
+    def forward(self, x, relu: bool = False):
+        """Normalise x; with ``relu`` also apply a ReLU after it (``nn.Sequential`` fuses the pair)."""
         if x.ndim not in self.ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects inputs of {self.ndims[0]} "
                              f"dimensions with {self.num_features} channels on axis 1, got shape {tuple(x.shape)}")
         if self.training:
             self.num_batches_tracked.data += 1
-        return F.batch_norm(x, self.running_mean.data, self.running_var.data, self.weight, self.bias,
-                            self.training, self.momentum, self.eps)
+        normalize = F.batch_norm_relu if relu else F.batch_norm
+        return normalize(x, self.running_mean.data, self.running_var.data, self.weight, self.bias,
+                         self.training, self.momentum, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

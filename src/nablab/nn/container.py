@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import functional as F
 from .activation import ReLU
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .linear import Linear
 from .module import Module
 
@@ -11,7 +12,7 @@ from .module import Module
 class Sequential(Module):
     """y = layerₙ(… layer₂(layer₁(x))). Layers are named "0", "1", … as in PyTorch.
 
-    A ``Linear`` directly followed by a ``ReLU`` runs as one fused node
+    A ``Linear`` or batch norm directly followed by a ``ReLU`` runs as one fused node
     (:func:`~nablab.nn.functional.linear_relu`): the same numbers as the two layers, with one
     graph node and one activation array less. Indexing and iterating still give both layers.
     """
@@ -46,14 +47,20 @@ class Sequential(Module):
         if plan is None:
             plan = self.__dict__["_plan"] = self._fuse()
         for layer, fused in plan:
-            x = F.linear_relu(x, layer.weight, layer.bias) if fused else layer(x)
+            if not fused:
+                x = layer(x)
+            elif type(layer) is Linear:
+                x = F.linear_relu(x, layer.weight, layer.bias)
+            else:
+                x = layer(x, relu=True)
         return x
 
     def _fuse(self) -> tuple:
-        """``(layer, fused)`` pairs: a Linear with ``fused`` True also applies the ReLU after it."""
+        """``(layer, fused)`` pairs: a Linear or batch norm with ``fused`` True also applies the ReLU after it."""
         layers, plan, i = list(self._modules.values()), [], 0
         while i < len(layers):
-            fused = type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU
+            fused = (type(layers[i]) in (Linear, BatchNorm1d, BatchNorm2d) and i + 1 < len(layers)
+                     and type(layers[i + 1]) is ReLU)
             plan.append((layers[i], fused))
             i += 2 if fused else 1
         return tuple(plan)

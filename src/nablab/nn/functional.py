@@ -160,10 +160,30 @@ def batch_norm(x, running_mean, running_var, weight, bias, training: bool, momen
     if training:
         stats = {}
         y = ops.BatchNormTrain.apply(x, weight, bias, eps=eps, stats=stats)
-        m = stats["count"]
-        running_mean *= 1 - momentum
-        running_mean += momentum * stats["mean"]
-        running_var *= 1 - momentum
-        running_var += momentum * stats["var"] * (m / max(m - 1, 1))
+        _update_running(running_mean, running_var, stats, momentum)
         return y
     return ops.BatchNormEval.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps)
+
+
+def _update_running(running_mean, running_var, stats, momentum):
+    """r ← (1 − momentum)·r + momentum·batch, in place, with the unbiased batch variance."""
+    m = stats["count"]
+    running_mean *= 1 - momentum
+    running_mean += momentum * stats["mean"]
+    running_var *= 1 - momentum
+    running_var += momentum * stats["var"] * (m / max(m - 1, 1))
+
+
+def batch_norm_relu(x, running_mean, running_var, weight, bias, training: bool, momentum: float = 0.1,
+                    eps: float = 1e-5):
+    """relu(batch_norm(x, ...)). ``nn.Sequential`` calls this for a batch norm directly followed by a
+    ReLU; in training a registered kernel (:mod:`nablab.kernels.cpu.fusion`) may run the pair as one
+    graph node, with the same numbers."""
+    if training:
+        fused = kernels.select(batch_norm_relu, getattr(x, "data", x))
+        if fused is not batch_norm_relu:
+            stats = {}
+            y = fused(x, weight, bias, eps=eps, stats=stats)
+            _update_running(running_mean, running_var, stats, momentum)
+            return y
+    return ops.ReLU.apply(batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps))
