@@ -6,7 +6,9 @@ An op subclasses :class:`Function` and writes two methods on raw arrays (NumPy o
     backward(self, gy)  -> (gx_1, ...)  # dL/dx_i from dL/dy; None where an input needs no gradient
 
 ``Function.apply(*inputs, **params)`` unwraps tensors, runs ``forward`` and, when gradients are
-wanted, links the output tensor to this node so that :func:`backward` can walk the graph.
+wanted, links the output tensor to this node so that :func:`backward` can walk the graph. Where a
+faster implementation of the op is registered for such a call (:mod:`nablab.kernels`), that
+subclass runs instead; under ``nablab.kernels.use_reference()`` the op itself always does.
 Each op has exactly one output; ops with several results are written as several ops.
 """
 

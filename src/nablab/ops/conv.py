@@ -86,7 +86,7 @@ class Conv2d(Function):
         # windows (N, G·C/g, Ho, Wo, kh, kw) → cols (G, N·Ho·Wo, C/g·kh·kw): one copy
         win = windows(xp, xpad, kh, kw, self.stride, self.dilation)
         cols = win.reshape(n, g, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-        cols = cols.reshape(g, n * ho * wo, cg * kh * kw)  # reshape copies the strided view
+        cols = cols.reshape(g, n * ho * wo, cg * kh * kw)  # a copy, unless the windows already lie so in x
         y = cols @ w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)  # (G, N·Ho·Wo, O/g)
         y = y.reshape(g, n, ho, wo, o // g).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
         if b is not None:
