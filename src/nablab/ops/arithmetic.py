@@ -120,4 +120,3 @@ class PowTensor(Function):
             if self.needs_input_grad[1]:
                 gb = unbroadcast(gy * xp.where((a == 0) & (b >= 0), 0, y * xp.log(a)), b.shape)
         return ga, gb
-

@@ -23,13 +23,23 @@ def _numpy(x, *rest, **params):
     return type(x) is np.ndarray
 
 
+def _relu_in_place(y):
+    """max(y, 0) written into the node's own fresh output y."""
+    return np.maximum(y, 0, out=y)
+
+
+def _relu_backward(fn, gy):
+    """dL/dy ⊙ [y > 0] for a node ``fn`` that saved its ReLU output ``fn.y``: in place when it owns dL/dy."""
+    if fn.grad_owned:  # nobody else holds dL/dy
+        return np.multiply(gy, fn.y > 0, out=gy)
+    return gy * (fn.y > 0)
+
+
 class ReLUInPlace(ops.ReLU):
     """:class:`nablab.ops.ReLU` whose backward masks dL/dy in place when the node owns it."""
 
     def backward(self, gy):
-        if self.grad_owned:  # nobody else holds dL/dy
-            return (np.multiply(gy, self.y > 0, out=gy),)
-        return (gy * (self.y > 0),)
+        return (_relu_backward(self, gy),)
 
 
 class LinearReLU(ops.Linear):
@@ -42,16 +52,11 @@ class LinearReLU(ops.Linear):
     """
 
     def forward(self, x, weight, bias=None):
-        y = super().forward(x, weight, bias)
-        self.y = np.maximum(y, 0, out=y)
-        return y
+        self.y = _relu_in_place(super().forward(x, weight, bias))
+        return self.y
 
     def backward(self, gy):
-        if self.grad_owned:  # nobody else holds dL/dy: mask it in place
-            gz = np.multiply(gy, self.y > 0, out=gy)
-        else:
-            gz = gy * (self.y > 0)
-        return super().backward(gz)
+        return super().backward(_relu_backward(self, gy))
 
 
 class BatchNormReLU(BatchNormTrainFused):
@@ -61,16 +66,11 @@ class BatchNormReLU(BatchNormTrainFused):
     directly followed by a ReLU."""
 
     def forward(self, x, gamma, beta):
-        y = super().forward(x, gamma, beta)
-        self.y = np.maximum(y, 0, out=y)
-        return y
+        self.y = _relu_in_place(super().forward(x, gamma, beta))
+        return self.y
 
     def backward(self, gy):
-        if self.grad_owned:
-            gz = np.multiply(gy, self.y > 0, out=gy)
-        else:
-            gz = gy * (self.y > 0)
-        return super().backward(gz)
+        return super().backward(_relu_backward(self, gy))
 
 
 kernels.register(ops.ReLU, ReLUInPlace, when=_numpy)
