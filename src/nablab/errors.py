@@ -1,0 +1,14 @@
+"""The exceptions nablab raises where PyTorch raises its own types.
+
+PyTorch raises ``RuntimeError`` for shapes that do not fit (matmul, reshape, permute, broadcasting)
+and ``IndexError`` for a dimension out of range; nablab raised ``ValueError`` for both. These
+classes are subclasses of both, so code written against either framework catches them.
+"""
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Shapes that do not fit together (the message names both)."""
+
+
+class DimError(IndexError, ValueError):
+    """A dimension (axis) outside ``[-ndim, ndim)``."""
