@@ -12,31 +12,8 @@ The public API mirrors PyTorch's so that habits carry over::
 
 from . import functions, ops
 from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like
-from .functions import (
-    abs,
-    broadcast_to,
-    cat,
-    clamp,
-    clip,
-    concatenate,
-    exp,
-    log,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    relu,
-    reshape,
-    sigmoid,
-    sqrt,
-    stack,
-    sum,
-    tanh,
-    transpose,
-    where,
-)
+from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
+from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
@@ -49,7 +26,7 @@ from .kernels import cpu as _cpu_kernels  # noqa: E402, F401  (registers the CPU
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
 #: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)
-_LAZY_PACKAGES = ("data", "lab", "models")
+_LAZY_PACKAGES = ("data", "lab", "models", "utils")
 
 
 def __getattr__(name):
@@ -65,9 +42,8 @@ def __dir__():
 
 
 __all__ = [
-    "Tensor", "abs", "arange", "as_tensor", "broadcast_to", "cat", "clamp", "clip", "concatenate",
-    "enable_grad", "exp", "from_numpy", "full", "functions", "gradcheck", "io", "is_grad_enabled", "kernels", "load",
-    "log", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "ops", "optim", "rand", "randn", "relu", "reshape", "save", "set_grad_enabled", "sigmoid",
-    "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "where", "zeros", "zeros_like",
+    "Tensor", "arange", "as_tensor", "enable_grad", "from_numpy", "full", "functions", "gradcheck", "io",
+    "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ones", "ones_like", "ops", "optim",
+    "rand", "randn", "save", "set_grad_enabled", "tensor", "zeros", "zeros_like",
 ]
+__all__ += _function_names

@@ -16,6 +16,8 @@ from . import dtypes, function, ops
 from .backend import get_array_module, is_float_dtype
 from .dtypes import DEFAULT_DTYPE
 from .function import backward as _run_backward
+from .tensor_math import MathMethods
+from .tensor_shape import ShapeMethods
 
 _BOOL_NUMBERS = (bool, np.bool_)
 
@@ -35,7 +37,7 @@ def _to_array(data, dtype=None, copy=False):
     return arr
 
 
-class Tensor:
+class Tensor(MathMethods, ShapeMethods):
     """An array with an optional gradient, the node a computation graph is built from.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` shares memory with ``data`` where it can
@@ -285,8 +287,8 @@ class Tensor:
     def __rmatmul__(self, other):
         return ops.MatMul.apply(self._same_dtype(other), self)
 
-    def __getitem__(self, index):
-        return ops.GetItem.apply(self, index=ops.normalize_index(index))
+    def matmul(self, other):
+        return self @ other
 
     # comparisons compare the promoted values (int tensor < 0.5) and give boolean tensors outside the graph
     def _compare(self, other, name):
@@ -318,94 +320,6 @@ class Tensor:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data)
 
-    # ----------------------------------------------------------------- math
-    def matmul(self, other):
-        return self @ other
-
-    def exp(self):
-        return ops.Exp.apply(self)
-
-    def log(self):
-        return ops.Log.apply(self)
-
-    def sqrt(self):
-        return ops.Sqrt.apply(self)
-
-    def abs(self):
-        return ops.Abs.apply(self)
-
-    def tanh(self):
-        return ops.Tanh.apply(self)
-
-    def sigmoid(self):
-        return ops.Sigmoid.apply(self)
-
-    def relu(self):
-        return ops.ReLU.apply(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01):
-        return ops.LeakyReLU.apply(self, negative_slope=negative_slope)
-
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        return ops.Clip.apply(self, low=min, high=max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        return ops.Maximum.apply(*self._promoted(other))
-
-    def minimum(self, other):
-        return ops.Minimum.apply(*self._promoted(other))
-
-    # ----------------------------------------------------------------- reductions
-    def sum(self, axis=None, keepdims: bool = False):
-        return ops.Sum.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims: bool = False):
-        return ops.Mean.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
-
-    def max(self, axis=None, keepdims: bool = False):
-        return ops.Max.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
-
-    def min(self, axis=None, keepdims: bool = False):
-        return ops.Min.apply(self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
-
-    def argmax(self, axis=None):
-        return Tensor._make(self.data.argmax(axis=axis))
-
-    def argmin(self, axis=None):
-        return Tensor._make(self.data.argmin(axis=axis))
-
-    # ----------------------------------------------------------------- shape
-    def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, shape=tuple(shape))
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        """Merge axes ``start_dim..end_dim`` into one (PyTorch's defaults flatten everything)."""
-        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
-        return self.reshape(shape)
-
-    def transpose(self, *axes):
-        """Reverse the axes, or permute them as given (``x.transpose(1, 0, 2)``)."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
-
-    permute = transpose
-
-    @property
-    def T(self):
-        return ops.Transpose.apply(self, axes=None)
-
-    def broadcast_to(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.BroadcastTo.apply(self, shape=tuple(shape))
-
-    expand = broadcast_to
-
 
 def as_tensor(data, like=()) -> Tensor:
     """A constant tensor; plain numbers take the floating dtype of the first tensor in ``like``."""
@@ -416,6 +330,14 @@ def as_tensor(data, like=()) -> Tensor:
             if isinstance(t, Tensor) and is_float_dtype(t.dtype):
                 return Tensor._make(get_array_module(t.data).asarray(data, dtype=t.dtype))
     return Tensor(data)
+
+
+def promoted_pair(a, b):
+    """``a`` and ``b`` (tensors, numbers, array-likes) as tensors of their promoted dtype (:mod:`nablab.dtypes`)."""
+    if isinstance(a, Tensor):
+        return a._promoted(b)
+    b, a = as_tensor(b)._promoted(a)
+    return a, b
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

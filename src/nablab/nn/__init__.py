@@ -1,22 +1,39 @@
-"""Layers and models: ``nablab.nn`` mirrors ``torch.nn``."""
+"""Layers and models: ``nablab.nn`` mirrors ``torch.nn``.
 
-from . import functional, init
-from .activation import ACTIVATIONS, ImprovedSigmoid, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .batchnorm import BatchNorm1d, BatchNorm2d
-from .container import ModuleList, Sequential
-from .conv import Conv2d
-from .dropout import Dropout
-from .flatten import Flatten
-from .linear import Linear
-from .loss import CrossEntropyLoss, MSELoss
-from .module import Module, StateDictError, count_parameters
-from .parameter import Parameter
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .utils import clip_grad_norm_
+Each module below defines one family of layers and lists its public names in ``__all__``; this
+package exports them all (``nablab.nn.Conv2d``, ``nablab.nn.CrossEntropyLoss``, ...).
+"""
 
-__all__ = [
-    "ACTIVATIONS", "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d",
-    "CrossEntropyLoss", "Dropout", "Flatten", "ImprovedSigmoid", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "MaxPool2d", "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "StateDictError", "Tanh", "clip_grad_norm_", "count_parameters", "functional", "init",
-]
+from . import (
+    activation,
+    batchnorm,
+    container,
+    conv,
+    dropout,
+    flatten,
+    functional,
+    init,
+    linear,
+    loss,
+    module,
+    parameter,
+    pooling,
+    utils,
+)
+from .activation import *  # noqa: F403
+from .batchnorm import *  # noqa: F403
+from .container import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import *  # noqa: F403
+from .parameter import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .utils import *  # noqa: F403
+
+__all__ = ["functional", "init", "utils"]
+for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, parameter, pooling,
+                utils):
+    __all__ += _family.__all__

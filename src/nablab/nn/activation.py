@@ -77,3 +77,5 @@ ACTIVATIONS = {
     "tanh": Tanh,
     "improved_sigmoid": ImprovedSigmoid,
 }
+
+__all__ = ["ACTIVATIONS", "ImprovedSigmoid", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]

@@ -54,3 +54,5 @@ class BatchNorm2d(_BatchNorm):
     """Over (N, C, H, W) inputs: statistics per channel across the batch and all positions."""
 
     ndims = (4,)
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]

@@ -86,3 +86,5 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+__all__ = ["ModuleList", "Sequential"]

@@ -46,3 +46,5 @@ class Conv2d(Module):
         if self.groups != 1:
             extra += f", groups={self.groups}"
         return extra + ("" if self.bias is not None else ", bias=False")
+
+__all__ = ["Conv2d"]

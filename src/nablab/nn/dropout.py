@@ -20,3 +20,5 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+__all__ = ["Dropout"]

@@ -14,3 +14,5 @@ class Flatten(Module):
 
     def forward(self, x):
         return x.flatten(self.start_dim, self.end_dim)
+
+__all__ = ["Flatten"]

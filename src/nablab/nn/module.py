@@ -234,3 +234,5 @@ def count_parameters(model: Module, trainable_only: bool = True) -> int:
     same net, and 50,386 for 784-59-59-10, which has 50,455 here.)
     """
     return sum(p.size for p in model.parameters() if p.requires_grad or not trainable_only)
+
+__all__ = ["Module", "StateDictError", "count_parameters"]

@@ -20,3 +20,5 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+__all__ = ["Parameter"]

@@ -24,3 +24,5 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
             xp = get_array_module(p.grad.data)
             p.grad = Tensor._make(p.grad.data * xp.asarray(scale, dtype=p.grad.data.dtype))
     return total
+
+__all__ = ["clip_grad_norm_"]

@@ -1,63 +1,19 @@
-"""The registered gradient checks: one case per op (and per model), run by the tests and by
-``nablab gradcheck``.
-
-Each case builds float64 inputs from a seeded generator, away from kinks (no input of ReLU or
-abs near 0, no ties for max), so that central differences are exact to rounding and the errors
-stay below 1e-8 for smooth ops and below 1e-6 for all.
-"""
+"""The gradient checks of the engine's first ops: arithmetic, matmul and linear, elementwise,
+reductions, shape moves, softmax and cross-entropy, convolution, pooling, batch norm and a whole MLP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
-from . import functions as fx
-from . import ops
-from .kernels.cpu.fusion import BatchNormReLU, LinearReLU
-from .nn import functional as F
-
-
-@dataclass(frozen=True)
-class Case:
-    """``fn(*tensors)`` checked at ``make_inputs(rng)``; ``op`` names the Function it covers.
-
-    ``eps`` overrides the step for scalar losses: there every element's difference is taken
-    from one rounded sum, and ε = 1e-5 balances rounding (∝ 1/ε) against truncation (∝ ε²).
-    ``order=4`` (five-point stencil, ε = 1e-3) serves ops whose every output depends on many
-    inputs (convolution, batch norm), where the two-point stencil's rounding noise dominates.
-    ``tiny`` is the floor of the relative error's denominator: batch norm's input gradient has
-    elements far below its scale (its rows sum to zero), which are then held to an absolute
-    error below tiny · 1e-8 instead.
-    """
-
-    op: type
-    fn: Callable
-    make_inputs: Callable
-    smooth: bool = True
-    eps: float | None = None
-    order: int = 2
-    tiny: float = 1e-8
-
-
-def _away_from_zero(rng, *shape, margin=0.1):
-    x = rng.standard_normal(shape)
-    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin + x, x)
-
-
-def _distinct(rng, *shape):
-    """Values with gaps of at least 0.05 between any two, so max/min have no near-ties."""
-    n = int(np.prod(shape))
-    return (rng.permutation(n) * 0.05 + rng.uniform(0, 0.01)).reshape(shape)
-
-
-def _positive(rng, *shape):
-    return rng.uniform(0.5, 2.0, shape)
-
-
-def _n(rng, *shape):
-    return rng.standard_normal(shape)
+from .. import functions as fx
+from .. import ops
+from ..kernels.cpu.fusion import BatchNormReLU, LinearReLU
+from ..nn import functional as F
+from .case import Case
+from .case import away_from_zero as _away_from_zero
+from .case import distinct as _distinct
+from .case import normal as _n
+from .case import positive as _positive
 
 
 def _linear_relu_inputs(rng):
@@ -154,18 +110,3 @@ CASES: dict[str, Case] = {
         + F.l2_penalty([w1, w2], reg=0.05)),
         lambda r: [_n(r, 4, 6), _n(r, 5, 6), _n(r, 5), _n(r, 3, 5), _n(r, 3)], eps=1e-5),
 }
-
-
-def covered_ops() -> set:
-    """The Function classes that at least one case exercises directly."""
-    return {case.op for case in CASES.values()}
-
-
-def run(cases=None, eps: float = 1e-6, seed: int = 0):
-    """Yield ``(name, case, errors)`` with the max relative error of every input of each case
-    (``eps`` is the step of every case that does not set its own)."""
-    from .gradcheck import check
-
-    for name, case in (cases or CASES).items():
-        inputs = case.make_inputs(np.random.default_rng(seed))
-        yield name, case, check(case.fn, inputs, eps=case.eps or eps, tiny=case.tiny, order=case.order)
