@@ -16,8 +16,10 @@ from . import (
     linear,
     loss,
     module,
+    normalization,
     parameter,
     pooling,
+    upsampling,
     utils,
 )
 from .activation import *  # noqa: F403
@@ -29,11 +31,13 @@ from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import *  # noqa: F403
+from .normalization import *  # noqa: F403
 from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .upsampling import *  # noqa: F403
 from .utils import *  # noqa: F403
 
 __all__ = ["functional", "init", "utils"]
-for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, parameter, pooling,
-                utils):
+for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
+                parameter, pooling, upsampling, utils):
     __all__ += _family.__all__

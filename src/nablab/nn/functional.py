@@ -102,5 +102,7 @@ def l2_penalty(parameters, reg: float):
     return total * reg
 
 
-# the layers' functional forms (convolution, pooling, normalization, dropout) live in their own module
+# the layers' functional forms live in their own modules: convolution, padding and resampling;
+# pooling, normalization and dropout
+from .functional_conv import *  # noqa: E402, F403
 from .functional_layers import *  # noqa: E402, F403

@@ -1,5 +1,5 @@
-"""The functional forms of the layers: convolution, pooling, normalization and dropout
-(``nablab.nn.functional`` exports them all: ``F.conv2d``, ``F.max_pool2d``, ...)."""
+"""The functional forms of pooling, normalization and dropout (``nablab.nn.functional`` exports
+them all: ``F.max_pool2d``, ``F.batch_norm``, ...)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,6 @@ def dropout(x, p: float = 0.5, training: bool = True):
     keep = get_generator().random(x.shape) >= p
     mask = Tensor._make((keep / (1.0 - p)).astype(x.dtype))
     return x * mask
-
-
-def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1):
-    """2-D convolution of NCHW ``x`` with ``weight`` (O, C/groups, kh, kw); see :mod:`nablab.ops.conv`."""
-    if x.ndim != 4:
-        raise ValueError(f"conv2d expects an (N, C, H, W) input, got shape {tuple(x.shape)}")
-    args = (x, weight) if bias is None else (x, weight, bias)
-    return ops.Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def max_pool2d(x, kernel_size: int, stride: int | None = None, padding: int = 0):
@@ -94,4 +86,4 @@ def batch_norm_relu(x, running_mean, running_var, weight, bias, training: bool, 
     return ops.ReLU.apply(batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps))
 
 
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "batch_norm_relu", "conv2d", "dropout", "max_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "batch_norm_relu", "dropout", "max_pool2d"]

@@ -1,0 +1,3 @@
+"""Upsampling layers: ``nn.Upsample`` (nearest, bilinear) over ``F.interpolate``."""
+
+__all__ = []
