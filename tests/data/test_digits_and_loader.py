@@ -28,7 +28,7 @@ def _split(n=10):
 
 
 def test_loader_covers_each_example_once_per_epoch():
-    loader = data.DataLoader(_split(10), batch_size=4, seed=1)
+    loader = data.DataLoader(_split(10), batch_size=4, shuffle=True, seed=1)
     assert len(loader) == 3
     seen = np.concatenate([y.data for _, y in loader])
     assert sorted(seen.tolist()) == sorted((np.arange(10) % 3).tolist())
@@ -36,10 +36,10 @@ def test_loader_covers_each_example_once_per_epoch():
 
 
 def test_loader_is_reproducible_and_resumable():
-    a = data.DataLoader(_split(), batch_size=3, seed=7)
+    a = data.DataLoader(_split(), batch_size=3, shuffle=True, seed=7)
     epochs = [[x.data.copy() for x, _ in a] for _ in range(3)]
     assert not np.array_equal(epochs[0][0], epochs[1][0])
-    b = data.DataLoader(_split(), batch_size=3, seed=7)
+    b = data.DataLoader(_split(), batch_size=3, shuffle=True, seed=7)
     b.set_epoch(2)
     for got, want in zip((x.data for x, _ in b), epochs[2]):
         np.testing.assert_array_equal(got, want)
@@ -57,7 +57,7 @@ def test_loader_modes():
 
 
 def test_scale_flatten_transform():
-    transform = data.transforms.Compose([data.transforms.Scale(255), data.transforms.Flatten()])
+    transform = data.batch_transforms.Compose([data.batch_transforms.Scale(255), data.batch_transforms.Flatten()])
     loader = data.DataLoader(_split(), 2, shuffle=False, transform=transform)
     x, _ = next(iter(loader))
     assert x.dtype == np.float32 and x.shape == (2, 4)

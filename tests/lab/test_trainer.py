@@ -5,7 +5,7 @@ import pytest
 
 import nablab
 from nablab import data, lab, nn, optim
-from nablab.data import transforms
+from nablab.data import batch_transforms as transforms
 from nablab.lab import Run, Trainer, TrainingDiverged
 from nablab.models import MLP
 
@@ -14,7 +14,7 @@ def _setup(seed=0, lr=0.5, dropout=0.0, activation="tanh"):
     nablab.manual_seed(seed)
     ds = data.load("spiral", seed=seed)
     tf = transforms.Compose([transforms.Scale(1.0)])
-    train = data.DataLoader(ds.train, 32, seed=seed, transform=tf)
+    train = data.DataLoader(ds.train, 32, shuffle=True, seed=seed, transform=tf)
     val = data.DataLoader(ds.val, 256, shuffle=False, transform=tf)
     model = MLP(2, [32, 32], 3, activation=activation, dropout=dropout)
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)

@@ -1,17 +1,23 @@
 """Data sets in their official formats, splits, loaders and transforms.
 
 ``nablab.data.load(name)`` returns a :class:`Dataset` with ``.train``, ``.val`` and ``.test``
-splits (uint8 images N×C×H×W in ``.x``, int64 labels in ``.y``) and ``.classes``.
+splits (uint8 images N×C×H×W in ``.x``, int64 labels in ``.y``) and ``.classes``; the lab batches
+them with :class:`DataLoader` and :mod:`~nablab.data.batch_transforms`.
+
+torchvision's way: ``from nablab.data import datasets, transforms`` gives ``datasets.MNIST``,
+``FashionMNIST``, ``CIFAR10`` and the per-sample ``transforms.Compose``, ``ToTensor``,
+``Normalize``…, read through :class:`nablab.utils.data.DataLoader`.
 """
 
-from . import transforms
+from . import batch_transforms, datasets, transforms
 from .dataset import Dataset, Split
 from .digits import load_digits
-from .files import DataError, cache_dir
+from .files import DataError, DataNotFoundError, cache_dir
 from .loader import DataLoader
 from .sets import NAMES, fetch, load
 from .splits import carve_validation, stratified_split
 from .toy import spiral, toy_data
 
-__all__ = ["NAMES", "DataError", "DataLoader", "Dataset", "Split", "cache_dir", "carve_validation", "fetch", "load",
-           "load_digits", "spiral", "stratified_split", "toy_data", "transforms"]
+__all__ = ["NAMES", "DataError", "DataLoader", "DataNotFoundError", "Dataset", "Split", "batch_transforms",
+           "cache_dir", "carve_validation", "datasets", "fetch", "load", "load_digits", "spiral", "stratified_split",
+           "toy_data", "transforms"]

@@ -49,6 +49,11 @@ class DataError(ValueError):
     """A data file is missing, corrupt or not what was expected; the message says which and why."""
 
 
+class DataNotFoundError(DataError, RuntimeError):
+    """A data set's files are in none of the folders searched (the message lists them). Also a
+    RuntimeError, which is what torchvision raises for a data set it cannot find."""
+
+
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/nablab`` (default ``~/.cache/nablab``)."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

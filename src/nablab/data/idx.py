@@ -38,10 +38,16 @@ def parse_idx(data: bytes, path: Path, magic: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def read_idx_bytes(path: Path) -> bytes:
+    """The IDX bytes of a file, gzip'd (``.gz``, as published) or not (as torchvision extracts them)."""
+    path = Path(path)
+    return read_gzip(path) if path.suffix == ".gz" else path.read_bytes()
+
+
 def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images as uint8 N×1×rows×cols and labels as int64, checked against each other."""
-    images = parse_idx(read_gzip(images_path), images_path, IMAGES_MAGIC)
-    labels = parse_idx(read_gzip(labels_path), labels_path, LABELS_MAGIC)
+    images = parse_idx(read_idx_bytes(images_path), images_path, IMAGES_MAGIC)
+    labels = parse_idx(read_idx_bytes(labels_path), labels_path, LABELS_MAGIC)
     if len(images) != len(labels):
         raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     if labels.size and labels.max() > 9:

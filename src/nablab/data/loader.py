@@ -11,6 +11,12 @@ from ..tensor import Tensor
 class DataLoader:
     """Iterate over ``(x, y)`` batches of a :class:`~nablab.data.Split` (or any ``(x, y)`` pair).
 
+    This is the lab's array loader: a batch is gathered from the arrays with one fancy index and
+    transformed as a whole (:mod:`nablab.data.batch_transforms`). For map-style data sets whose
+    items are fetched one at a time (``nablab.data.datasets.MNIST``, your own ``Dataset``), use
+    :class:`nablab.utils.data.DataLoader`. The defaults are PyTorch's (``batch_size=1``,
+    ``shuffle=False``).
+
     - ``shuffle``: a new permutation every epoch, drawn from a generator seeded with
       ``(seed, epoch)``, so epoch e is the same in every run with that seed — and a run resumed
       at epoch e sees exactly the batches it would have seen.
@@ -18,11 +24,11 @@ class DataLoader:
       (the course reports' sampling), ``len(split) // batch_size`` batches per epoch.
     - ``transform``: a function from the raw batch array (e.g. uint8 images) to float inputs,
       applied per batch so the data set stays small in memory. Random transforms
-      (:mod:`nablab.data.transforms`) draw from a generator seeded with ``(seed, epoch, batch)``.
+      (:mod:`nablab.data.batch_transforms`) draw from a generator seeded with ``(seed, epoch, batch)``.
     - ``seed`` None draws one from nablab's global generator (see ``nablab.manual_seed``).
     """
 
-    def __init__(self, dataset, batch_size: int = 64, shuffle: bool = True, drop_last: bool = False,
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  seed: int | None = None, transform=None, with_replacement: bool = False):
         x, y = (dataset.x, dataset.y) if hasattr(dataset, "x") else dataset
         if len(x) != len(y):

@@ -1,251 +1,282 @@
-"""Per-batch preprocessing and augmentation of image arrays (N×C×H×W, or N×D features).
+"""torchvision's per-sample transforms: ``Compose``, ``ToTensor``, ``Normalize``, ``RandomCrop``,
+``RandomHorizontalFlip``, ``Lambda``.
 
-Data sets stay uint8 in memory; a transform turns each batch into float32 inputs as the loader
-assembles it. Preprocessing statistics are fitted on the training split only (``fit``) and kept
-in ``state_dict()``, so evaluation and later runs use the training statistics.
+``from torchvision import transforms`` becomes ``from nablab.data import transforms``; each
+transform takes ONE sample, as torchvision's do, and is meant for the ``transform=`` of a data set
+(:mod:`nablab.data.datasets`) read through :class:`nablab.utils.data.DataLoader`.
 
-Preprocessing (each scales x by 1/max_value first, so statistics are in [0, 1] units):
+Images. nablab has no PIL: where torchvision hands a transform a PIL image, nablab hands it the
+same pixels as a uint8 NumPy array, H×W (grey) or H×W×C (colour) — a PIL image's own layout, so
+``np.asarray(pil_image)`` is what arrives. Transforms that take PIL images take these arrays (and
+objects NumPy can read as one, PIL images included); transforms that take tensors take
+:class:`~nablab.Tensor` images ``[…, C, H, W]``. ``ToTensor`` goes from the first to the second:
 
-- ``Scale``              x / max                           e.g. 0–255 → [0, 1]
-- ``SubtractMeanImage``  x / max − mean image              (HLCV)
-- ``NormalizeChannels``  (x / max − μ_c) / σ_c per channel (the usual CNN preprocessing)
-- ``Standardize``        (x / max − μ) / σ, one μ, σ       (NTNU: MNIST μ ≈ 33.3, σ ≈ 78.6 on 0–255)
+- ``ToTensor``        uint8 H×W×C → float32 C×H×W, x / 255 (other dtypes: transposed, not rescaled)
+- ``Normalize(m, s)`` (x − m_c) / s_c per channel c of a float tensor
+- ``RandomCrop``      [pad, then] cut a random size window (array: rows, cols; tensor: last two dims)
+- ``RandomHorizontalFlip(p)``  mirror left–right with probability p
 
-Augmentation (random; the loader passes each epoch's seeded generator):
-
-- ``RandomCrop(size, padding)``  zero-pad, then crop a random size×size window per image
-- ``RandomHorizontalFlip(p)``    mirror each image left–right with probability p
+The random ones draw from nablab's global generator (``nablab.manual_seed`` makes them
+reproducible, like ``torch.manual_seed`` does torchvision's). The lab's transforms of whole
+batches (fitted statistics, seeded per batch) are in :mod:`nablab.data.batch_transforms`.
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import ShapeError
+from ..random import get_generator
+from ..tensor import Tensor
+
+_PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
-class Transform:
-    """Base class: ``__call__(x, rng=None)``; stateless transforms have an empty state."""
+class Compose:
+    """Apply ``transforms`` in order: ``Compose([t1, t2])(x) = t2(t1(x))``."""
 
-    random = False
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
 
-    def __call__(self, x, rng=None):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def __call__(self, img):
+        for t in self.transforms:
+            img = t(img)
+        return img
 
-    def fit(self, x) -> Transform:
-        return self
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
 
-    def state_dict(self) -> dict:
-        return {}
 
-    def load_state_dict(self, state: dict) -> None:
-        pass
+def _image_array(pic, who: str) -> np.ndarray:
+    """The H×W or H×W×C array of a PIL-style image (an array, or anything NumPy reads as one)."""
+    if isinstance(pic, Tensor):
+        raise TypeError(f"{who} takes an image array H×W or H×W×C (what torchvision passes as a PIL image), "
+                        "got a Tensor; apply it before ToTensor")
+    if not isinstance(pic, np.ndarray):
+        if not hasattr(pic, "__array_interface__") and not hasattr(pic, "__array__"):
+            raise TypeError(f"pic should be an image array (H×W or H×W×C) or a PIL Image, got {type(pic).__name__}")
+        pic = np.asarray(pic)
+    if pic.ndim not in (2, 3):
+        raise ShapeError(f"pic should be 2- or 3-dimensional (H×W or H×W×C), got shape {pic.shape}")
+    return pic
+
+
+class ToTensor:
+    """An image array H×W×C (or H×W) → a C×H×W :class:`~nablab.Tensor`.
+
+    uint8 pixels become float32 x / 255 ∈ [0, 1]; arrays of any other dtype are only transposed
+    (torchvision does not rescale them either: a float64 array stays float64 as it is).
+    """
+
+    def __call__(self, pic) -> Tensor:
+        pic = _image_array(pic, "ToTensor")
+        if pic.ndim == 2:
+            pic = pic[:, :, None]
+        chw = np.ascontiguousarray(pic.transpose(2, 0, 1))
+        if chw.dtype == np.uint8:
+            chw = chw.astype(np.float32)
+            chw /= np.float32(255)
+        return Tensor._make(chw)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-class Compose(Transform):
-    """Apply transforms in order; ``fit`` fits each on the output of the ones before it."""
+class Normalize:
+    """y_c = (x_c − mean_c) / std_c for every channel c of a float tensor image ``[…, C, H, W]``.
 
-    def __init__(self, transforms):
-        self.transforms = list(transforms)
-        self.random = any(t.random for t in self.transforms)
-
-    def __call__(self, x, rng=None):
-        for t in self.transforms:
-            x = t(x, rng)
-        return x
-
-    def fit(self, x, chunk: int = 10_000):
-        for i, t in enumerate(self.transforms):
-            t.fit(x)
-            if i < len(self.transforms) - 1 and not t.random:
-                x = np.concatenate([t(x[s : s + chunk]) for s in range(0, len(x), chunk)]) if len(x) else x
-        return self
-
-    def state_dict(self) -> dict:
-        return {f"{i}.{k}": v for i, t in enumerate(self.transforms) for k, v in t.state_dict().items()}
-
-    def load_state_dict(self, state: dict) -> None:
-        for i, t in enumerate(self.transforms):
-            prefix = f"{i}."
-            t.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
-
-    def __repr__(self) -> str:
-        return "Compose(" + ", ".join(map(repr, self.transforms)) + ")"
-
-
-class Flatten(Transform):
-    """(N, …) → (N, D)."""
-
-    def __call__(self, x, rng=None):
-        return x.reshape(len(x), -1)
-
-
-class Scale(Transform):
-    """x / max_value as float32.
-
-    Every preprocessing here is an affine map x ↦ a·x + b with a and b fixed once fitted; it is
-    applied in place on the float32 copy of the batch (one conversion, one multiply, one add).
+    ``mean`` and ``std`` are sequences of C numbers (or of one, applied to every channel), taken in
+    the tensor's dtype. With ``inplace`` the tensor's own array is overwritten. The result is a new
+    tensor that autograd does not record (as for every data transform here).
     """
 
-    def __init__(self, max_value: float = 255.0):
-        self.max_value = float(max_value)
+    def __init__(self, mean, std, inplace: bool = False):
+        self.mean, self.std, self.inplace = mean, std, inplace
 
-    def _affine(self):
-        return np.float32(1.0 / self.max_value), None
-
-    def __call__(self, x, rng=None):
-        a, b = self._affine()
-        out = x.astype(np.float32)
-        out *= a
-        if b is not None:
-            out += b
-        return out
+    def __call__(self, tensor: Tensor) -> Tensor:
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"Normalize takes a tensor image [..., C, H, W], got {type(tensor).__name__} "
+                            "(apply ToTensor first)")
+        x = tensor.data
+        if x.dtype.kind != "f":
+            raise TypeError(f"Normalize needs a floating tensor, got {x.dtype}")
+        if x.ndim < 3:
+            raise ShapeError(f"Normalize expects a tensor image of shape (..., C, H, W), got shape {x.shape}")
+        mean = np.asarray(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
+        std = np.asarray(self.std, dtype=x.dtype).reshape(-1, 1, 1)
+        if (std == 0).any():
+            raise ValueError(f"std evaluated to zero after conversion to {x.dtype}, leading to division by zero")
+        channels = x.shape[-3]
+        for name, v in (("mean", mean), ("std", std)):
+            if len(v) not in (1, channels):
+                raise ShapeError(f"Normalize: {name} has {len(v)} values for an image of {channels} channels "
+                                 f"(shape {x.shape}); give one value per channel, or one for all")
+        if self.inplace:
+            np.subtract(x, mean, out=x)
+            np.divide(x, std, out=x)
+            return tensor
+        return Tensor._make((x - mean) / std)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(max_value={self.max_value:g})"
+        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
-def _moments(x, axes, factor, chunk=5_000):
-    """Mean and std of x·factor over ``axes`` (0 included), accumulated in float64 chunk by chunk."""
-    total = total_sq = 0.0
-    count = 0
-    for s in range(0, len(x), chunk):
-        part = x[s : s + chunk].astype(np.float64) * factor
-        total = total + part.sum(axis=axes, keepdims=True)
-        total_sq = total_sq + (part * part).sum(axis=axes, keepdims=True)
-        count += part.size // np.prod([part.shape[a] for a in range(part.ndim) if a not in axes], dtype=int)
-    mean = total / count
-    return mean[0], np.sqrt(np.maximum(total_sq / count - mean * mean, 0.0))[0]
+def _size_pair(size) -> tuple[int, int]:
+    if isinstance(size, numbers.Number):
+        return int(size), int(size)
+    size = tuple(size)
+    if len(size) == 1:
+        return int(size[0]), int(size[0])
+    if len(size) != 2:
+        raise ValueError(f"size must be an int or a sequence (h, w), got {size}")
+    return int(size[0]), int(size[1])
 
 
-class _Fitted(Scale):
-    """A scaling followed by statistics fitted on training data."""
-
-    stats = ("mean", "std")
-
-    def __init__(self, max_value: float = 255.0):
-        super().__init__(max_value)
-        self.mean = self.std = None
-
-    def _check(self):
-        if self.mean is None:
-            raise RuntimeError(f"{type(self).__name__} has no statistics yet: call fit(train_x) or load_state_dict")
-
-    def _affine(self):
-        """(x/max − mean)/std = x · 1/(max·std) − mean/std (std 1 where there is none)."""
-        self._check()
-        std = np.float32(1.0) if self.std is None else self.std
-        return (np.float32(1.0 / self.max_value) / std).astype(np.float32), (-self.mean / std).astype(np.float32)
-
-    def state_dict(self) -> dict:
-        self._check()
-        return {k: np.asarray(getattr(self, k)) for k in self.stats}
-
-    def load_state_dict(self, state: dict) -> None:
-        missing = [k for k in self.stats if k not in state]
-        if missing:
-            raise KeyError(f"{type(self).__name__} state lacks {', '.join(missing)}")
-        for k in self.stats:
-            setattr(self, k, np.asarray(state[k], dtype=np.float32))
+def _padding_sides(padding) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) from an int, (left/right, top/bottom) or (left, top, right, bottom)."""
+    if isinstance(padding, numbers.Number):
+        p = int(padding)
+        return p, p, p, p
+    padding = tuple(int(p) for p in padding)
+    if len(padding) == 1:
+        return padding * 4
+    if len(padding) == 2:
+        return padding[0], padding[1], padding[0], padding[1]
+    if len(padding) == 4:
+        return padding
+    raise ValueError(f"padding must be an int or a 1-, 2- or 4-element sequence, got {len(padding)} elements")
 
 
-class SubtractMeanImage(_Fitted):
-    stats = ("mean",)
+class _Image:
+    """An image of either kind, with the axes of its rows and columns: an array H×W[×C] (axes 0, 1)
+    or a tensor [..., H, W] (the last two)."""
 
-    def fit(self, x):
-        self.mean = _moments(x, (0,), 1.0 / self.max_value)[0].astype(np.float32)
-        return self
+    def __init__(self, img, who: str):
+        self.is_tensor = isinstance(img, Tensor)
+        self.array = img.data if self.is_tensor else _image_array(img, who)
+        if self.is_tensor and self.array.ndim < 2:
+            raise ShapeError(f"{who} takes a tensor image [..., H, W], got shape {self.array.shape}")
+        self.rows = self.array.ndim - 2 if self.is_tensor else 0
+
+    @property
+    def height_width(self) -> tuple[int, int]:
+        return self.array.shape[self.rows], self.array.shape[self.rows + 1]
+
+    def pad(self, sides, fill, mode: str) -> None:
+        left, top, right, bottom = sides
+        a, r = self.array, self.rows
+        if mode != "constant":
+            widths = [(0, 0)] * a.ndim
+            widths[r], widths[r + 1] = (top, bottom), (left, right)
+            self.array = np.pad(a, widths, mode=mode)
+            return
+        shape = list(a.shape)
+        shape[r] += top + bottom
+        shape[r + 1] += left + right
+        canvas = np.empty(shape, dtype=a.dtype)
+        canvas[...] = fill  # a number, or per channel (the last axis of an H×W×C array)
+        inner = [slice(None)] * a.ndim
+        inner[r], inner[r + 1] = slice(top, top + a.shape[r]), slice(left, left + a.shape[r + 1])
+        canvas[tuple(inner)] = a
+        self.array = canvas
+
+    def result(self, array):
+        array = np.ascontiguousarray(array)
+        return Tensor._make(array) if self.is_tensor else array
 
 
-class NormalizeChannels(_Fitted):
-    def fit(self, x):
-        axes = (0,) + tuple(range(2, x.ndim))
-        mean, std = _moments(x, axes, 1.0 / self.max_value)
-        self.mean, self.std = mean.astype(np.float32), np.maximum(std, 1e-8).astype(np.float32)
-        return self
+class RandomCrop:
+    """Cut a random ``size`` window (h, w, or one int for a square) out of an image.
 
-
-class Standardize(_Fitted):
-    def fit(self, x):
-        mean, std = _moments(x.reshape(len(x), -1, 1), (0, 1), 1.0 / self.max_value)
-        self.mean, self.std = mean.reshape(()).astype(np.float32), np.float32(max(float(std.squeeze()), 1e-8))
-        return self
-
-
-class RandomCrop(Transform):
-    """Pad each image with ``padding`` zeros on every side and crop a random ``size``×``size`` window.
-
-    All windows are cut at once: a strided view of every window of the padded batch, indexed
-    with one (row, col) offset per image.
+    ``padding`` (an int, (left/right, top/bottom) or (left, top, right, bottom)) is added first,
+    with ``padding_mode`` ``constant`` (``fill``: a number, or one per channel for an array image),
+    ``edge``, ``reflect`` or ``symmetric``; ``pad_if_needed`` pads an image smaller than ``size``
+    up to it. The window's top row i ∈ [0, H − h] and left column j ∈ [0, W − w] are drawn
+    uniformly from nablab's generator (none are drawn when the image is exactly ``size``).
     """
 
-    random = True
+    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0, padding_mode: str = "constant"):
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {', '.join(_PADDING_MODES)}, got {padding_mode!r}")
+        if not isinstance(fill, (numbers.Number, tuple, list)):
+            raise TypeError(f"fill must be a number or a tuple of numbers, got {type(fill).__name__}")
+        self.size = _size_pair(size)
+        self.padding = padding
+        self._sides = None if padding is None else _padding_sides(padding)
+        self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
 
-    def __init__(self, size: int, padding: int = 0):
-        self.size, self.padding = int(size), int(padding)
-
-    def __call__(self, x, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        p, s = self.padding, self.size
-        if p:  # a zero canvas with the batch copied into its middle (several times faster than np.pad)
-            canvas = np.zeros(x.shape[:2] + (x.shape[2] + 2 * p, x.shape[3] + 2 * p), dtype=x.dtype)
-            canvas[:, :, p:-p, p:-p] = x
-            x = canvas
-        n, _, h, w = x.shape
-        if h < s or w < s:
-            raise ValueError(f"RandomCrop({s}) cannot crop images of {h}×{w} (after padding {p})")
-        windows = sliding_window_view(x, (s, s), axis=(2, 3))  # N, C, h−s+1, w−s+1, s, s
-        rows = rng.integers(0, h - s + 1, n)
-        cols = rng.integers(0, w - s + 1, n)
-        return windows[np.arange(n), :, rows, cols]
+    def __call__(self, img):
+        image = _Image(img, "RandomCrop")
+        if self._sides is not None:
+            image.pad(self._sides, self.fill, self.padding_mode)
+        th, tw = self.size
+        h, w = image.height_width
+        if self.pad_if_needed and w < tw:
+            image.pad((tw - w, 0, tw - w, 0), self.fill, self.padding_mode)
+        if self.pad_if_needed and h < th:
+            image.pad((0, th - h, 0, th - h), self.fill, self.padding_mode)
+        h, w = image.height_width
+        if h < th or w < tw:
+            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
+        if (h, w) == (th, tw):
+            return image.result(image.array)
+        rng = get_generator()
+        i = int(rng.integers(0, h - th + 1))
+        j = int(rng.integers(0, w - tw + 1))
+        window = [slice(None)] * image.array.ndim
+        window[image.rows], window[image.rows + 1] = slice(i, i + th), slice(j, j + tw)
+        return image.result(image.array[tuple(window)])
 
     def __repr__(self) -> str:
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip(Transform):
-    """Mirror each image left–right with probability ``p``."""
-
-    random = True
+class RandomHorizontalFlip:
+    """Mirror an image left–right (reverse its columns) with probability ``p``: one uniform draw
+    u from nablab's generator per call, flipped when u < p."""
 
     def __init__(self, p: float = 0.5):
-        self.p = float(p)
+        self.p = p
 
-    def __call__(self, x, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        flip = rng.random(len(x)) < self.p
-        out = x.copy()
-        out[flip] = x[flip, ..., ::-1]
-        return out
+    def __call__(self, img):
+        image = _Image(img, "RandomHorizontalFlip")
+        if get_generator().random() < self.p:
+            return image.result(np.flip(image.array, axis=image.rows + 1))
+        return img
 
     def __repr__(self) -> str:
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
 
 
-def one_hot(labels, num_classes: int, dtype="float32") -> np.ndarray:
-    """Row i is the unit vector e_{labels[i]}."""
-    labels = np.asarray(labels)
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must lie in 0..{num_classes - 1}")
-    return np.eye(num_classes, dtype=dtype)[labels]
+class Lambda:
+    """A transform made of any one-argument function: ``Lambda(lambda x: x * 2)``."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"Lambda needs a callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
 
-#: preprocessing by name, for configs and the CLI (``--preprocess channel``)
-PREPROCESSING = {"scale": Scale, "mean_image": SubtractMeanImage, "channel": NormalizeChannels,
-                 "global": Standardize}
+#: batch-transform names still read from this module by callers outside nablab.data
+#: (nablab.io.predict, benchmarks/bench_loader.py) until they import nablab.data.batch_transforms
+_BATCH_ONLY = ("PREPROCESSING", "Flatten", "NormalizeChannels", "Scale", "Standardize", "SubtractMeanImage",
+               "build", "one_hot")
 
 
-def build(preprocess: str, max_value: float, train_x, flatten: bool = False, augment: bool = False):
-    """The usual pipeline: [crop + flip] → preprocessing fitted on ``train_x`` → [flatten].
+def __getattr__(name):
+    if name in _BATCH_ONLY:
+        from . import batch_transforms
 
-    Returns ``(train_transform, eval_transform)``; they share the fitted statistics.
-    """
-    if preprocess not in PREPROCESSING:
-        raise ValueError(f"unknown preprocessing {preprocess!r}; expected one of {sorted(PREPROCESSING)}")
-    prep = PREPROCESSING[preprocess](max_value).fit(train_x)
-    tail = [prep] + ([Flatten()] if flatten else [])
-    size = train_x.shape[-1]
-    head = [RandomCrop(size, padding=size // 8), RandomHorizontalFlip()] if augment else []
-    return Compose(head + tail), Compose(tail)
+        return getattr(batch_transforms, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToTensor"]

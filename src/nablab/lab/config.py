@@ -100,7 +100,7 @@ def _model(m: dict, input_shape: tuple, num_classes: int):
 def build(config: dict, progress: bool = True):
     """Data set, loaders, model, optimizer, schedule and penalty for a resolved configuration."""
     from .. import data, manual_seed, optim
-    from ..data import transforms
+    from ..data import batch_transforms as transforms
     from ..nn import functional as F
 
     manual_seed(config["seed"])

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import data
 from ..atomic import write_text
-from ..data import transforms
+from ..data import batch_transforms as transforms
 from ..gradcheck import numerical_gradient, relative_error
 from ..models import TwoLayerNet
 from ..models.two_layer import toy_problem

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nablab.data import transforms as T
+from nablab.data import batch_transforms as T
 
 
 def _images(n=6, c=3, size=8, seed=0):
