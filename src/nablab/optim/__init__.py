@@ -1,11 +1,19 @@
 """Optimizers (``nablab.optim`` mirrors ``torch.optim``) and learning-rate schedules."""
 
 from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
 from .sgd import SGD
 
 #: optimizers by name, for configs and the CLI (``--optimizer adam``)
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "adadelta": Adadelta, "adagrad": Adagrad,
+              "rmsprop": RMSprop, "nadam": NAdam, "radam": RAdam, "adamax": Adamax}
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["OPTIMIZERS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "lr_scheduler"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import kernels
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_settings
 
 
 def sgd_update(param, grad, state, *, lr, momentum, dampening, nesterov, weight_decay):
@@ -27,17 +27,16 @@ def sgd_update(param, grad, state, *, lr, momentum, dampening, nesterov, weight_
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0)``: the rule of
-    :func:`sgd_update` for every parameter; ``.grad`` is left as it was."""
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``:
+    the rule of :func:`sgd_update` for every parameter; ``.grad`` is left as it was."""
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD needs lr, momentum and weight_decay ≥ 0, got {lr}, {momentum}, {weight_decay}")
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+        check_settings("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
 
     def _update(self, p, grad, state, group):
         update = kernels.select(sgd_update, p.data, grad)
