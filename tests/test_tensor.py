@@ -137,7 +137,7 @@ def test_comparisons_give_boolean_tensors_outside_the_graph():
 
 def test_item_numpy_and_shape_helpers():
     x = nablab.tensor(np.arange(6.0).reshape(2, 3))
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
+    assert x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and x.size() == (2, 3) and len(x) == 2
     assert x.sum().item() == 15.0
     assert isinstance(x.numpy(), np.ndarray)
     with pytest.raises(ValueError, match="one element"):

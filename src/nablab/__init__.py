@@ -10,12 +10,16 @@ The public API mirrors PyTorch's so that habits carry over::
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from . import functions, ops
+from . import accelerator, cuda, functions, ops
 from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .device import device
+from .dtype_names import *  # noqa: F403  (nablab.float32, nablab.long, ...)
+from .dtype_names import __all__ as _dtype_names
 from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
 from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import manual_seed
+from .size import Size
 from .tensor import Tensor, as_tensor, tensor
 
 __version__ = "0.1.0"
@@ -42,8 +46,8 @@ def __dir__():
 
 
 __all__ = [
-    "Tensor", "arange", "as_tensor", "enable_grad", "from_numpy", "full", "functions", "gradcheck", "io",
-    "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ones", "ones_like", "ops", "optim",
-    "rand", "randn", "save", "set_grad_enabled", "tensor", "zeros", "zeros_like",
+    "Size", "Tensor", "accelerator", "arange", "as_tensor", "cuda", "device", "enable_grad", "from_numpy", "full",
+    "functions", "gradcheck", "io", "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ones",
+    "ones_like", "ops", "optim", "rand", "randn", "save", "set_grad_enabled", "tensor", "zeros", "zeros_like",
 ]
-__all__ += _function_names
+__all__ += _function_names + _dtype_names

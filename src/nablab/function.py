@@ -34,6 +34,13 @@ class Function:
     #: set by the sweep before backward(): True when dL/dy belongs to this call alone and may be
     #: overwritten in place
     grad_owned: bool = False
+    #: whether backward reads the inputs (saved in forward): then an in-place change of an input
+    #: between forward and backward is an error, as in PyTorch; ops that never read them say False
+    saves_inputs: bool = True
+    #: whether backward reads the output (y = eˣ, say); set on the node when the output tensor is
+    #: changed in place outside the graph, which makes its backward an error
+    saves_output: bool = False
+    output_modified: bool = False
 
     def forward(self, *xs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -56,6 +63,10 @@ class Function:
         out = Tensor._make(fn.forward(*arrays))
         if True in needs and grad_mode.state.enabled:
             fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)
+            # the history and version of each input now: an in-place op may later give the tensor a
+            # new history (the sweep must still reach the old one) or change what the node saved
+            fn.input_creators = tuple([t.creator for t in tensors])
+            fn.input_versions = tuple([t._vc[0] for t in tensors])
             out.requires_grad, out.creator = True, fn
         return out
 
@@ -101,11 +112,26 @@ def _topological_order(root_fn):
             continue
         visited.add(fn)
         stack.append((fn, True))
-        for t in fn.inputs:
-            creator = t.creator
-            if creator is not None and t.requires_grad and creator not in visited:
+        for creator in fn.input_creators:
+            if creator is not None and creator not in visited:
                 stack.append((creator, False))
     return order
+
+
+def _check_unmodified(fn) -> None:
+    """Raise if a tensor ``fn`` saved for backward was changed in place after the forward pass."""
+    if fn.saves_output and fn.output_modified:
+        raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an in-place "
+                           f"operation: the output of {type(fn).__name__}, which its backward reads")
+    if not fn.saves_inputs:
+        return
+    for i, (t, version) in enumerate(zip(fn.inputs, fn.input_versions)):
+        if t._vc[0] != version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an in-place "
+                f"operation: input {i} of {type(fn).__name__} (shape {tuple(t.data.shape)}) is at version "
+                f"{t._vc[0]}; expected version {version} instead. Make the change out of place (y = x + 1 "
+                f"instead of x.add_(1)), or after backward()")
 
 
 def backward(root, grad, retain_graph: bool = False) -> None:
@@ -127,13 +153,14 @@ def backward(root, grad, retain_graph: bool = False) -> None:
     pending = {root_fn: (grad, False)}  # node → (dL/d its output, owned); the caller's is never overwritten
     for fn in reversed(_topological_order(root_fn)):
         gy, fn.grad_owned = pending.pop(fn)
+        if fn.saves_inputs or fn.output_modified:
+            _check_unmodified(fn)
         grads = fn.backward(gy)
         if type(grads) is not tuple:
             grads = (grads,)
-        for t, needs, g in zip(fn.inputs, fn.needs_input_grad, grads):
+        for t, creator, needs, g in zip(fn.inputs, fn.input_creators, fn.needs_input_grad, grads):
             if not needs or g is None:
                 continue
-            creator = t.creator
             if creator is None:
                 t._accumulate_grad(g)
             elif creator in pending:

@@ -15,8 +15,11 @@ import numpy as np
 from . import dtypes, function, ops
 from .backend import get_array_module, is_float_dtype
 from .dtypes import DEFAULT_DTYPE
+from .errors import ShapeError
 from .function import backward as _run_backward
+from .tensor_inplace import InPlaceMethods, install
 from .tensor_math import MathMethods
+from .tensor_protocol import ProtocolMethods
 from .tensor_shape import ShapeMethods
 
 _BOOL_NUMBERS = (bool, np.bool_)
@@ -37,7 +40,7 @@ def _to_array(data, dtype=None, copy=False):
     return arr
 
 
-class Tensor(MathMethods, ShapeMethods):
+class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     """An array with an optional gradient, the node a computation graph is built from.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` shares memory with ``data`` where it can
@@ -54,6 +57,7 @@ class Tensor(MathMethods, ShapeMethods):
         self.grad = None
         self.creator = None
         self.requires_grad = False
+        self._vc = [0]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,13 +69,10 @@ class Tensor(MathMethods, ShapeMethods):
         t.grad = None
         t.creator = None
         t.requires_grad = requires_grad
+        t._vc = [0]
         return t
 
     # ----------------------------------------------------------------- attributes
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
     @property
     def dtype(self):
         return self.data.dtype
@@ -81,15 +82,8 @@ class Tensor(MathMethods, ShapeMethods):
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
     def is_leaf(self) -> bool:
         return self.creator is None
-
-    def __len__(self) -> int:
-        return len(self.data)
 
     def requires_grad_(self, mode: bool = True) -> Tensor:
         """Mark this tensor as a leaf whose gradient ``backward`` should compute."""
@@ -113,18 +107,15 @@ class Tensor(MathMethods, ShapeMethods):
         return self.numpy().tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no gradient flows through it)."""
-        return Tensor._make(self.data, False)
+        """The same data, cut from the graph (no gradient flows through it); it shares this
+        tensor's memory and version counter, as in PyTorch."""
+        t = Tensor._make(self.data, False)
+        t._vc = self._vc
+        return t
 
     def astype(self, dtype) -> Tensor:
         """A copy in another dtype (differentiable between floating dtypes)."""
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
-
-    def float(self) -> Tensor:
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        return self.astype(np.float64)
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
@@ -157,8 +148,8 @@ class Tensor(MathMethods, ShapeMethods):
             gradient = xp.ones_like(self.data)
         else:
             gradient = _to_array(gradient, dtype=self.data.dtype)
-            if gradient.shape != self.shape:
-                raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+            if gradient.shape != self.data.shape:
+                raise ShapeError(f"gradient has shape {gradient.shape}, expected {tuple(self.data.shape)}")
         _run_backward(self, gradient, retain_graph=retain_graph)
 
     def _accumulate_grad(self, g) -> None:
@@ -251,6 +242,32 @@ class Tensor(MathMethods, ShapeMethods):
     def __rtruediv__(self, other):
         a, b = self._promoted(other, floating=True)
         return ops.Div.apply(b, a)
+
+    def add(self, other, *, alpha=1):
+        """self + alpha · other (``torch.add``)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self − alpha · other (``torch.sub``)."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode`` "floor" or "trunc" rounds the quotient (integer operands
+        then give an integer result, as in PyTorch)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"{rounding_mode!r}")
+        a, b = self._promoted(other)
+        quotient = a / b
+        rounded = quotient.floor() if rounding_mode == "floor" else quotient.trunc()
+        return rounded._cast(a.data.dtype) if a.data.dtype.kind != "f" else rounded
+
+    subtract, multiply, divide, true_divide = sub, mul, div, __truediv__
 
     def __neg__(self):
         return ops.Neg.apply(self)
@@ -347,3 +364,5 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 function.Tensor, function.as_tensor = Tensor, as_tensor
+
+install(Tensor)

@@ -74,7 +74,7 @@ def run(args) -> int:
         raise SystemExit(f"nablab: {exc}") from None
     if args.safetensors:
         save(model, args.safetensors, inference=info_to_json(info) if info else None)
-        print(f"wrote {args.safetensors} ({type(model).__name__}, {sum(p.size for p in model.parameters()):,} "
+        print(f"wrote {args.safetensors} ({type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} "
               f"parameters{', with its classes and preprocessing' if info else ''})")
     if not args.onnx:
         return 0

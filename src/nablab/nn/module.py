@@ -233,6 +233,6 @@ def count_parameters(model: Module, trainable_only: bool = True) -> int:
     layer's bias into a 785th input and uses no other biases: 785·64 + 64·10 = 50,880 for the
     same net, and 50,386 for 784-59-59-10, which has 50,455 here.)
     """
-    return sum(p.size for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 __all__ = ["Module", "StateDictError", "count_parameters"]

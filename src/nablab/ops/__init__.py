@@ -7,6 +7,7 @@ call ``Op.apply``; the math (forward, backward, and the derivative in the docstr
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .conv import Conv2d
+from .copy import Clone, ToDevice
 from .elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .linalg import Linear, MatMul
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
@@ -16,9 +17,9 @@ from .reduction import Max, Mean, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose, normalize_index
 
 __all__ = [
-    "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BroadcastTo", "Cast", "Clip", "Concatenate",
+    "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate",
     "Conv2d", "Div", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
     "MaxPool2d", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "PowTensor", "ReLU", "Reshape", "Sigmoid",
-    "Softmax", "SoftmaxCrossEntropy", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Transpose", "Where",
+    "Softmax", "SoftmaxCrossEntropy", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice", "Transpose", "Where",
     "normalize_axis", "normalize_index",
 ]

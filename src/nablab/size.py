@@ -1,0 +1,27 @@
+"""``nablab.Size``: the shape of a tensor, a tuple as ``torch.Size`` is."""
+
+from __future__ import annotations
+
+import math
+
+
+class Size(tuple):
+    """A tuple of ints that knows its element count: ``x.shape``, ``x.size()``.
+
+    It compares equal to the plain tuple with the same entries (``x.shape == (2, 3)``), as
+    ``torch.Size`` does.
+    """
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape: the product of the entries (1 for ``()``)."""
+        return math.prod(self)
+
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __repr__(self) -> str:
+        return f"nablab.Size({list(self)})"
