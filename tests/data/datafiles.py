@@ -2,7 +2,9 @@
 
 import gzip
 import hashlib
+import io
 import struct
+import tarfile
 
 import numpy as np
 
@@ -20,16 +22,21 @@ def write_gz(path, payload: bytes):
     return path
 
 
-def write_mnist(folder, n_train=12, n_test=6, labels_max=9, seed=0):
-    """The four MNIST files with random 28×28 images; returns the images and labels."""
+def write_mnist(folder, n_train=12, n_test=6, labels_max=9, seed=0, gz=True):
+    """The four MNIST files with random 28×28 images, gzip'd as published (or extracted, as
+    torchvision leaves them, with ``gz=False``); returns the images and labels."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         y = rng.integers(0, labels_max + 1, n, dtype=np.uint8)
-        write_gz(folder / f"{prefix}-images-idx3-ubyte.gz", idx_bytes(x, 0x803))
-        write_gz(folder / f"{prefix}-labels-idx1-ubyte.gz", idx_bytes(y, 0x801))
+        for kind, array, magic in (("images-idx3", x, 0x803), ("labels-idx1", y, 0x801)):
+            name = f"{prefix}-{kind}-ubyte"
+            if gz:
+                write_gz(folder / f"{name}.gz", idx_bytes(array, magic))
+            else:
+                (folder / name).write_bytes(idx_bytes(array, magic))
         out[prefix] = (x, y)
     return out
 
@@ -55,6 +62,18 @@ def write_cifar(folder, per_file=4, seed=0, meta=STANDARD_META):
     if meta is not None:
         (folder / "batches.meta.txt").write_text(meta)
     return data
+
+
+def cifar_archive(folder, members):
+    """``cifar-10-binary.tar.gz`` in ``folder`` holding ``members`` ({name in the archive: bytes})."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "cifar-10-binary.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
 
 
 def spec_of(path) -> FileSpec:

@@ -1,11 +1,8 @@
 """CIFAR-10 binary files: batches, the archive, splits and the corrupt-input cases."""
 
-import io
-import tarfile
-
 import numpy as np
 import pytest
-from datafiles import cifar_bytes, write_cifar
+from datafiles import cifar_archive, cifar_bytes, write_cifar
 
 from nablab import data
 from nablab.data import cifar10
@@ -57,23 +54,12 @@ def test_official_checksums_are_checked(tmp_path):
         data.load("cifar10", data_dir=tmp_path, download=False)
 
 
-def _archive(folder, members):
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "cifar-10-binary.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for name, payload in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-    return path
-
-
 def test_loads_from_the_archive_into_the_cache(tmp_path, monkeypatch):
     src = tmp_path / "batches"
     written = write_cifar(src)
     members = {f"cifar-10-batches-bin/{p.name}": p.read_bytes() for p in src.iterdir()}
     members["../evil.txt"] = b"never extracted"
-    archive = _archive(tmp_path / "downloads", members)
+    archive = cifar_archive(tmp_path / "downloads", members)
     monkeypatch.setattr(cifar10, "CIFAR10_ARCHIVE", cifar10.DatasetFiles(
         "cifar10", [FileSpec(archive.name, md5="0" * 32)], subdirs=[]))
     ds = data.load("cifar10", data_dir=tmp_path / "downloads", verify=False, val_size=1, download=False)
@@ -85,7 +71,7 @@ def test_loads_from_the_archive_into_the_cache(tmp_path, monkeypatch):
 
 
 def test_incomplete_archive_leaves_nothing_behind(tmp_path):
-    archive = _archive(tmp_path, {"cifar-10-batches-bin/data_batch_1.bin": b"\x00" * 3073})
+    archive = cifar_archive(tmp_path, {"cifar-10-batches-bin/data_batch_1.bin": b"\x00" * 3073})
     dest = tmp_path / "out" / "cifar-10-batches-bin"
     with pytest.raises(DataError, match="lacks data_batch_2.bin"):
         cifar10.extract_archive(archive, dest)

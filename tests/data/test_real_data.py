@@ -49,3 +49,30 @@ def test_fashion_mnist_facts():
     assert counts.tolist() == [6000] * 10
     assert np.bincount(ds.test.y).tolist() == [1000] * 10
     assert ds.classes[9] == "Ankle boot"
+
+
+@needs_data
+def test_torchvision_style_mnist_and_cifar10_on_the_official_files():
+    from nablab.data import datasets
+
+    train = datasets.MNIST(ROOT, train=True, verify=True)
+    assert len(train) == 60_000 and len(datasets.MNIST(ROOT, train=False)) == 10_000
+    assert np.bincount(train.targets.data).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    image, label = train[0]
+    assert label == 5 and image.shape == (28, 28) and image.dtype == np.uint8
+    cifar = datasets.CIFAR10(ROOT, train=True)
+    assert len(cifar) == 50_000 and cifar.data.shape == (50_000, 32, 32, 3)
+    assert cifar.targets[:10] == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
+    np.testing.assert_allclose(cifar.data.mean(axis=(0, 1, 2)), [125.307, 122.950, 113.865], atol=1e-3)
+    assert datasets.CIFAR10(ROOT, train=False).targets[:10] == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]
+
+
+@pytest.mark.skipif(find_folder(FASHION_MNIST) is None,
+                    reason="no Fashion-MNIST files (apt install dataset-fashion-mnist)")
+def test_torchvision_style_fashion_mnist(tmp_path):
+    from nablab.data import datasets
+
+    train = datasets.FashionMNIST(tmp_path, train=True, verify=True)  # found in the system folder
+    assert len(train) == 60_000 and np.bincount(train.targets.data).tolist() == [6000] * 10
+    assert train[0][1] == 9 and train.classes[9] == "Ankle boot"
+    assert len(datasets.FashionMNIST(tmp_path, train=False)) == 10_000
