@@ -11,7 +11,8 @@ The public API mirrors PyTorch's so that habits carry over::
 """
 
 from . import accelerator, cuda, functions, ops
-from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
+from .creation import __all__ as _creation_names
 from .device import device
 from .dtype_names import *  # noqa: F403  (nablab.float32, nablab.long, ...)
 from .dtype_names import __all__ as _dtype_names
@@ -20,7 +21,7 @@ from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import manual_seed
 from .size import Size
-from .tensor import Tensor, as_tensor, tensor
+from .tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
@@ -46,8 +47,8 @@ def __dir__():
 
 
 __all__ = [
-    "Size", "Tensor", "accelerator", "arange", "as_tensor", "cuda", "device", "enable_grad", "from_numpy", "full",
-    "functions", "gradcheck", "io", "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ones",
-    "ones_like", "ops", "optim", "rand", "randn", "save", "set_grad_enabled", "tensor", "zeros", "zeros_like",
+    "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
+    "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ops", "optim", "save",
+    "set_grad_enabled", "tensor",
 ]
-__all__ += _function_names + _dtype_names
+__all__ += _function_names + _dtype_names + _creation_names

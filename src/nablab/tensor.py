@@ -357,9 +357,11 @@ def promoted_pair(a, b):
     return a, b
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (float32 unless ``dtype`` is given), like ``torch.tensor``."""
     t = Tensor._make(_to_array(data, dtype, copy=True))
+    if device is not None:
+        t = t.to(device)
     return t.requires_grad_(True) if requires_grad else t
 
 
