@@ -368,3 +368,19 @@ def test_zero_grad_set_to_none_false_leaves_zeros_like_torch():
     assert all(p.grad is not None and not p.grad.numpy().any() and p.grad.dtype == np.float64 for p in nb)
     opt.zero_grad()
     assert all(p.grad is None for p in nb)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_step_bumps_the_version_like_torch(name):
+    """A step changes the parameters in place: their version goes up by one (only those with a
+    gradient), and a graph recorded before the step refuses its backward afterwards."""
+    values = initial_values()
+    for lib, ps in ((optim, nb_params(values)), (torch.optim, torch_params(values))):
+        opt = getattr(lib, name)(ps, lr=0.1)
+        loss = (ps[0] * ps[0]).sum()
+        ps[0].grad = (nablab.ones_like if lib is optim else torch.ones_like)(ps[0])
+        before = [p._version for p in ps]
+        opt.step()
+        assert [p._version - b for p, b in zip(ps, before)] == [1, 0, 0]
+        with pytest.raises(RuntimeError, match="modified by an in-?place operation"):
+            loss.backward()

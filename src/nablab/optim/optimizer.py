@@ -131,6 +131,7 @@ class Optimizer:
 
         ``closure`` re-evaluates the model and returns the loss (it runs with gradients enabled).
         A group with ``maximize=True`` climbs its objective: its gradients are negated first.
+        Each updated parameter's version counter goes up by one, as for any in-place change.
         """
         loss = None
         if closure is not None:
@@ -146,6 +147,7 @@ class Optimizer:
                 if group.get("maximize"):
                     grad = -grad
                 self._update(p, grad, self.state[p], group)
+                p._version += 1  # p.data changed in place: graphs that saved p must not use the old value
         return loss
 
     def _update(self, p, grad, state, group):  # pragma: no cover - abstract
