@@ -34,6 +34,30 @@ def _size_tuple(size) -> tuple:
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
 
+def device_and_dtype(args, kwargs) -> tuple:
+    """The (device, dtype) that ``to(...)``'s arguments name (either may be None): a device or its
+    string, a dtype, a tensor (both of its), and the keywords ``device``, ``dtype``,
+    ``non_blocking`` and ``memory_format`` (the last two have no effect in nablab)."""
+    kwargs = dict(kwargs)
+    target_device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, ProtocolMethods):
+            target_device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, (str, device)):
+            target_device = arg
+        elif isinstance(arg, bool):  # the positional non_blocking / copy flags of PyTorch's signature
+            continue
+        else:
+            try:
+                dtype = np.dtype(arg)
+            except TypeError:
+                raise TypeError(f"to() takes a device, a dtype or a tensor, not {arg!r}") from None
+    return target_device, dtype
+
+
 class ProtocolMethods:
     """Sizes, Python conversions, devices, dtype conversions and comparison methods of a tensor."""
 
@@ -130,20 +154,8 @@ class ProtocolMethods:
         the conversion is differentiable. ``non_blocking`` and ``memory_format`` are accepted and
         have no effect.
         """
-        target_device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, ProtocolMethods):
-                target_device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, (str, device)):
-                target_device = arg
-            elif isinstance(arg, bool):  # positional non_blocking / copy flags of PyTorch's signature
-                continue
-            else:
-                dtype = arg
+        target_device, dtype = device_and_dtype(args, kwargs)
         out = self
         if target_device is not None:
             target = resolve(target_device)

@@ -6,22 +6,28 @@ As in PyTorch, assigning a :class:`Parameter` or a ``Module`` to an attribute re
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..tensor import Tensor
+from ..tensor_protocol import device_and_dtype
 from .parameter import Parameter
 
 
-class StateDictError(KeyError):
+class StateDictError(KeyError, RuntimeError):
     """A state dict that does not fit the module: missing, unexpected or mis-shaped entries.
 
-    A ``KeyError`` (as a missing key is), printed as its plain message.
+    A ``KeyError`` (as a missing key is) and a ``RuntimeError`` (what PyTorch raises), printed as
+    its plain message.
     """
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+#: what ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 def _shape(value) -> tuple:
@@ -116,6 +122,33 @@ class Module:
     def children(self):
         return (m for m in self._modules.values() if m is not None)
 
+    def named_children(self):
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def add_module(self, name: str, module) -> None:
+        """Register ``module`` (or None) under ``name``, as assigning the attribute does."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is None:
+            self.__dict__.pop(name, None)
+            self._modules[name] = None
+        elif not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        else:
+            setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target: str):
+        """The sub-module at the dotted path ``target`` ("" is this module)."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {part!r} (looking up {target!r})")
+            module = child
+        return module
+
     def named_parameters(self, prefix: str = ""):
         """Yield ``(dotted.name, parameter)`` for every parameter, each once."""
         seen = set()
@@ -126,7 +159,9 @@ class Module:
                 seen.add(id(p))
                 yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self):
+    def parameters(self, recurse: bool = True):
+        if not recurse:
+            return (p for p in self._parameters.values() if p is not None)
         return (p for _, p in self.named_parameters())
 
     def named_buffers(self, prefix: str = ""):
@@ -155,10 +190,44 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradients (set ``.grad`` to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradients: ``.grad`` set to None (PyTorch's default), or to zeros."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(p.grad.data * 0)
+
+    # ----------------------------------------------------------------- devices and dtypes
+    def to(self, *args, **kwargs):
+        """Move the parameters and buffers to a device and/or cast the floating ones to a dtype,
+        in place (the same Parameter objects, so an optimizer made before still holds them);
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``. Returns the module."""
+        target_device, dtype = device_and_dtype(args, kwargs)
+        for tensor in [*self.parameters(), *self.buffers()]:
+            cast = dtype if dtype is not None and tensor.is_floating_point() else None
+            moved = tensor.detach().to(device=target_device, dtype=cast)
+            if moved.data is not tensor.data:
+                tensor.data = moved.data
+                tensor._version += 1
+                if tensor.grad is not None:
+                    tensor.grad = Tensor._make(tensor.grad.to(device=target_device, dtype=cast).data)
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):  # noqa: ARG002 - PyTorch's signature; nablab uses the current GPU
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
 
     def requires_grad_(self, mode: bool = True):
         for p in self.parameters():
@@ -179,7 +248,8 @@ class Module:
         """Copy values into this module's parameters and buffers (in place, keeping their dtype).
 
         With ``strict`` (the default) a missing key, an unexpected key or a shape mismatch is an
-        error naming the key and both shapes. Returns ``(missing_keys, unexpected_keys)``.
+        error naming the key and both shapes. Returns ``(missing_keys, unexpected_keys)`` (a named tuple,
+        as PyTorch's).
         """
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
@@ -205,7 +275,8 @@ class Module:
             if key in state_dict:
                 value = state_dict[key]
                 target.data[...] = value.data if isinstance(value, Tensor) else value
-        return missing, unexpected
+                target._version += 1
+        return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- running
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract

@@ -1,0 +1,69 @@
+"""Module's PyTorch API: to(device | dtype) in place, cpu/float/double, zero_grad(set_to_none),
+named_children, add_module, get_submodule, parameters(recurse), load_state_dict's result."""
+
+import numpy as np
+import pytest
+
+import nablab
+from nablab import nn, optim
+
+
+def _net():
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def test_to_casts_floating_parameters_and_buffers_in_place():
+    net = _net()
+    params = list(net.parameters())
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    assert net.to(nablab.float64) is net
+    assert all(p.dtype == np.float64 for p in net.parameters()) and list(net.parameters())[0] is params[0]
+    assert net[1].running_mean.dtype == np.float64
+    loss = net(nablab.randn(5, 3, dtype=nablab.float64)).sum()
+    loss.backward()
+    opt.step()  # the optimizer made before the cast still holds the same parameters
+    assert params[0].grad.dtype == np.float64
+    assert net.float() is net and net[0].weight.dtype == np.float32
+    assert net.to("cpu") is net and net.cpu() is net and net.to(nablab.device("cpu"), nablab.float32) is net
+    with pytest.raises(TypeError, match="takes a device, a dtype or a tensor"):
+        net.to(3.5)
+
+
+def test_zero_grad_and_traversal():
+    net = _net()
+    net(nablab.randn(5, 3)).sum().backward()
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    assert [name for name, _ in net.named_children()] == ["0", "1", "2", "3"]
+    assert len(list(net.parameters(recurse=False))) == 0 and len(list(net[0].parameters(recurse=False))) == 2
+    outer = nn.Module()
+    outer.add_module("body", net)
+    assert outer.get_submodule("body.3") is net[3] and outer.get_submodule("") is outer
+    with pytest.raises(AttributeError, match="no sub-module '7'"):
+        outer.get_submodule("body.7")
+    with pytest.raises(TypeError, match="not a Module"):
+        outer.add_module("x", 3)
+
+
+def test_load_state_dict_returns_named_keys_and_raises_runtime_error():
+    a, b = _net(), _net()
+    result = b.load_state_dict(a.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert np.array_equal(a[0].weight.numpy(), b[0].weight.numpy())
+    state = a.state_dict()
+    del state["0.bias"]
+    with pytest.raises(RuntimeError, match="missing keys: 0.bias"):
+        b.load_state_dict(state)
+    assert b.load_state_dict(state, strict=False).missing_keys == ["0.bias"]
+
+
+@pytest.mark.torch
+def test_state_dict_keys_match_torch():
+    torch = pytest.importorskip("torch")
+    ours = _net()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
+                                 torch.nn.Linear(4, 2))
+    assert set(ours.state_dict()) <= set(theirs.state_dict())
+    assert set(theirs.state_dict()) - set(ours.state_dict()) <= {"1.num_batches_tracked"}
