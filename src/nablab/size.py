@@ -9,7 +9,8 @@ class Size(tuple):
     """A tuple of ints that knows its element count: ``x.shape``, ``x.size()``.
 
     It compares equal to the plain tuple with the same entries (``x.shape == (2, 3)``), as
-    ``torch.Size`` does.
+    ``torch.Size`` does; ``repr`` names it (``nablab.Size([2, 3])``), ``str`` and f-strings show the
+    tuple.
     """
 
     def numel(self) -> int:
@@ -25,3 +26,7 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"nablab.Size({list(self)})"
+
+    def __str__(self) -> str:
+        """The plain tuple, so that messages such as f"expected {x.shape}" read ``(3, 4)``."""
+        return tuple.__repr__(self)

@@ -64,6 +64,10 @@ def _array(value, name: str) -> np.ndarray:
 def save(obj, path, metadata: dict | None = None, inference: dict | None = None) -> Path:
     """Write a model's weights (or a state dict) to ``path`` as safetensors, atomically.
 
+    Whatever the suffix (``nablab.save(model.state_dict(), "mnist_cnn.pt")`` as in PyTorch's
+    examples), the file is safetensors, never a pickle: PyTorch's ``torch.load`` cannot read it,
+    ``safetensors.torch.load_file`` can.
+
     ``obj`` is a :class:`nablab.nn.Module` or a dict of name → Tensor / NumPy array. Names and
     dtypes are kept as they are. For a module the file also records its class and constructor
     arguments, so that ``nablab.models.load(path)`` can rebuild it; a module whose arguments cannot
@@ -142,8 +146,13 @@ def read_metadata(path) -> dict:
     return meta
 
 
-def load(path) -> OrderedDict:
+def load(path, map_location=None, weights_only: bool = True, **_ignored) -> OrderedDict:
     """The state dict in a safetensors file: name → :class:`nablab.Tensor`, dtypes as stored.
+
+    PyTorch's call shape (``torch.load(path, map_location=device, weights_only=True)``) is
+    accepted: ``map_location`` moves the tensors to that device; ``weights_only=False`` is refused,
+    because nablab never unpickles (a file from ``torch.save`` of anything but tensors is a pickle:
+    convert it with ``nablab.io.from_torch`` where torch is installed).
 
     Reads files written by :func:`save`, nablab's training checkpoints (their model weights, with
     :func:`nablab.lab.checkpoint.model_state`'s fix-up for older checkpoints) and safetensors files
@@ -154,13 +163,19 @@ def load(path) -> OrderedDict:
     from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
     from ..lab.checkpoint import model_state
 
+    if not weights_only:
+        raise ValueError("nablab.load reads safetensors only and never unpickles: weights_only=False is not "
+                         "supported (load the file with torch.load and convert it with nablab.io.from_torch)")
     tensors, meta = _open(path)
     fmt = meta.get("format")
     if fmt == CHECKPOINT_FORMAT:
         tensors = model_state(tensors)
     elif fmt is not None and fmt.startswith("nablab-") and fmt != FORMAT:
         raise WeightsError(f"{path} is a {fmt!r} file, which this version of nablab cannot read as weights")
-    return OrderedDict((name, Tensor._make(np.asarray(value))) for name, value in tensors.items())
+    state = OrderedDict((name, Tensor._make(np.asarray(value))) for name, value in tensors.items())
+    if map_location is not None:
+        state = OrderedDict((name, value.to(map_location)) for name, value in state.items())
+    return state
 
 
 @contextlib.contextmanager
