@@ -65,7 +65,7 @@ CASES: dict[str, Case] = {
     "min (axis)": Case(ops.Min, lambda a: a.min(axis=0, keepdims=True), lambda r: [_distinct(r, 3, 4)],
                        smooth=False),
     "reshape": Case(ops.Reshape, lambda a: a.reshape(6, 2).tanh(), lambda r: [_n(r, 3, 4)]),
-    "transpose": Case(ops.Transpose, lambda a: a.transpose(2, 0, 1) * a.T.sum(), lambda r: [_n(r, 2, 3, 4)]),
+    "transpose": Case(ops.Transpose, lambda a: a.permute(2, 0, 1) * a.T.sum(), lambda r: [_n(r, 2, 3, 4)]),
     "broadcast_to": Case(ops.BroadcastTo, lambda a: a.broadcast_to(2, 3, 4).tanh(), lambda r: [_n(r, 3, 1)]),
     "getitem (slices)": Case(ops.GetItem, lambda a: a[1:, ::2] * a[0, ::2], lambda r: [_n(r, 3, 4)]),
     "getitem (repeated indices)": Case(ops.GetItem, lambda a: a[np.array([0, 2, 0, 0]), 1:].tanh(),

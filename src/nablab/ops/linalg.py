@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import ShapeError
 from ..function import Function, unbroadcast
 
 
@@ -13,8 +14,13 @@ class MatMul(Function):
     """
 
     def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"both arguments to matmul need to be at least 1-D, got shapes {a.shape} and {b.shape}")
         self.a, self.b = a, b
-        return a @ b
+        try:
+            return a @ b
+        except ValueError:
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied") from None
 
     def backward(self, gy):
         a, b = self.a, self.b
