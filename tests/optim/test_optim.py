@@ -68,6 +68,24 @@ def test_param_groups_with_their_own_rates():
     assert p.item() == pytest.approx(0.9) and q.item() == pytest.approx(0.5)
 
 
+def test_param_groups_from_submodules_and_added_later():
+    """The PyTorch idiom: a base and a head with their own rates, generators as params."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt = optim.SGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 1e-3}],
+                    lr=1e-2, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [1e-2, 1e-3]
+    assert opt.param_groups[0]["params"] == list(model[0].parameters())
+    assert all(g["momentum"] == 0.9 for g in opt.param_groups)
+    extra = _param([1.0])
+    opt.add_param_group({"params": extra, "lr": 0.5})
+    assert opt.param_groups[2]["params"] == [extra] and opt.param_groups[2]["momentum"] == 0.9
+    opt.param_groups[2]["lr"] = 0.25  # takes effect at the next step
+    _step(opt, extra, [1.0])
+    assert extra.item() == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [extra]})
+
+
 def test_bad_settings_are_clear_errors():
     p = _param([1.0])
     with pytest.raises(ValueError, match="empty"):

@@ -35,7 +35,7 @@ def sgd(lib, ps, momentum=0.9):
 
 
 def run(lib, make, epochs=EPOCHS, optimizer=sgd, metrics=None):
-    """[(lr of each group, momentum or β₁ of each group)] after construction and after every step."""
+    """[(lr of each group, momentum or β₁ of each group, last_epoch)] after construction and after every step."""
     opt = optimizer(lib, params(lib))
     sched = make(lib.lr_scheduler, opt)
 
@@ -43,7 +43,7 @@ def run(lib, make, epochs=EPOCHS, optimizer=sgd, metrics=None):
         lrs = list(sched.get_last_lr())
         assert lrs == [g["lr"] for g in opt.param_groups]
         moms = [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
-        return lrs + moms
+        return lrs + moms + [sched.last_epoch]
 
     rows = [record()]
     for epoch in range(epochs):
@@ -99,7 +99,8 @@ SCHEDULERS = [
 @pytest.mark.parametrize("make", SCHEDULERS)
 def test_schedule_matches_torch(make):
     rows = assert_same_sequence(make)
-    assert rows.shape == (EPOCHS + 1, 4)
+    assert rows.shape == (EPOCHS + 1, 5)
+    np.testing.assert_array_equal(rows[:, 4], np.arange(EPOCHS + 1))
 
 
 def test_onecycle_cycles_adams_beta1_like_torch():
@@ -130,6 +131,10 @@ def test_chained_schedulers_on_one_optimizer_compose_like_torch():
 
             def get_last_lr(self):
                 return decay.get_last_lr()
+
+            @property
+            def last_epoch(self):
+                return decay.last_epoch
         return Both()
 
     assert_same_sequence(both)
@@ -139,6 +144,7 @@ def test_rate_set_by_hand_carries_on_like_torch():
     for lib in (optim, torch.optim):
         opt = sgd(lib, params(lib))
         sched = lib.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        opt.step()
         sched.step()
         opt.param_groups[0]["lr"] = 1.0
         sched.step()
@@ -226,6 +232,7 @@ def test_state_dict_round_trip_through_json(make):
         sched2.step()
         assert sched2.get_last_lr() == sched.get_last_lr()
         np.testing.assert_allclose(sched2.get_last_lr(), expected[epoch, :2], rtol=1e-12)
+        assert sched2.last_epoch == expected[epoch, 4]
 
 
 def test_reduce_on_plateau_round_trip_through_json():
