@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).with_name("pytorch_examples_mnist_main.py")
+TODAY = Path(__file__).with_name("mnist_today.py")
 REAL_MNIST = Path(os.environ.get("NABLAB_DATA", "/nonexistent")) / "mnist"
 
 
@@ -32,10 +33,10 @@ def _write_torchvision_mnist(root: Path, train, test) -> None:
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(y, 0x801))
 
 
-def _run(tmp_path: Path, *args: str) -> str:
+def _run(tmp_path: Path, *args: str, script: Path = SCRIPT) -> str:
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(SCRIPT, work / "main.py")
+    shutil.copy(script, work / "main.py")
     env = {k: v for k, v in os.environ.items() if k != "NABLAB_DATA"}  # only ../data may be found
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     out = subprocess.run([sys.executable, "main.py", *args], cwd=work, env=env, capture_output=True, text=True,
@@ -54,6 +55,21 @@ def test_the_script_runs_an_epoch_on_a_tiny_data_set(tmp_path):
     assert [int(s[0]) for s in steps] == [0, 32, 64, 96] and [int(s[1]) for s in steps] == [0, 25, 50, 75]
     assert all(0.0 < float(s[2]) < 10.0 for s in steps)
     assert re.search(r"Test set: Average loss: \d+\.\d{4}, Accuracy: \d+/72 \(\d+%\)", log)
+
+
+def test_todays_idiom_runs_dry_and_saves_safetensors(tmp_path):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (100, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 100, dtype=np.uint8)
+    _write_torchvision_mnist(tmp_path / "data", (images[:64], labels[:64]), (images[64:], labels[64:]))
+    log = _run(tmp_path, "--dry-run", "--batch-size", "16", "--save-model", script=TODAY)
+    assert re.findall(r"Train Epoch: 1 \[(\d+)/64\]", log) == ["0"], "--dry-run stops after the first step"
+    assert re.search(r"Test set: Average loss: \d+\.\d{4}, Accuracy: \d+/36", log)
+    import nablab
+
+    state = nablab.load(tmp_path / "work" / "mnist_cnn.pt")
+    assert tuple(state["conv1.weight"].shape) == (32, 1, 3, 3) and tuple(state["fc1.weight"].shape) == (128, 9216)
+    assert (tmp_path / "work" / "mnist_cnn.pt").read_bytes()[8:9] == b"{", "a safetensors header, not a pickle"
 
 
 @pytest.mark.skipif(not (REAL_MNIST / "train-images-idx3-ubyte.gz").is_file(),
