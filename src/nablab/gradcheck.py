@@ -84,7 +84,7 @@ def check(fn, inputs, eps: float = 1e-6, tiny: float = 1e-8, seed: int = 0, orde
             tensors.append(Tensor._make(arr))
 
     out = fn(*tensors)
-    weights = np.random.default_rng(seed).standard_normal(out.shape) if out.size > 1 else None
+    weights = np.random.default_rng(seed).standard_normal(out.shape) if out.numel() > 1 else None
 
     def scalar(y):
         return y.sum() if weights is None else (y * Tensor._make(weights)).sum()

@@ -77,6 +77,9 @@ CASES: dict[str, Case] = {
     "log_softmax": Case(ops.LogSoftmax, lambda a: F.log_softmax(a), lambda r: [_n(r, 4, 5)]),
     "cross_entropy": Case(ops.SoftmaxCrossEntropy, lambda a: F.cross_entropy(a, np.array([0, 3, 1, 3])),
                           lambda r: [_n(r, 4, 5)], eps=1e-5),
+    "embedding (repeated rows)": Case(
+        ops.Embedding, lambda w: F.embedding(np.array([[0, 2, 2], [3, 0, 1]]), w).tanh(),
+        lambda r: [_n(r, 4, 3)]),
     "conv2d": Case(ops.Conv2d, lambda x, w, b: F.conv2d(x, w, b, padding=1),
                    lambda r: [_n(r, 2, 3, 5, 5), _n(r, 4, 3, 3, 3), _n(r, 4)], eps=1e-3, order=4),
     "conv2d (stride 2, dilation 2, groups 2)": Case(

@@ -19,6 +19,7 @@ from . import (
     normalization,
     parameter,
     pooling,
+    sparse,
     upsampling,
     utils,
 )
@@ -34,10 +35,11 @@ from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .sparse import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 from .utils import *  # noqa: F403
 
 __all__ = ["functional", "init", "utils"]
 for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
-                parameter, pooling, upsampling, utils):
+                parameter, pooling, sparse, upsampling, utils):
     __all__ += _family.__all__

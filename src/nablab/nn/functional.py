@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from .. import kernels, ops
-from ..backend import get_array_module
-from ..tensor import Tensor, as_tensor
+
+# the activations, the softmax family and the losses live in their own modules
+from .functional_activations import *  # noqa: F403
+from .functional_losses import *  # noqa: F403
 
 
 def linear(x, weight, bias=None):
@@ -34,58 +36,6 @@ def _check_features(name, x, weight):
                          f"expects {weight.shape[1]}")
 
 
-def relu(x):
-    return ops.ReLU.apply(x)
-
-
-def leaky_relu(x, negative_slope: float = 0.01):
-    return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
-
-
-def sigmoid(x):
-    return ops.Sigmoid.apply(x)
-
-
-def tanh(x):
-    return ops.Tanh.apply(x)
-
-
-def improved_sigmoid(x):
-    """f(x) = 1.7159 · tanh(2x/3) (LeCun et al. 1998, "Efficient BackProp");  f'(x) = 1.7159 · ⅔ · (1 − tanh²(2x/3)).
-
-    Chosen so that f(±1) = ±1 and the effective gain near 0 is about 1.
-    """
-    return ops.Tanh.apply(x * (2.0 / 3.0)) * 1.7159
-
-
-def softmax(x, axis: int = -1):
-    return ops.Softmax.apply(x, axis=axis)
-
-
-def log_softmax(x, axis: int = -1):
-    return ops.LogSoftmax.apply(x, axis=axis)
-
-
-def cross_entropy(logits, labels, reduction: str = "mean"):
-    """Mean (or summed) softmax cross-entropy of logits (N×C) against integer labels (N,).
-
-    Fused and stable: see :class:`nablab.ops.SoftmaxCrossEntropy`.
-    """
-    labels = labels.data if isinstance(labels, Tensor) else get_array_module(logits.data).asarray(labels)
-    return ops.SoftmaxCrossEntropy.apply(logits, labels=labels, reduction=reduction)
-
-
-def mse_loss(x, target, reduction: str = "mean"):
-    """Mean (or summed) squared error Σ(x − t)² / n."""
-    diff = x - as_tensor(target, like=(x,))
-    sq = diff * diff
-    if reduction == "mean":
-        return sq.mean()
-    if reduction == "sum":
-        return sq.sum()
-    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-
-
 def l2_penalty(parameters, reg: float):
     """reg · Σ_W ‖W‖² over the weight matrices/kernels only (parameters with ≥ 2 dims; biases and
     normalisation scales excluded), as the course reports write it; its gradient is 2·reg·W.
@@ -103,6 +53,7 @@ def l2_penalty(parameters, reg: float):
 
 
 # the layers' functional forms live in their own modules: convolution, padding and resampling;
-# pooling, normalization and dropout
+# pooling, normalization and dropout; embedding lookup
 from .functional_conv import *  # noqa: E402, F403
 from .functional_layers import *  # noqa: E402, F403
+from .sparse import embedding  # noqa: E402, F401

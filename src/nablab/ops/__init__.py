@@ -9,6 +9,7 @@ from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .conv import Conv2d
 from .copy import Clone, ToDevice
 from .elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
+from .embedding import Embedding
 from .linalg import Linear, MatMul
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from .normalization import BatchNormEval, BatchNormTrain
@@ -18,7 +19,7 @@ from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose,
 
 __all__ = [
     "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate",
-    "Conv2d", "Div", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
+    "Conv2d", "Div", "Embedding", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
     "MaxPool2d", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "PowTensor", "ReLU", "Reshape", "Sigmoid",
     "Softmax", "SoftmaxCrossEntropy", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice", "Transpose", "Where",
     "normalize_axis", "normalize_index",
