@@ -11,16 +11,22 @@ new rates into ``group["lr"]``. With e the epoch:
 - ``LinearLR(start_factor, end_factor, total_iters)``
                                              η = η₀ · (s + (f − s) · min(e, T) / T)
 - ``CosineAnnealingLR(T_max, eta_min)``      η = η_min + (η₀ − η_min)(1 + cos(π e / T_max)) / 2
+- ``ConstantLR(factor, total_iters)``        η = η₀ · factor for e < total_iters, then η₀
+- ``PolynomialLR(total_iters, power)``       η = η₀ · (1 − min(e, T)/T)^power
+- ``CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)``  the cosine, restarted after T_0, T_0·T_mult, ... epochs
 - ``LambdaLR(lr_lambda)``                    η = η₀ · λ(e)
+- ``MultiplicativeLR(lr_lambda)``            η ← η · λ(e)
 - ``OneCycleLR(max_lr, total_steps, ...)``   up from max_lr/div_factor to max_lr, then down to
   max_lr/(div_factor·final_div_factor), by cosine or linear pieces (momentum the other way round)
 - ``SequentialLR(schedulers, milestones)``   one scheduler after the other, each restarted at its milestone
+- ``ChainedScheduler(schedulers)``            all of them at every step, their factors multiplied
 - ``ReduceLROnPlateau(mode, factor, patience, ...)``  η ← max(η · factor, min_lr) when a metric stalls
 
-As in PyTorch the first five are *chainable*: each step multiplies the rate the group has now by
-the ratio between consecutive values of the formula (:meth:`LRScheduler.get_lr`), so two
-schedulers on one optimizer compose and a rate changed by hand carries on from where it was set;
-``step(epoch)`` (deprecated in PyTorch) jumps to the closed form above.
+As in PyTorch the first seven and MultiplicativeLR are *chainable*: each step multiplies the rate
+the group has now by the ratio between consecutive values of the formula
+(:meth:`LRScheduler.get_lr`), so two schedulers on one optimizer compose and a rate changed by
+hand carries on from where it was set; ``step(epoch)`` (deprecated in PyTorch) jumps to the
+closed form above.
 """
 
 from __future__ import annotations
@@ -234,18 +240,104 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cos for base in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
-    """η = η₀ · λ(e), one function for every group or a list with one per group.
+class ConstantLR(LRScheduler):
+    """η = η₀ · factor for the first ``total_iters`` epochs, then η₀."""
 
-    ``state_dict`` keeps the attributes of callable objects, not plain functions (which are code)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        _check_optimizer(optimizer)
-        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+    def __init__(self, optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1):
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"ConstantLR's factor must lie in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        scale = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base * scale for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """η = η₀ · (1 − min(e, T)/T)^power: to 0 over ``total_iters`` epochs T.
+
+    Chainable form: η_e = η_{e−1} · ((1 − e/T) / (1 − (e − 1)/T))^power for 0 < e ≤ T."""
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        e, period = self.last_epoch, self.total_iters
+        if self._is_initial or e > period:
+            return self._current_lrs()
+        ratio = ((1.0 - e / period) / (1.0 - (e - 1) / period)) ** self.power
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        left = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [base * left for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter 2017): η = η_min + (η₀ − η_min)(1 + cos(π T_cur / T_i)) / 2, where
+    T_cur counts the epochs since the last restart and the i-th period lasts T_i = T_0 · T_multⁱ.
+
+    ``step(epoch)`` with a fractional epoch (``epoch + batch / batches``) anneals within an epoch."""
+
+    def __init__(self, optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,  # noqa: N803 - PyTorch's names
+                 last_epoch: int = -1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts needs a positive integer T_0, got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts needs an integer T_mult ≥ 1, got {T_mult}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        cos = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cos for base in self.base_lrs]
+
+    def step(self, epoch=None) -> None:
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts.step needs an epoch ≥ 0, got {epoch}")
+        elif epoch < self.T_0:
+            self.T_i, self.T_cur = self.T_0, epoch
+        elif self.T_mult == 1:
+            self.T_cur = epoch % self.T_0
+        else:  # restarts at T_0 (T_mult^n − 1)/(T_mult − 1)
+            n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+            self.T_i = self.T_0 * self.T_mult**n
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+
+class _FactorFunctions:
+    """The per-group functions of LambdaLR and MultiplicativeLR: ``lr_lambda`` is one function for
+    every group or a list with one per group. ``state_dict`` keeps the attributes of callable
+    objects, not plain functions (which are code), as PyTorch does."""
+
+    def _set_functions(self, optimizer, lr_lambda) -> None:
+        _check_optimizer(optimizer)
+        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        if not all(callable(fn) for fn in self.lr_lambdas):
+            raise TypeError(f"{type(self).__name__}'s lr_lambda must be a function (or a list of one per group)")
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -256,10 +348,34 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
         saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        super().load_state_dict(state)
+        LRScheduler.load_state_dict(self, state)
         for fn, attributes in zip(self.lr_lambdas, saved):
             if attributes is not None:
                 fn.__dict__.update(attributes)
+
+
+class LambdaLR(_FactorFunctions, LRScheduler):
+    """η = η₀ · λ(e)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
+        self._set_functions(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_FactorFunctions, LRScheduler):
+    """η ← η · λ(e) at every epoch e ≥ 1."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
+        self._set_functions(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class OneCycleLR(LRScheduler):
@@ -353,19 +469,30 @@ class OneCycleLR(LRScheduler):
         return rates
 
 
-class SequentialLR(LRScheduler):
+class _Composed:
+    """Schedulers made of others (``_schedulers``): their states are saved and loaded with the composite's."""
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        inner = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for scheduler, saved in zip(self._schedulers, inner):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_Composed, LRScheduler):
     """``schedulers[i]`` runs from ``milestones[i − 1]`` (restarted there at its epoch 0) to ``milestones[i]``."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         _check_optimizer(optimizer)
         if not schedulers:
             raise ValueError("SequentialLR needs at least one scheduler")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR cannot run ReduceLROnPlateau (schedulers[{i}]): it steps on a metric")
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(f"SequentialLR's schedulers[{i}] ({type(scheduler).__name__}) "
-                                 "belongs to another optimizer")
+        _check_schedulers("SequentialLR", optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got {len(schedulers)} "
                              f"schedulers and {len(milestones)} milestones")
@@ -391,17 +518,13 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        inner = state.pop("_schedulers")
-        self.__dict__.update(state)
-        for scheduler, saved in zip(self._schedulers, inner):
-            scheduler.load_state_dict(saved)
+def _check_schedulers(name: str, optimizer, schedulers) -> None:
+    for i, scheduler in enumerate(schedulers):
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{name} cannot run ReduceLROnPlateau (schedulers[{i}]): it steps on a metric")
+        if getattr(scheduler, "optimizer", None) is not optimizer:
+            raise ValueError(f"{name}'s schedulers[{i}] ({type(scheduler).__name__}) belongs to another optimizer")
 
 
 def _undo_initial_step(scheduler) -> None:
@@ -411,6 +534,24 @@ def _undo_initial_step(scheduler) -> None:
             _undo_initial_step(inner)
     else:
         scheduler.last_epoch -= 1
+
+
+class ChainedScheduler(_Composed, LRScheduler):
+    """Steps every one of ``schedulers`` (chainable, on one optimizer) at each ``step()``: their factors multiply."""
+
+    def __init__(self, schedulers, optimizer=None):
+        if not schedulers:
+            raise ValueError("ChainedScheduler needs at least one scheduler")
+        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
 class ReduceLROnPlateau(LRScheduler):
