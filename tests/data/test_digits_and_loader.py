@@ -64,3 +64,9 @@ def test_scale_flatten_transform():
     np.testing.assert_allclose(x.data[0], np.arange(4) / 255, rtol=1e-6)
 
 
+
+
+def test_loader_defaults_are_pytorchs():
+    loader = data.DataLoader(_split(5))
+    assert (loader.batch_size, loader.shuffle, loader.drop_last) == (1, False, False) and len(loader) == 5
+    np.testing.assert_array_equal(np.concatenate([y.data for _, y in loader]), _split(5).y)
