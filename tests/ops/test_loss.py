@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import nablab
+from nablab.errors import ShapeError
 from nablab.nn import functional as F
 
 
@@ -34,10 +35,9 @@ def test_sum_reduction():
 @pytest.mark.parametrize(
     "labels, error, match",
     [
-        (np.array([0, 3]), ValueError, "label 3 is out of range: there are 3 classes"),
-        (np.array([0, -1]), ValueError, "label -1 is out of range"),
-        (np.array([0.0, 1.0]), TypeError, "integer class labels, got dtype float64"),
-        (np.array([0, 1, 2]), ValueError, r"labels of shape \(2,\)"),
+        (np.array([0, 3]), IndexError, "cross_entropy: target 3 is out of range: there are 3 classes"),
+        (np.array([0, -1]), IndexError, "target -1 is out of range"),
+        (np.array([0, 1, 2]), ShapeError, r"needs a target of shape \(2,\), got \(3,\)"),
     ],
 )
 def test_cross_entropy_rejects_bad_labels(labels, error, match):
@@ -45,9 +45,29 @@ def test_cross_entropy_rejects_bad_labels(labels, error, match):
         F.cross_entropy(nablab.tensor(np.zeros((2, 3))), labels)
 
 
-def test_cross_entropy_rejects_non_matrix_logits():
-    with pytest.raises(ValueError, match=r"\(N, C\)"):
+def test_cross_entropy_rejects_integer_labels_given_as_floats_of_another_shape():
+    """A floating target is a probability target, which must have the logits' shape."""
+    with pytest.raises(ShapeError, match=r"target's shape \(2,\) differs from the input's \(2, 3\)"):
+        F.cross_entropy(nablab.tensor(np.zeros((2, 3))), np.array([0.0, 1.0]))
+
+
+def test_cross_entropy_rejects_0d_logits_and_bad_targets_for_unbatched_ones():
+    with pytest.raises(ShapeError, match="class dimension"):
+        F.cross_entropy(nablab.tensor(np.zeros(())), np.array(0))
+    with pytest.raises(ShapeError, match=r"shape \(3,\) needs a target of shape \(\), got \(1,\)"):
         F.cross_entropy(nablab.tensor(np.zeros(3)), np.array([0]))
+
+
+def test_the_fused_op_checks_its_labels_itself():
+    from nablab import ops
+
+    x = nablab.tensor(np.zeros((2, 3)))
+    with pytest.raises(IndexError, match="target 3 is out of range"):
+        ops.SoftmaxCrossEntropy.apply(x, labels=np.array([0, 3]))
+    with pytest.raises(TypeError, match="integer class labels, got dtype float64"):
+        ops.SoftmaxCrossEntropy.apply(x, labels=np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"logits of shape \(N, C\)"):
+        ops.SoftmaxCrossEntropy.apply(nablab.tensor(np.zeros(3)), labels=np.array([0]))
 
 
 def test_softmax_rows_sum_to_one_and_log_softmax_agrees():
@@ -86,4 +106,4 @@ def test_dropout_scales_and_is_off_in_eval():
     np.testing.assert_allclose(x.grad.data, kept / 0.7, rtol=1e-6)
     assert F.dropout(x, 0.3, training=False) is x
     with pytest.raises(ValueError, match="probability"):
-        F.dropout(x, 1.0)
+        F.dropout(x, 1.5)

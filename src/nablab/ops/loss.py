@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import DimError, ShapeError
 from ..function import Function
+
+
+def softmax_axis(axis, ndim):
+    """``axis`` as a non-negative axis of an ``ndim``-dimensional array, or None for a 0-d one (whose
+    single element is its own softmax group, as in PyTorch, which accepts dim 0 and −1 there)."""
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise DimError(f"dim {axis} is out of range for a tensor with {ndim} dimensions "
+                       f"(expected one in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
+    return axis % ndim if ndim else None
 
 
 def _log_softmax(x, axis):
@@ -21,6 +31,7 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        self.axis = softmax_axis(self.axis, x.ndim)
         self.y = xp.exp(_log_softmax(x, self.axis))
         return self.y
 
@@ -36,12 +47,21 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        self.axis = softmax_axis(self.axis, x.ndim)
         self.y = _log_softmax(x, self.axis)
         return self.y
 
     def backward(self, gy):
         xp = get_array_module(gy)
         return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+def check_class_range(name, labels, n_classes):
+    """Raise IndexError naming the first label outside [0, n_classes) (``labels``: the labels that count)."""
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+        raise IndexError(f"{name}: target {bad} is out of range: there are {n_classes} classes "
+                         f"(0..{n_classes - 1})")
 
 
 def check_labels(logits_shape, labels):
@@ -52,11 +72,9 @@ def check_labels(logits_shape, labels):
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy expects integer class labels, got dtype {labels.dtype}")
     if labels.shape != (n,):
-        raise ValueError(f"cross_entropy expects labels of shape ({n},) for logits {tuple(logits_shape)}, "
+        raise ShapeError(f"cross_entropy expects labels of shape ({n},) for logits {tuple(logits_shape)}, "
                          f"got {tuple(labels.shape)}")
-    if n and (int(labels.min()) < 0 or int(labels.max()) >= c):
-        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
-        raise ValueError(f"cross_entropy label {bad} is out of range: there are {c} classes (0..{c - 1})")
+    check_class_range("cross_entropy", labels, c)
 
 
 class SoftmaxCrossEntropy(Function):
