@@ -133,6 +133,28 @@ def test_warm_restarts_with_fractional_epochs_match_torch(T_mult):
     np.testing.assert_allclose(rows[0], rows[1], rtol=1e-12, atol=1e-15)
 
 
+def warmup(lib):
+    """A user's scheduler written against torch's LRScheduler (and its older name _LRScheduler)."""
+    class Warmup(lib.optim.lr_scheduler._LRScheduler):
+        def __init__(self, optimizer, warmup_epochs, last_epoch=-1):
+            self.warmup_epochs = warmup_epochs
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            scale = min(1.0, (self.last_epoch + 1) / self.warmup_epochs)
+            return [base * scale * 0.97 ** max(0, self.last_epoch - self.warmup_epochs) for base in self.base_lrs]
+    return Warmup
+
+
+def test_a_torch_style_custom_scheduler_runs_the_same():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch: _LRScheduler is deprecated
+        assert_same_sequence(lambda m, o: warmup(nablab if m is optim.lr_scheduler else torch)(o, 6))
+    assert issubclass(warmup(nablab), optim.lr_scheduler.LRScheduler)
+
+
 def test_onecycle_cycles_adams_beta1_like_torch():
     def adam(lib, ps):
         return lib.Adam([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.02}], lr=0.1, betas=(0.9, 0.99))

@@ -384,3 +384,39 @@ def test_step_bumps_the_version_like_torch(name):
         assert [p._version - b for p, b in zip(ps, before)] == [1, 0, 0]
         with pytest.raises(RuntimeError, match="modified by an in-?place operation"):
             loss.backward()
+
+
+def momentum_sgd(lib):
+    """A user's optimizer written against torch.optim.Optimizer's API, as PyTorch tutorials do."""
+    class MomentumSGD(lib.optim.Optimizer):
+        def __init__(self, params, lr=0.01, momentum=0.9):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["buf"] = lib.zeros_like(p)
+                    buf = state["buf"]
+                    buf.mul_(group["momentum"]).add_(p.grad)
+                    p.add_(buf, alpha=-group["lr"])
+    return MomentumSGD
+
+
+def test_a_torch_style_custom_optimizer_runs_the_same():
+    values = initial_values()
+    runs = []
+    for lib, ps in ((nablab, nb_params(values)), (torch, torch_params(values))):
+        opt = momentum_sgd(lib)([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.05}], lr=0.1)
+        for _ in range(5):
+            opt.zero_grad()
+            loss = sum((p * p * p).sum() for p in ps)
+            loss.backward()
+            opt.step()
+        runs.append([p.detach().numpy().copy() for p in ps] + [[p._version for p in ps]])
+    for ours, theirs in zip(*runs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

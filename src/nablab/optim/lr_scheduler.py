@@ -130,6 +130,10 @@ class LRScheduler:
             self._last_lr = self._current_lrs()
 
 
+#: the base class's earlier name in PyTorch, which older user schedulers subclass
+_LRScheduler = LRScheduler
+
+
 class ExponentialLR(LRScheduler):
     """η ← η · γ every epoch (η = η₀ · γᵉ)."""
 
