@@ -9,9 +9,11 @@ import nablab
 from nablab.errors import ShapeError
 from nablab.utils.data import (
     BatchSampler,
+    ChainDataset,
     ConcatDataset,
     DataLoader,
     Dataset,
+    IterableDataset,
     RandomSampler,
     SequentialSampler,
     Subset,
@@ -192,3 +194,28 @@ def test_collate_keeps_gradients_of_samples_that_need_them():
     batch = default_collate([w * 2, w * 3])
     batch.sum().backward()
     np.testing.assert_array_equal(w.grad.data, [5.0, 5.0])
+
+
+class Countdown(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n, 0, -1))
+
+    def __len__(self):
+        return self.n
+
+
+def test_iterable_data_sets_are_batched_in_their_order():
+    loader = DataLoader(Countdown(5), batch_size=2)
+    assert len(loader) == 3 and [b.data.tolist() for b in loader] == [[5, 4], [3, 2], [1]]
+    assert [b.data.tolist() for b in DataLoader(Countdown(5), batch_size=2, drop_last=True)] == [[5, 4], [3, 2]]
+    assert len(DataLoader(Countdown(5), batch_size=2, drop_last=True)) == 2
+    assert list(DataLoader(Countdown(2), batch_size=None)) == [2, 1]
+    chained = Countdown(2) + Countdown(1)
+    assert isinstance(chained, ChainDataset) and len(chained) == 3 and list(chained) == [2, 1, 1]
+    with pytest.raises(ValueError, match="expected unspecified shuffle option"):
+        DataLoader(Countdown(3), shuffle=True)
+    with pytest.raises(ValueError, match="expected unspecified sampler option"):
+        DataLoader(Countdown(3), sampler=SequentialSampler(range(3)))

@@ -124,3 +124,21 @@ def test_to_tensor_and_normalize_match_torchvisions_arithmetic(shape, dtype):
     channels = ours.shape[0]
     mean, std = (0.4914, 0.4822, 0.4465)[:channels], (0.247, 0.243, 0.261)[:channels]
     np.testing.assert_array_equal(T.Normalize(mean, std)(ours).data, _torchvision_normalize(theirs, mean, std).numpy())
+
+
+@pytest.mark.parametrize("batch_size,drop_last", [(None, False), (1, False), (3, False), (3, True), (7, True)])
+def test_iterable_data_set_batches_match_torch(batch_size, drop_last):
+    def stream(base):
+        class Stream(base):
+            def __iter__(self):
+                return iter(range(7))
+
+            def __len__(self):
+                return 7
+
+        return Stream()
+
+    ours = ndata.DataLoader(stream(ndata.IterableDataset), batch_size=batch_size, drop_last=drop_last)
+    theirs = tdata.DataLoader(stream(tdata.IterableDataset), batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    assert [_plain(b) for b in ours] == [_plain(b) for b in theirs]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from .collate import default_collate, default_convert
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -16,7 +19,8 @@ class DataLoader:
     :func:`~nablab.utils.data.default_collate`; with ``batch_size=None``, samples are yielded one
     at a time through :func:`~nablab.utils.data.default_convert`). ``len(loader)`` is the number
     of batches. A batch is fetched with ``dataset.__getitems__(indices)`` where the data set has
-    it, else sample by sample.
+    it, else sample by sample. An :class:`~nablab.utils.data.IterableDataset` is batched in its
+    own order (no sampler, no shuffle).
 
     Workers: every batch is loaded in this process, one after the other. ``num_workers``,
     ``prefetch_factor``, ``persistent_workers``, ``timeout``, ``worker_init_fn``,
@@ -40,6 +44,12 @@ class DataLoader:
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                                     f"but got {name}={value!r}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -50,9 +60,9 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
                              "drop_last")
-        if sampler is None:
+        if sampler is None and not self._iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
+        if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
@@ -66,7 +76,7 @@ class DataLoader:
 
     @property
     def _auto_collation(self) -> bool:
-        return self.batch_sampler is not None
+        return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
     def _fetch(self, indices):
         getitems = getattr(self.dataset, "__getitems__", None)
@@ -74,8 +84,20 @@ class DataLoader:
             return getitems(indices)
         return [self.dataset[i] for i in indices]
 
+    def _iter_stream(self):
+        stream = iter(self.dataset)
+        if not self._auto_collation:
+            yield from map(self.collate_fn, stream)
+            return
+        while batch := list(islice(stream, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield self.collate_fn(batch)
+
     def __iter__(self):
-        if self._auto_collation:
+        if self._iterable:
+            yield from self._iter_stream()
+        elif self._auto_collation:
             for indices in self.batch_sampler:
                 yield self.collate_fn(self._fetch(indices))
         else:
@@ -83,4 +105,9 @@ class DataLoader:
                 yield self.collate_fn(self.dataset[index])
 
     def __len__(self) -> int:
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler) if self._auto_collation else len(self.sampler)

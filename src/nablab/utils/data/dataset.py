@@ -1,5 +1,6 @@
-"""Map-style data sets: ``Dataset`` (anything with ``__getitem__`` and ``__len__``), ``TensorDataset``,
-``Subset``, ``ConcatDataset`` and ``random_split``, as in ``torch.utils.data``."""
+"""Data sets as in ``torch.utils.data``: map-style ``Dataset`` (``__getitem__`` and ``__len__``),
+``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``; and streams, ``IterableDataset``
+(``__iter__``) and ``ChainDataset``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,31 @@ class Dataset:
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (and ``__len__`` if ``len(loader)`` is
+    wanted). A DataLoader batches the stream in its order; ``a + b`` chains two streams."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__ (a subclass of IterableDataset)")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of each stream in ``datasets``, one stream after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
 
 
 class TensorDataset(Dataset):
