@@ -135,3 +135,20 @@ def test_cifar10_pickled_version_is_never_read(tmp_path):
     (tmp_path / "cifar-10-batches-py" / "data_batch_1").write_bytes(b"\x80\x04not read")
     with pytest.raises(DataNotFoundError, match="pickled Python version, which nablab never reads"):
         datasets.CIFAR10(tmp_path)
+
+
+def test_cifar10_download_fetches_the_archive_into_root(tmp_path, monkeypatch):
+    written = write_cifar(tmp_path / "src", per_file=2)
+    members = {f"cifar-10-batches-bin/{p.name}": p.read_bytes() for p in (tmp_path / "src").iterdir()}
+    calls = []
+
+    def fake_download(spec, dest):
+        calls.append((spec.files[0].name, dest))
+        cifar_archive(dest, members)
+        return dest
+
+    monkeypatch.setattr(datasets, "download_files", fake_download)
+    ds = datasets.CIFAR10(tmp_path / "root", train=False, download=True)
+    assert calls == [("cifar-10-binary.tar.gz", tmp_path / "root")]
+    np.testing.assert_array_equal(ds.data[1], written["test_batch.bin"][0][1].transpose(1, 2, 0))
+    assert len(datasets.CIFAR10(tmp_path / "root", train=True, download=True)) == 10 and len(calls) == 1

@@ -180,3 +180,15 @@ def test_batch_transform_names_are_still_readable_here():
     assert T.PREPROCESSING is batch_transforms.PREPROCESSING and T.Flatten is batch_transforms.Flatten
     with pytest.raises(AttributeError, match="no attribute"):
         T.NoSuchTransform  # noqa: B018
+
+
+def test_to_tensor_reads_objects_numpy_can_read_as_images():
+    class Picture:  # the array protocol a PIL image offers
+        def __init__(self, pixels):
+            self.pixels = pixels
+
+        def __array__(self, dtype=None, copy=None):
+            return self.pixels
+
+    img = _hwc()
+    np.testing.assert_array_equal(T.ToTensor()(Picture(img)).data, T.ToTensor()(img).data)
