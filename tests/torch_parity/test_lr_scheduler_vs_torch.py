@@ -98,6 +98,14 @@ SCHEDULERS = [
     S(lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=30, three_phase=True, anneal_strategy="linear",
                                 base_momentum=[0.8, 0.7], max_momentum=0.99), id="onecycle_three_phase_linear"),
     S(lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=40, cycle_momentum=False), id="onecycle_no_momentum"),
+    S(lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4), id="cyclic_triangular"),
+    S(lambda m, o: m.CyclicLR(o, base_lr=[0.01, 0.001], max_lr=[0.1, 0.05], step_size_up=3, step_size_down=5,
+                              mode="triangular2", base_momentum=0.7, max_momentum=[0.95, 0.9]),
+      id="cyclic_triangular2"),
+    S(lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=5, mode="exp_range", gamma=0.95),
+      id="cyclic_exp_range"),
+    S(lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=2, scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations",
+                              cycle_momentum=False), id="cyclic_scale_fn"),
     S(lambda m, o: m.SequentialLR(o, [m.LinearLR(o, start_factor=0.1, total_iters=5),
                                       m.CosineAnnealingLR(o, T_max=20)], milestones=[5]),
       id="sequential_warmup_cosine"),
@@ -155,11 +163,12 @@ def test_a_torch_style_custom_scheduler_runs_the_same():
     assert issubclass(warmup(nablab), optim.lr_scheduler.LRScheduler)
 
 
-def test_onecycle_cycles_adams_beta1_like_torch():
+def test_onecycle_and_cyclic_cycle_adams_beta1_like_torch():
     def adam(lib, ps):
         return lib.Adam([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.02}], lr=0.1, betas=(0.9, 0.99))
 
     assert_same_sequence(lambda m, o: m.OneCycleLR(o, max_lr=0.01, total_steps=30), optimizer=adam)
+    assert_same_sequence(lambda m, o: m.CyclicLR(o, 0.001, 0.01, step_size_up=4), optimizer=adam)
 
 
 def test_onecycle_refuses_more_steps_than_total():
@@ -261,6 +270,7 @@ ROUND_TRIPS = [
                                       m.ExponentialLR(o, 0.9)], milestones=[3]), id="sequential"),
     S(lambda m, o: m.LambdaLR(o, lambda e: 0.5**e), id="lambda"),
     S(lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2), id="warm_restarts"),
+    S(lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=3, mode="triangular2"), id="cyclic"),
     S(lambda m, o: m.ChainedScheduler([m.LinearLR(o, 0.2, total_iters=6), m.MultiStepLR(o, [5, 9])]), id="chained"),
 ]
 

@@ -18,6 +18,7 @@ new rates into ``group["lr"]``. With e the epoch:
 - ``MultiplicativeLR(lr_lambda)``            η ← η · λ(e)
 - ``OneCycleLR(max_lr, total_steps, ...)``   up from max_lr/div_factor to max_lr, then down to
   max_lr/(div_factor·final_div_factor), by cosine or linear pieces (momentum the other way round)
+- ``CyclicLR(base_lr, max_lr, step_size_up, ...)``  triangular waves between base_lr and max_lr
 - ``SequentialLR(schedulers, milestones)``   one scheduler after the other, each restarted at its milestone
 - ``ChainedScheduler(schedulers)``            all of them at every step, their factors multiplied
 - ``ReduceLROnPlateau(mode, factor, patience, ...)``  η ← max(η · factor, min_lr) when a metric stalls
@@ -51,6 +52,14 @@ def _per_group(name: str, optimizer, value) -> list:
             raise ValueError(f"{name} has {len(value)} values, the optimizer {len(optimizer.param_groups)} groups")
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def _set_momentum(group: dict, use_beta1: bool, value: float) -> None:
+    """Set a group's momentum, or Adam's β₁ (OneCycleLR and CyclicLR cycle it)."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
 
 
 class LRScheduler:
@@ -440,15 +449,9 @@ class OneCycleLR(LRScheduler):
             if last_epoch == -1:
                 for group, high, low in zip(groups, _per_group("max_momentum", optimizer, max_momentum),
                                             _per_group("base_momentum", optimizer, base_momentum)):
-                    self._set_momentum(group, high)
+                    _set_momentum(group, self.use_beta1, high)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
@@ -467,10 +470,85 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start) / (end - start)
                     rates.append(self._anneal(group[lr_from], group[lr_to], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                        _set_momentum(group, self.use_beta1, self._anneal(group[m_from], group[m_to], pct))
                     break
                 start = end
         return rates
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith 2017), stepped once per batch: η rises linearly from
+    ``base_lr`` to ``max_lr`` over ``step_size_up`` steps, falls back over ``step_size_down``
+    (default the same), and repeats; momentum (or Adam's β₁) moves the other way.
+
+    The amplitude (max_lr − base_lr) is scaled by s: "triangular" s = 1, "triangular2" s = 1/2^(c−1)
+    in cycle c, "exp_range" s = γ^step, or a given ``scale_fn`` of the cycle or the step
+    (``scale_mode``). ``state_dict`` keeps the attributes of a callable object ``scale_fn``, not a function.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up: int = 2000, step_size_down: int | None = None,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1):
+        _check_optimizer(optimizer)
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR's mode must be 'triangular', 'triangular2' or 'exp_range' "
+                             f"(or give scale_fn), got {mode!r}")
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        self.mode, self.gamma, self.scale_fn = mode, gamma, scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR with cycle_momentum needs an optimizer with momentum or betas, "
+                                 f"{type(optimizer).__name__} has neither")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, high, low in zip(optimizer.param_groups, self.max_momentums, self.base_momentums):
+                    _set_momentum(group, self.use_beta1, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _scale(self, x: float) -> float:
+        if self.scale_fn is not None:
+            return self.scale_fn(x)
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        if self.mode == "exp_range":
+            return self.gamma**x
+        return 1.0
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position within the cycle, in [0, 1)
+        height = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self._scale(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                _set_momentum(group, self.use_beta1, high - (high - low) * height * scale)
+        return [low + (high - low) * height * scale for low, high in zip(self.base_lrs, self.max_lrs)]
+
+    def state_dict(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "scale_fn")}
+        fn = self.scale_fn
+        state["scale_fn"] = None if fn is None or isinstance(fn, types.FunctionType) else dict(vars(fn))
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        attributes = state.pop("scale_fn", None)
+        super().load_state_dict(state)
+        if attributes is not None:
+            self.scale_fn.__dict__.update(attributes)
 
 
 class _Composed:
