@@ -19,6 +19,8 @@ from .dtype_names import __all__ as _dtype_names
 from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
 from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .queries import *  # noqa: F403  (is_tensor, numel, equal, result_type, ...)
+from .queries import __all__ as _query_names
 from .random import manual_seed
 from .size import Size
 from .tensor import Tensor, tensor
@@ -28,6 +30,7 @@ __version__ = "0.1.0"
 from . import gradcheck, io, kernels, nn, optim  # noqa: E402  (they build on the names above)
 from .io.weights import load, save  # noqa: E402
 from .kernels import cpu as _cpu_kernels  # noqa: E402, F401  (registers the CPU kernels for the ops above)
+from .nn.functional import log_softmax, softmax  # noqa: E402
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
 #: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)
@@ -49,6 +52,6 @@ def __dir__():
 __all__ = [
     "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
     "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ops", "optim", "save",
-    "set_grad_enabled", "tensor",
+    "set_grad_enabled", "softmax", "log_softmax", "tensor",
 ]
-__all__ += _function_names + _dtype_names + _creation_names
+__all__ += _function_names + _dtype_names + _creation_names + _query_names

@@ -41,6 +41,10 @@ class Function:
     #: changed in place outside the graph, which makes its backward an error
     saves_output: bool = False
     output_modified: bool = False
+    #: ``Tensor.register_hook`` on the output: functions of dL/dy run before backward (each may
+    #: return a replacement); ``Tensor.retain_grad``: a weak reference to the output that keeps dL/dy
+    hooks: tuple = ()
+    retained = None
 
     def forward(self, *xs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -118,6 +122,18 @@ def _topological_order(root_fn):
     return order
 
 
+def _output_gradient_hooks(fn, gy):
+    """dL/dy of ``fn``'s output after its hooks, kept in the output's ``.grad`` if it retains it."""
+    for hook in fn.hooks:
+        replaced = hook(Tensor._make(gy))
+        if replaced is not None:
+            gy, fn.grad_owned = (replaced.data if isinstance(replaced, Tensor) else replaced), False
+    out = fn.retained() if fn.retained is not None else None
+    if out is not None:
+        out.grad = Tensor._make(gy.copy() if out.grad is None else out.grad.data + gy)
+    return gy
+
+
 def _check_unmodified(fn) -> None:
     """Raise if a tensor ``fn`` saved for backward was changed in place after the forward pass."""
     if fn.saves_output and fn.output_modified:
@@ -153,6 +169,8 @@ def backward(root, grad, retain_graph: bool = False) -> None:
     pending = {root_fn: (grad, False)}  # node → (dL/d its output, owned); the caller's is never overwritten
     for fn in reversed(_topological_order(root_fn)):
         gy, fn.grad_owned = pending.pop(fn)
+        if fn.hooks or fn.retained is not None:
+            gy = _output_gradient_hooks(fn, gy)
         if fn.saves_inputs or fn.output_modified:
             _check_unmodified(fn)
         grads = fn.backward(gy)

@@ -9,6 +9,7 @@ in reverse topological order and leaves the gradient dL/dx in ``x.grad`` of ever
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -40,6 +41,16 @@ def _to_array(data, dtype=None, copy=False):
     return arr
 
 
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off its tensor or node."""
+
+    def __init__(self, owner, hook):
+        self.owner, self.hook = owner, hook
+
+    def remove(self) -> None:
+        self.owner.hooks = tuple(h for h in self.owner.hooks if h is not self.hook)
+
+
 class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     """An array with an optional gradient, the node a computation graph is built from.
 
@@ -51,6 +62,8 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
 
     # numpy must hand `ndarray * tensor` to Tensor.__rmul__ instead of looping over the tensor
     __array_ufunc__ = None
+    #: gradient hooks of a leaf (``register_hook``); a non-leaf's live on its creator node
+    hooks: tuple = ()
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
@@ -152,8 +165,36 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
                 raise ShapeError(f"gradient has shape {gradient.shape}, expected {tuple(self.data.shape)}")
         _run_backward(self, gradient, retain_graph=retain_graph)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with dL/d(this tensor) during backward; a tensor it returns replaces
+        the gradient. Returns a handle whose ``remove()`` takes the hook off again."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        owner = self if self.creator is None else self.creator
+        owner.hooks = (*owner.hooks, hook)
+        return _HookHandle(owner, hook)
+
+    def retain_grad(self) -> None:
+        """Keep dL/d(this tensor) in ``.grad`` after backward although it is not a leaf (leaves always do)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        if self.creator is not None:
+            self.creator.retained = weakref.ref(self)
+            self._retains = True
+
+    #: set by retain_grad() on a non-leaf
+    _retains = False
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
+
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` to ``.grad`` (out of place: ``g`` may be shared with other leaves)."""
+        for hook in self.hooks:
+            replaced = hook(Tensor._make(g))
+            if replaced is not None:
+                g = replaced.data if isinstance(replaced, Tensor) else replaced
         if g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype)
         if g.shape != self.data.shape:  # a 0-d gradient of a broadcast scalar, say

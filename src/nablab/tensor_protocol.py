@@ -209,6 +209,11 @@ class ProtocolMethods:
     def bool(self):
         return self.to(np.bool_)
 
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory share it)."""
+        data = self.data
+        return data.__array_interface__["data"][0] if isinstance(data, np.ndarray) else int(data.data.ptr)
+
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
 
