@@ -54,6 +54,14 @@ def test_normalize_per_channel():
     np.testing.assert_array_equal(T.Normalize(mean, std)(batch).data[1], out.data)
 
 
+def test_normalize_follows_a_new_mean_and_std():
+    x = T.ToTensor()(_hwc())
+    norm = T.Normalize((0.5,), (0.5,))
+    norm(x)
+    norm.mean, norm.std = (0.25,), (2.0,)
+    np.testing.assert_array_equal(norm(x).data, (x.data - np.float32(0.25)) / np.float32(2))
+
+
 def test_normalize_in_place_and_float64():
     x = nablab.tensor(np.full((2, 3, 3), 0.75), dtype=np.float64)
     same = T.Normalize((0.5, 0.25), (0.5, 0.5), inplace=True)(x)

@@ -94,6 +94,17 @@ class Normalize:
 
     def __init__(self, mean, std, inplace: bool = False):
         self.mean, self.std, self.inplace = mean, std, inplace
+        self._converted = {}  # dtype → (mean, std) as C×1×1 arrays, for the mean and std they came from
+
+    def _statistics(self, dtype) -> tuple[np.ndarray, np.ndarray]:
+        source, mean, std = self._converted.get(dtype, (None, None, None))
+        if source is None or source[0] is not self.mean or source[1] is not self.std:
+            mean = np.asarray(self.mean, dtype=dtype).reshape(-1, 1, 1)
+            std = np.asarray(self.std, dtype=dtype).reshape(-1, 1, 1)
+            if (std == 0).any():
+                raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to division by zero")
+            self._converted[dtype] = ((self.mean, self.std), mean, std)
+        return mean, std
 
     def __call__(self, tensor: Tensor) -> Tensor:
         if not isinstance(tensor, Tensor):
@@ -104,10 +115,7 @@ class Normalize:
             raise TypeError(f"Normalize needs a floating tensor, got {x.dtype}")
         if x.ndim < 3:
             raise ShapeError(f"Normalize expects a tensor image of shape (..., C, H, W), got shape {x.shape}")
-        mean = np.asarray(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
-        std = np.asarray(self.std, dtype=x.dtype).reshape(-1, 1, 1)
-        if (std == 0).any():
-            raise ValueError(f"std evaluated to zero after conversion to {x.dtype}, leading to division by zero")
+        mean, std = self._statistics(x.dtype)
         channels = x.shape[-3]
         for name, v in (("mean", mean), ("std", std)):
             if len(v) not in (1, channels):
