@@ -77,7 +77,6 @@ def meshgrid(*tensors, indexing: str = "ij"):
     grids = [x.reshape([-1 if d == k else 1 for d in range(len(xs))]).expand(shape) for k, x in enumerate(xs)]
     if indexing == "xy" and len(xs) >= 2:
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 
 

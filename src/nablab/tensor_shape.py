@@ -38,6 +38,13 @@ def _index_array(index, op: str):
     return data
 
 
+def _wrap(array):
+    """A constant tensor around ``array`` (the Tensor class is defined after this module)."""
+    from .tensor import Tensor
+
+    return Tensor._make(array)
+
+
 def _bool_array(mask, op: str):
     data = getattr(mask, "data", mask)
     data = data if hasattr(data, "dtype") else np.asarray(data)
@@ -69,10 +76,8 @@ class ShapeMethods:
 
     def _value_in_my_dtype(self, value):
         """A value to write into this tensor, as a tensor of this tensor's dtype."""
-        from .tensor import Tensor
-
-        if not isinstance(value, Tensor):
-            return Tensor._make(np.asarray(value, dtype=self.data.dtype))
+        if not hasattr(value, "_cast"):  # a number or an array
+            return _wrap(np.asarray(value, dtype=self.data.dtype))
         return value._cast(self.data.dtype)
 
     # ----------------------------------------------------------------- reshaping
@@ -219,7 +224,8 @@ class ShapeMethods:
     # ----------------------------------------------------------------- reordering
     def flip(self, *dims):
         """Reverse the order of the elements along ``dims``."""
-        return reorder.Flip.apply(self, dims=normalize_dims(_sizes(dims), self.ndim))
+        dims = normalize_dims(_sizes(dims), self.ndim)
+        return reorder.Flip.apply(self, dims=dims if self.ndim else ())
 
     def fliplr(self):
         if self.ndim < 2:
@@ -240,17 +246,19 @@ class ShapeMethods:
                     raise ShapeError(f"roll: {len(shifts)} shifts and no dims")
                 shifts = shifts[0]
             return reorder.Roll.apply(self, shifts=int(shifts), dims=None)
+        if self.ndim == 0:
+            raise DimError(f"roll: dims {dims} given, but the tensor has no dimensions")
         shifts = _sizes((shifts,)) if not isinstance(shifts, numbers.Integral) else (int(shifts),)
-        dims = normalize_dims(dims, self.ndim) if self.ndim else (0,) * len(shifts)
+        dims = normalize_dims(dims, self.ndim)
         if len(shifts) != len(dims):
             raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-        if self.ndim == 0:
-            return reorder.Roll.apply(self, shifts=0, dims=None)
         return reorder.Roll.apply(self, shifts=shifts, dims=dims)
 
     # ----------------------------------------------------------------- selecting and splitting
     def narrow(self, dim: int, start: int, length: int):
         """Elements ``start .. start + length − 1`` along ``dim`` (a negative start counts from the end)."""
+        if self.ndim == 0:
+            raise ShapeError("narrow() cannot be applied to a 0-dim tensor")
         dim = normalize_dim(dim, self.ndim)
         size = self.shape[dim]
         start = int(getattr(start, "data", start))
@@ -287,8 +295,11 @@ class ShapeMethods:
         """At most ``chunks`` pieces of ⌈size / chunks⌉ along ``dim`` (fewer when they run out)."""
         if chunks <= 0:
             raise ValueError(f"chunk expects chunks to be greater than 0, got {chunks}")
-        size = self.shape[normalize_dim(dim, self.ndim)]
-        return self.split(max(-(-size // chunks), 1), dim)
+        dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim]
+        if size == 0:
+            return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(-(-size // chunks), dim)
 
     def unbind(self, dim: int = 0):
         """Every slice along ``dim``, that dim removed."""
@@ -355,7 +366,7 @@ class ShapeMethods:
             raise TypeError("scatter() needs exactly one of src and value")
         if src is None or isinstance(src, numbers.Number):
             full = np.broadcast_to(np.asarray(value if src is None else src, dtype=self.dtype), index.shape)
-            src = type(self)._make(full)
+            src = _wrap(full)
         src = self._source(src, "scatter")
         if reduce is not None:
             names = {"add": "sum", "multiply": "prod"}
@@ -422,9 +433,10 @@ class ShapeMethods:
     def nonzero(self, *, as_tuple: bool = False):
         """The int64 coordinates of the nonzero elements: an (n, ndim) tensor, or ndim vectors (as_tuple)."""
         coords = np.argwhere(self.numpy()).astype(np.int64)
-        if as_tuple:
-            return tuple(type(self)._make(c.copy()) for c in (coords.T if self.ndim else coords.reshape(1, -1)))
-        return type(self)._make(coords)
+        if as_tuple:  # a 0-d tensor gives one vector: a 0 per nonzero element, as in PyTorch
+            columns = coords.T if self.ndim else np.zeros((1, len(coords)), dtype=np.int64)
+            return tuple(_wrap(c.copy()) for c in columns)
+        return _wrap(coords)
 
     def argwhere(self):
         return self.nonzero()

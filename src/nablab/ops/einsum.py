@@ -103,7 +103,7 @@ class Einsum(Function):
                 gx = g
             axes = tuple(k for k, n in enumerate(x.shape) if n == 1 and gx.shape[k] != 1)
             gx = gx.sum(axis=axes, keepdims=True) if axes else gx
-            grads.append(xp.ascontiguousarray(gx, dtype=gy.dtype))
+            grads.append(gx.astype(gy.dtype))  # a copy: g may be a broadcast view
         return tuple(grads)
 
     def _diagonal(self, xp, term, distinct):

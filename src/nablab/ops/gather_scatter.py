@@ -36,6 +36,8 @@ def _prepared(op: str, x_shape: tuple, index, dim, src_shape=None):
     if index.ndim != ndim:
         raise ShapeError(f"{op}(): index of shape {index.shape} must have as many dims as the tensor "
                          f"of shape {x_shape}")
+    if src_shape is not None and len(src_shape or (1,)) != ndim:
+        raise ShapeError(f"{op}(): src of shape {src_shape} must have as many dims as the index of shape {index.shape}")
     for d in range(ndim):
         if d != dim and index.shape[d] > x_shape[d]:
             raise ShapeError(f"{op}(): index of shape {index.shape} is larger than the tensor of shape {x_shape} "
