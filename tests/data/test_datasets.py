@@ -20,6 +20,7 @@ def test_mnist_in_torchvisions_layout(tmp_path, gz):
     assert type(label) is int and label == y[3]
     assert ds[-1][1] == y[-1]
     assert isinstance(ds.data, nablab.Tensor) and ds.data.dtype == np.uint8 and ds.data.shape == (12, 28, 28)
+    assert ds.data.data.flags.writeable and ds.targets.data.flags.writeable
     assert ds.targets.dtype == np.int64 and ds.targets.data.tolist() == y.tolist()
     assert ds.classes[0] == "0 - zero" and ds.class_to_idx["9 - nine"] == 9
     assert ds.raw_folder == tmp_path / "MNIST" / "raw"
@@ -107,6 +108,7 @@ def test_cifar10_from_the_binary_batches(tmp_path):
     written = write_cifar(tmp_path / "cifar-10-batches-bin", per_file=3)
     ds = datasets.CIFAR10(tmp_path, train=True)
     assert len(ds) == 15 and ds.data.shape == (15, 32, 32, 3) and ds.data.dtype == np.uint8
+    assert ds.data.flags.writeable and ds.data.flags.c_contiguous
     x1, y1 = written["data_batch_1.bin"]
     image, label = ds[1]
     assert image.shape == (32, 32, 3) and type(label) is int and label == y1[1]

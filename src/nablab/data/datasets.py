@@ -115,7 +115,7 @@ class MNIST(VisionDataset):
             for path in (images, labels):
                 self._verify(path)
         x, y = read_idx_pair(images, labels)
-        self.data = Tensor._make(np.ascontiguousarray(x[:, 0]))  # a writable copy, N×H×W
+        self.data = Tensor._make(x[:, 0].copy())  # N×H×W, writable (the IDX bytes are read-only)
         self.targets = Tensor._make(y)
 
     @property
