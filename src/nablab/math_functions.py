@@ -1,44 +1,57 @@
-"""Free functions of elementwise math and reductions, as ``torch.exp`` or ``torch.sum``: ``nablab.exp(x)``."""
+"""Free functions of elementwise math, reductions, scans and sorting, as ``torch.sin`` or ``torch.sum``:
+``nablab.sin(x)``. Each is the Tensor method of the same name (:mod:`nablab.tensor_math`) called on its
+first argument, which may also be a number or an array-like (then a constant tensor).
+"""
 
 from __future__ import annotations
 
 from . import ops
-from .tensor import as_tensor, promoted_pair
+from .tensor import Tensor, as_tensor, promoted_pair
 
 
-def exp(x):
-    return as_tensor(x).exp()
+def _method(name):
+    """The free function ``name(input, *args, **kwargs)`` = ``input.name(*args, **kwargs)``."""
+    method = getattr(Tensor, name)
+
+    def function(input, *args, **kwargs):  # noqa: A002 - PyTorch's argument name
+        if not isinstance(input, Tensor):
+            input = as_tensor(input, like=args)  # noqa: A001
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__ or f"``input.{name}(…)``: see :meth:`nablab.Tensor.{name}`."
+    return function
 
 
-def log(x):
-    return as_tensor(x).log()
-
-
-def sqrt(x):
-    return as_tensor(x).sqrt()
-
-
-def abs(x):  # noqa: A001 - PyTorch's name
-    return as_tensor(x).abs()
-
-
-def tanh(x):
-    return as_tensor(x).tanh()
-
-
-def sigmoid(x):
-    return as_tensor(x).sigmoid()
-
-
-def relu(x):
-    return as_tensor(x).relu()
-
-
-def clip(x, min=None, max=None):  # noqa: A002
-    return as_tensor(x).clip(min, max)
-
-
-clamp = clip
+# elementwise
+exp, exp2, expm1, log, log2, log10, log1p = (_method(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
+                                                                   "log1p"))
+sqrt, rsqrt, reciprocal, square, neg, negative = (_method(n) for n in ("sqrt", "rsqrt", "reciprocal", "square", "neg",
+                                                                      "negative"))
+sin, cos, tan, asin, acos, atan, atan2 = (_method(n) for n in ("sin", "cos", "tan", "asin", "acos", "atan", "atan2"))
+sinh, cosh, tanh, asinh, acosh, atanh = (_method(n) for n in ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh"))
+arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh = asin, acos, atan, atan2, asinh, acosh, atanh
+erf, erfc, sigmoid, relu = (_method(n) for n in ("erf", "erfc", "sigmoid", "relu"))
+abs, absolute, sign, floor, ceil, trunc, fix, frac = (  # noqa: A001 - PyTorch's names
+    _method(n) for n in ("abs", "absolute", "sign", "floor", "ceil", "trunc", "fix", "frac"))
+round, copysign, clip, clamp, lerp, logaddexp = (  # noqa: A001
+    _method(n) for n in ("round", "copysign", "clip", "clamp", "lerp", "logaddexp"))
+fmod, remainder, floor_divide, pow = (_method(n) for n in ("fmod", "remainder", "floor_divide", "pow"))  # noqa: A001
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift = (
+    _method(n) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+                         "bitwise_right_shift"))
+logical_and, logical_or, logical_xor, logical_not = (
+    _method(n) for n in ("logical_and", "logical_or", "logical_xor", "logical_not"))
+isnan, isinf, isfinite, isclose, allclose = (_method(n) for n in ("isnan", "isinf", "isfinite", "isclose", "allclose"))
+# reductions
+sum, nansum, mean, prod, logsumexp = (_method(n) for n in ("sum", "nansum", "mean", "prod", "logsumexp"))  # noqa: A001
+var, std, var_mean, std_mean, norm = (_method(n) for n in ("var", "std", "var_mean", "std_mean", "norm"))
+max, min, amax, amin, argmax, argmin, median = (  # noqa: A001
+    _method(n) for n in ("max", "min", "amax", "amin", "argmax", "argmin", "median"))
+any, all, count_nonzero = (_method(n) for n in ("any", "all", "count_nonzero"))  # noqa: A001
+# scans and sorting
+cumsum, cumprod, cummax, cummin = (_method(n) for n in ("cumsum", "cumprod", "cummax", "cummin"))
+sort, argsort, topk, unique = (_method(n) for n in ("sort", "argsort", "topk", "unique"))
 
 
 def maximum(a, b):
@@ -51,21 +64,14 @@ def minimum(a, b):
     return ops.Minimum.apply(*promoted_pair(a, b))
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return as_tensor(x).sum(axis, keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    return as_tensor(x).mean(axis, keepdims)
-
-
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return as_tensor(x).max(axis, keepdims)
-
-
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    return as_tensor(x).min(axis, keepdims)
-
-
-__all__ = ["abs", "clamp", "clip", "exp", "log", "max", "maximum", "mean", "min", "minimum", "relu", "sigmoid",
-           "sqrt", "sum", "tanh"]
+__all__ = [
+    "abs", "absolute", "acos", "acosh", "all", "allclose", "amax", "amin", "any", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
+    "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "ceil",
+    "clamp", "clip", "copysign", "cos", "cosh", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "erf",
+    "erfc", "exp", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "isclose", "isfinite", "isinf",
+    "isnan", "lerp", "log", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "max", "maximum", "mean", "median", "min", "minimum", "nansum", "neg", "negative",
+    "norm", "pow", "prod", "reciprocal", "relu", "remainder", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",
+    "sort", "sqrt", "square", "std", "std_mean", "sum", "tan", "tanh", "topk", "trunc", "unique", "var", "var_mean",
+]

@@ -1,4 +1,5 @@
-"""Elementwise functions: exp, log, sqrt, abs, clip, maximum, minimum, where, and a dtype cast."""
+"""Elementwise functions: exp, log, sqrt, abs, clip (constant or tensor bounds), maximum, minimum, where,
+lerp, copysign, fmod, remainder, and a dtype cast."""
 
 from __future__ import annotations
 
@@ -75,6 +76,44 @@ class Clip(Function):
         return (gy * inside,)
 
 
+class ClampTensor(Function):
+    """y = min(max(x, low), high) with tensor bounds (either may be absent), PyTorch's ``clamp_backward_min_max``:
+
+    dL/dx = dL/dy where low ≤ x ≤ high;  dL/dlow = dL/dy where x < low (and low < high, if there is a
+    high);  dL/dhigh = dL/dy where x > high (or high < low, where high wins); each summed to its shape.
+    """
+
+    def __init__(self, has_low, has_high):
+        self.has_low, self.has_high = has_low, has_high
+
+    def forward(self, x, *bounds):
+        xp = get_array_module(x)
+        self.x, self.bounds = x, bounds
+        low = bounds[0] if self.has_low else None
+        high = bounds[-1] if self.has_high else None
+        y = x if low is None else xp.maximum(x, low)
+        return y if high is None else xp.minimum(y, high)
+
+    def backward(self, gy):
+        x, bounds = self.x, self.bounds
+        low = bounds[0] if self.has_low else None
+        high = bounds[-1] if self.has_high else None
+        zero = get_array_module(gy).zeros((), dtype=gy.dtype)
+        inside = True
+        if low is not None:
+            inside = x >= low
+        if high is not None:
+            inside = inside & (x <= high)
+        grads = [unbroadcast(gy * inside, x.shape)]
+        if low is not None:
+            below = x < low if high is None else (x < low) & (low < high)
+            grads.append(unbroadcast(get_array_module(gy).where(below, gy, zero), low.shape))
+        if high is not None:
+            above = x > high if low is None else (x > high) | (high < low)
+            grads.append(unbroadcast(get_array_module(gy).where(above, gy, zero), high.shape))
+        return tuple(grads)
+
+
 class Maximum(Function):
     """y = max(a, b) elementwise;  the larger input gets dL/dy; on ties each gets half (as PyTorch)."""
 
@@ -123,6 +162,78 @@ class Where(Function):
         gx = unbroadcast(xp.where(cond, gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
         gz = unbroadcast(xp.where(cond, zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
         return gx, gz
+
+
+class Lerp(Function):
+    """y = a + w · (b − a) (``torch.lerp(start, end, weight)``);
+    dL/da = dL/dy · (1 − w),  dL/db = dL/dy · w,  dL/dw = dL/dy · (b − a)."""
+
+    def forward(self, a, b, w):
+        self.a, self.b, self.w = a, b, w
+        return a + w * (b - a)
+
+    def backward(self, gy):
+        a, b, w = self.a, self.b, self.w
+        need = self.needs_input_grad
+        ga = unbroadcast(gy * (1 - w), a.shape) if need[0] else None
+        gb = unbroadcast(gy * w, b.shape) if need[1] else None
+        gw = unbroadcast(gy * (b - a), w.shape) if need[2] else None
+        return ga, gb, gw
+
+
+class Copysign(Function):
+    """y = |a| with the sign (bit) of b;  dL/da = dL/dy · y / a, and 0 at a = 0 (as PyTorch);  dL/db = 0."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = get_array_module(a).copysign(a, b)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a, b = self.a, self.b
+        ga = None
+        if self.needs_input_grad[0]:
+            flip = xp.where(a == 0, 0, xp.where(xp.signbit(a) == xp.signbit(self.y), 1, -1)).astype(gy.dtype)
+            ga = unbroadcast(gy * flip, a.shape)
+        gb = xp.zeros(b.shape, dtype=gy.dtype) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Fmod(Function):
+    """y = a − trunc(a / b) · b, the remainder with the sign of a (C's fmod);
+    dL/da = dL/dy,  dL/db = −dL/dy · trunc(a / b)."""
+
+    def _quotient(self, xp, a, b):
+        return xp.trunc(a / b)
+
+    def _remainder(self, xp, a, b):
+        return xp.fmod(a, b)
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        if a.dtype.kind in "iu" and not xp.all(b):
+            raise ZeroDivisionError("integer fmod/remainder by zero (as in PyTorch)")
+        self.a, self.b = a, b
+        return self._remainder(xp, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a, b = self.a, self.b
+        ga = unbroadcast(gy, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gy * self._quotient(xp, a, b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Remainder(Fmod):
+    """y = a − ⌊a / b⌋ · b, the remainder with the sign of b (Python's %, ``torch.remainder``);
+    dL/da = dL/dy,  dL/db = −dL/dy · ⌊a / b⌋."""
+
+    def _quotient(self, xp, a, b):
+        return xp.floor(a / b)
+
+    def _remainder(self, xp, a, b):
+        return xp.remainder(a, b)
 
 
 class Cast(Function):

@@ -1,8 +1,12 @@
-"""Reductions over axes: sum, mean, max and min (``axis`` None, an int or a tuple; ``keepdims``)."""
+"""Reductions over axes (``axis`` None or a sorted tuple of axes, ``keepdims``): sum, mean, prod, max/min
+(amax/amin), the median of all elements, var/std, logsumexp and vector norms."""
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
+from ..errors import DimError
 from ..function import Function
 
 
@@ -16,8 +20,14 @@ def normalize_axis(axis, ndim):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise DimError(f"dim {a} is out of range for a tensor with {ndim} dimensions "
+                           f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
     return tuple(sorted({a % ndim for a in axes})) if ndim else ()
+
+
+def _integer_dtype(x):
+    """x's dtype for integer x (NumPy would widen an int32 sum to int64; the caller picked the dtype), else None."""
+    return x.dtype if x.dtype.kind in "iu" else None
 
 
 def _expand_reduced(g, axis, keepdims):
@@ -36,7 +46,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        return x.sum(axis=self.axis, keepdims=self.keepdims, dtype=_integer_dtype(x))
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -90,6 +100,152 @@ class Min(Max):
 
     def _reduce(self, x):
         return x.min(axis=self.axis, keepdims=True)
+
+
+class MedianAll(Max):
+    """y = the lower median of all elements (the ⌈n/2⌉-th smallest; NaN if any is NaN);
+    dL/dx = dL/dy shared equally among the elements equal to y (PyTorch's rule for ``median()``)."""
+
+    def _reduce(self, x):
+        xp = get_array_module(x)
+        flat = xp.sort(x.reshape(-1))  # NaNs sort last: the median of a tensor with a NaN is NaN
+        value = flat[-1] if xp.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
+        return value.reshape((1,) * x.ndim)
+
+
+class Prod(Function):
+    """y = Π_axis x;  dL/dxᵢ = dL/dy · Π_{j≠i} xⱼ (the product of the others, exact when some xⱼ = 0).
+
+    The product of the others is the product of the ones before i times the product of the ones
+    after: two exclusive running products along the reduced elements, so no division by xᵢ.
+    """
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x = x
+        return x.prod(axis=self.axis, keepdims=self.keepdims, dtype=_integer_dtype(x))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x = self.x
+        axes = tuple(range(x.ndim)) if self.axis is None else self.axis
+        last = tuple(range(x.ndim - len(axes), x.ndim))
+        moved = xp.moveaxis(x, axes, last)
+        rows = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))  # the reduced elements on one axis
+        ones = xp.ones(rows.shape[:-1] + (1,), dtype=rows.dtype)
+        before = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+        after = xp.cumprod(xp.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = xp.moveaxis((before * after).reshape(moved.shape), last, axes)
+        return (_expand_reduced(gy, self.axis, self.keepdims) * others,)
+
+
+class Var(Function):
+    """y = Σ_axis (x − x̄)² / (n − c), the variance with Bessel's ``correction`` c (1 by default, as PyTorch);
+    dL/dx = dL/dy · 2 (x − x̄) / (n − c)  (x̄ depends on x too, but Σ (x − x̄) = 0 cancels that term)."""
+
+    def __init__(self, axis=None, keepdims=False, correction=1):
+        self.axis, self.keepdims, self.correction = axis, keepdims, correction
+
+    def _variance(self, x):
+        self.centred = x - x.mean(axis=self.axis, keepdims=True)
+        n = x.size if self.axis is None else math.prod(x.shape[a] for a in self.axis)
+        self.dof = max(n - self.correction, 0)
+        with get_array_module(x).errstate(divide="ignore", invalid="ignore"):
+            squares = (self.centred * self.centred).sum(axis=self.axis, keepdims=self.keepdims)
+            return squares / x.dtype.type(self.dof)
+
+    def forward(self, x):
+        return self._variance(x)
+
+    def backward(self, gy):
+        g = _expand_reduced(gy, self.axis, self.keepdims)
+        return (g * (2 / self.dof if self.dof else math.inf) * self.centred,)  # n ≤ c: NaN, as PyTorch
+
+
+class Std(Var):
+    """y = √var(x) with Bessel's ``correction``;  dL/dx = dL/dy / (2y) · dvar/dx, and 0 where y = 0 (as PyTorch)."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).sqrt(self._variance(x))
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(self.y == 0, 0, gy / (2 * self.y)).astype(gy.dtype, copy=False)
+        return super().backward(scale)
+
+
+class LogSumExp(Function):
+    """y = m + ln Σ_axis e^(x − m) with m = max_axis x (no overflow);  dL/dx = dL/dy · e^(x − y), the softmax.
+
+    Where every element is −∞ (m = −∞) the shift is 0 instead, so y = ln 0 = −∞ without a NaN.
+    """
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m = x.max(axis=self.axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
+        m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
+        with xp.errstate(divide="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=self.axis, keepdims=True)) + m
+        self.x, self.y = x, y
+        return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
+
+    def backward(self, gy):
+        g = _expand_reduced(gy, self.axis, self.keepdims)
+        return (g * get_array_module(g).exp(self.x - self.y),)
+
+
+class Norm(Function):
+    """The vector p-norm over ``axis``, PyTorch's ``linalg.vector_norm``:
+
+    y = (Σ |x|ᵖ)^(1/p);  p = ∞: max |x|;  p = −∞: min |x|;  p = 0: the count of nonzero elements.
+    dL/dx = dL/dy · sign(x) |x|ᵖ⁻¹ / yᵖ⁻¹, and 0 where y = 0; p = 1: dL/dy · sign(x); p = ±∞: dL/dy · sign(x)
+    shared equally among the elements with |x| = y; p = 0: 0.
+    """
+
+    def __init__(self, p=2.0, axis=None, keepdims=False):
+        self.p, self.axis, self.keepdims = float(p), axis, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        p, a = self.p, xp.abs(x)
+        if p == math.inf:
+            y = a.max(axis=self.axis, keepdims=True)
+        elif p == -math.inf:
+            y = a.min(axis=self.axis, keepdims=True)
+        elif p == 0:
+            y = (a != 0).sum(axis=self.axis, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            y = a.sum(axis=self.axis, keepdims=True)
+        elif p == 2:
+            y = xp.sqrt((a * a).sum(axis=self.axis, keepdims=True))
+        else:
+            y = (a**p).sum(axis=self.axis, keepdims=True) ** (1 / p)
+        self.x, self.y = x, y
+        return y if self.keepdims else y.reshape(_reduced_shape(x.shape, self.axis))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, p = self.x, self.y, self.p
+        g = _expand_reduced(gy, self.axis, self.keepdims)
+        if p == 0:
+            return (xp.zeros(x.shape, dtype=gy.dtype),)
+        if p == 1:
+            return (g * xp.sign(x),)
+        if math.isinf(p):
+            hit = xp.abs(x) == y
+            return (xp.sign(x) * hit * (g / hit.sum(axis=self.axis, keepdims=True)).astype(gy.dtype, copy=False),)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(y == 0, 0, g / y ** (p - 1)).astype(gy.dtype, copy=False)
+            if p == 2:
+                return (x * scale,)
+            return (x * xp.abs(x) ** (p - 2) * scale,)
 
 
 def _reduced_shape(shape, axis):
