@@ -14,16 +14,33 @@ def test_every_activation_and_loss_module_is_exported_by_nn():
             assert getattr(nn, name) is getattr(module, name)
 
 
-@pytest.mark.parametrize("cls", [nn.ReLU, nn.ReLU6, nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.SELU,
-                                 nn.ELU, nn.CELU, nn.LeakyReLU, nn.Hardtanh])
-def test_inplace_is_accepted_and_leaves_the_input_as_it_was(cls):
+IN_PLACE = [nn.ReLU, nn.ReLU6, nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.SELU, nn.ELU, nn.CELU,
+            nn.LeakyReLU, nn.Hardtanh]
+
+
+@pytest.mark.parametrize("cls", IN_PLACE)
+def test_inplace_overwrites_the_input_as_torch(cls):
     layer = cls(inplace=True)
     assert "inplace=True" in repr(layer)
-    x = nablab.tensor(np.array([-2.0, -0.5, 0.5, 2.0]))
-    before = x.numpy().copy()
+    data = np.array([-4.0, -2.0, -0.5, 0.5, 2.0, 7.0])
+    expected = cls()(nablab.tensor(data)).numpy()
+    x = nablab.tensor(data)
+    version = x._version
     y = layer(x)
-    np.testing.assert_array_equal(x.numpy(), before)
-    np.testing.assert_array_equal(y.numpy(), cls()(x).numpy())
+    assert y is x and x._version == version + 1
+    np.testing.assert_array_equal(x.numpy(), expected)
+
+
+@pytest.mark.parametrize("cls", IN_PLACE)
+def test_inplace_in_a_graph_keeps_the_gradient(cls):
+    data = np.array([-4.0, -2.0, -0.5, 0.5, 2.0, 7.0])
+    w = nablab.tensor(data, dtype="float64", requires_grad=True)
+    cls(inplace=True)(w * 1.0).sum().backward()
+    expected = nablab.tensor(data, dtype="float64", requires_grad=True)
+    cls()(expected * 1.0).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), expected.grad.numpy())
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        cls(inplace=True)(w)
 
 
 def test_modules_keep_their_settings():

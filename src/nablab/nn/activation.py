@@ -1,5 +1,5 @@
 """Activation layers: thin modules over :mod:`nablab.nn.functional`, with PyTorch's constructor
-arguments (``inplace=`` is accepted and the result computed out of place: see
+arguments (``inplace=True`` overwrites the input, as in PyTorch: see
 :mod:`nablab.nn.functional_activations`)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class _Elementwise(Module):
 
 
 class _InPlaceAccepted(Module):
-    """An activation whose PyTorch constructor takes ``inplace`` (kept and shown, not acted on)."""
+    """An activation whose PyTorch constructor takes ``inplace``."""
 
     fn = None
 
@@ -30,7 +30,7 @@ class _InPlaceAccepted(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return type(self).fn(x)
+        return type(self).fn(x, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -116,7 +116,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -130,7 +130,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -140,7 +140,7 @@ class CELU(ELU):
     """max(0, x) + min(0, α(e^(x/α) − 1))"""
 
     def forward(self, x):
-        return F.celu(x, self.alpha)
+        return F.celu(x, self.alpha, self.inplace)
 
 
 class GELU(Module):
@@ -181,7 +181,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")

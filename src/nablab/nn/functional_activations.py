@@ -1,8 +1,9 @@
 """The functional forms of the activations, the softmax family, normalisation and one-hot encoding
 (``nablab.nn.functional`` exports them all: ``F.gelu``, ``F.softmax``, ``F.one_hot``, ...).
 
-``inplace=`` is accepted wherever PyTorch has it, so that PyTorch code runs unchanged; the result
-is always computed out of place (the same values in a new tensor; the input is left as it was).
+``inplace=True`` (wherever PyTorch has it) works as in PyTorch: the input tensor takes the result
+(and its place in the graph), its version counter moves on, and it is returned; on a leaf that
+requires grad it is an error while gradients are recorded (see :mod:`nablab.tensor_inplace`).
 """
 
 from __future__ import annotations
@@ -25,19 +26,27 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _apply(op, x, inplace, name, **params):
+    """``op`` applied to x, or, with ``inplace``, made x's own value (PyTorch's in-place form)."""
+    if not inplace or not isinstance(x, Tensor):
+        return op.apply(x, **params)
+    x._check_leaf(name)
+    return x._in_place(op.apply(x._stand_in(), **params))
+
+
 def relu(x, inplace: bool = False):
     """max(x, 0)"""
-    return ops.ReLU.apply(x)
+    return _apply(ops.ReLU, x, inplace, "relu(inplace=True)")
 
 
 def relu6(x, inplace: bool = False):
     """min(max(x, 0), 6)"""
-    return Hardtanh.apply(x, min_val=0.0, max_val=6.0)
+    return _apply(Hardtanh, x, inplace, "relu6(inplace=True)", min_val=0.0, max_val=6.0)
 
 
 def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope · x"""
-    return ops.LeakyReLU.apply(x, negative_slope=negative_slope)
+    return _apply(ops.LeakyReLU, x, inplace, "leaky_relu(inplace=True)", negative_slope=negative_slope)
 
 
 def prelu(x, weight):
@@ -48,17 +57,17 @@ def prelu(x, weight):
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """min(max(x, min_val), max_val)"""
-    return Hardtanh.apply(x, min_val=min_val, max_val=max_val)
+    return _apply(Hardtanh, x, inplace, "hardtanh(inplace=True)", min_val=min_val, max_val=max_val)
 
 
 def hardsigmoid(x, inplace: bool = False):
     """relu6(x + 3) / 6"""
-    return Hardsigmoid.apply(x)
+    return _apply(Hardsigmoid, x, inplace, "hardsigmoid(inplace=True)")
 
 
 def hardswish(x, inplace: bool = False):
     """x · relu6(x + 3) / 6"""
-    return Hardswish.apply(x)
+    return _apply(Hardswish, x, inplace, "hardswish(inplace=True)")
 
 
 def sigmoid(x):
@@ -90,29 +99,29 @@ def gelu(x, approximate: str = "none"):
 
 def silu(x, inplace: bool = False):
     """x·σ(x)"""
-    return SiLU.apply(x)
+    return _apply(SiLU, x, inplace, "silu(inplace=True)")
 
 
 def mish(x, inplace: bool = False):
     """x·tanh(softplus(x))"""
-    return Mish.apply(x)
+    return _apply(Mish, x, inplace, "mish(inplace=True)")
 
 
 def elu(x, alpha: float = 1.0, inplace: bool = False):
     """x if x > 0 else α(eˣ − 1)"""
-    return ELU.apply(x, alpha=alpha)
+    return _apply(ELU, x, inplace, "elu(inplace=True)", alpha=alpha)
 
 
 def selu(x, inplace: bool = False):
     """scale · elu(x, α) with SELU's α ≈ 1.6733 and scale ≈ 1.0507"""
-    return ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE)
+    return _apply(ELU, x, inplace, "selu(inplace=True)", alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def celu(x, alpha: float = 1.0, inplace: bool = False):
     """max(0, x) + min(0, α(e^(x/α) − 1))"""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (the input is divided by it)")
-    return ELU.apply(x, alpha=alpha, input_scale=1.0 / alpha)
+    return _apply(ELU, x, inplace, "celu(inplace=True)", alpha=alpha, input_scale=1.0 / alpha)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
