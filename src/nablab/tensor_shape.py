@@ -136,11 +136,12 @@ class ShapeMethods:
         """Reorder all dims: result dim i is dim ``dims[i]`` of this tensor."""
         return ops.Transpose.apply(self, axes=_sizes(dims))
 
-    def transpose(self, dim0, dim1, *more):
+    def transpose(self, dim0, dim1=None, *more):
         """Swap dims ``dim0`` and ``dim1`` (PyTorch's ``transpose``, not NumPy's permutation)."""
         if more or not isinstance(dim0, numbers.Integral) or not isinstance(dim1, numbers.Integral):
-            raise TypeError(f"transpose(dim0, dim1) swaps two dims, got {(dim0, dim1, *more)}: to reorder all "
-                            "dims use permute(...)")
+            given = (dim0, *([] if dim1 is None else [dim1]), *more)
+            raise TypeError(f"transpose(dim0, dim1) swaps two dims, got {given}: to reorder all dims use "
+                            "permute(...)")
         if self.ndim == 0:
             normalize_dim(dim0, 0), normalize_dim(dim1, 0)
             return ops.Transpose.apply(self, axes=())

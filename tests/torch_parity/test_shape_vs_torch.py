@@ -19,7 +19,8 @@ torch = pytest.importorskip("torch")
 import nablab  # noqa: E402
 from nablab.errors import DimError, ShapeError  # noqa: E402
 
-pytestmark = pytest.mark.torch
+# torch warns about x.T on 1-D tensors and list indices holding tensors (its legacy rule, followed here)
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:.*(x.T|non-tuple sequence).*:UserWarning")]
 
 TOL = {np.float64: (1e-10, 1e-10), np.float32: (1.3e-6, 1e-5)}
 TORCH_DTYPE = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32,
@@ -265,6 +266,10 @@ INDEXING = [
     same("negative_list", lambda a: a[:, [-1, 0, -1]], (2, 3)),
     same("index_1d_0d_result", lambda a: a[1], (3,)),
     same("empty_list", lambda a: a[[]], (3, 2)),
+    same("tuple_element", lambda a: a[(0, 1), 1:], (2, 3)),
+    case("numpy_int", lambda a: a[np.int64(1), -1], lambda a: a[1, -1], (2, 3)),
+    case("list_of_0d_tensors", lambda a: a[[nablab.tensor(1), nablab.tensor(0)]],
+         lambda a: a[[torch.tensor(1), torch.tensor(0)]], (2, 3)),
 ]
 
 

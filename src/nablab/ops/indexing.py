@@ -24,30 +24,30 @@ from ..function import Function, unbroadcast
 
 
 def normalize_index(index):
-    """An index with tensors replaced by their arrays (a 0-d integer tensor by its int) and lists by
-    arrays; a list holding sequences, slices, None or Ellipsis is a tuple, PyTorch's legacy rule."""
+    """An index with tensors replaced by their arrays (a 0-d integer tensor by its int) and sequences
+    by arrays; a top-level list holding sequences, tensors, slices, None or Ellipsis is a tuple of
+    indices (PyTorch's legacy rule: ``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``)."""
+    if isinstance(index, tuple):
+        return tuple(_element(i) for i in index)
+    if isinstance(index, list) and any(isinstance(i, (list, tuple, slice)) or i is None or i is Ellipsis
+                                       or hasattr(i, "shape") for i in index):
+        return tuple(_element(i) for i in index)
+    return _element(index)
+
+
+def _element(part):
+    """One element of an index in the form :func:`torch_index` takes."""
     from ..tensor import Tensor
 
-    if isinstance(index, Tensor):
-        index = index.data
-    if hasattr(index, "shape") and not isinstance(index, np.generic):
-        if index.ndim == 0 and index.dtype.kind in "iu":
-            return int(index)
-        if index.ndim == 0 and index.dtype.kind == "b":
-            return bool(index)
-        return index
-    if isinstance(index, tuple):
-        return tuple(normalize_index(i) for i in index)
-    if isinstance(index, list):
-        if any(isinstance(i, (list, tuple, slice, Tensor)) or i is None or i is Ellipsis or hasattr(i, "shape")
-               for i in index):
-            return tuple(normalize_index(i) for i in index)
-        return np.asarray(index, dtype=np.int64 if not index else None)
-    if isinstance(index, np.bool_):
-        return bool(index)
-    if isinstance(index, np.integer):
-        return int(index)
-    return index
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, (list, tuple)):
+        return np.asarray([p.data if isinstance(p, Tensor) else p for p in part], dtype=None if part else np.int64)
+    if isinstance(part, (np.generic, np.ndarray)) or hasattr(part, "__array_namespace__"):
+        if part.ndim == 0 and part.dtype.kind in "iub":
+            return bool(part) if part.dtype.kind == "b" else int(part)
+        return part
+    return part
 
 
 def _consumed(part) -> int:
