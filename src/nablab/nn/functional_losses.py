@@ -101,14 +101,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
 
 def _fused_case(x, labels, weight, ignore_index, reduction, label_smoothing):
-    """Whether the fused op serves this call: logits (N, C), N integer labels all in [0, C) and none
-    equal to ignore_index, no weight, no smoothing, a scalar reduction (the training loop's call)."""
-    if x.ndim != 2 or weight is not None or label_smoothing != 0.0 or reduction not in ("mean", "sum"):
-        return False
-    if labels.dtype.kind not in "iu" or labels.shape != (x.shape[0],) or labels.size == 0:
-        return False
-    lo, hi = int(labels.min()), int(labels.max())
-    return 0 <= lo and hi < x.shape[1] and not (lo <= ignore_index <= hi and bool((labels == ignore_index).any()))
+    """Whether the fused op may serve this call: logits (N, C), N integer labels, no weight, no
+    smoothing, a scalar reduction, and an ignore_index that no valid label can equal (the training
+    loop's call). The op itself refuses labels outside [0, C)."""
+    return (x.ndim == 2 and weight is None and label_smoothing == 0.0 and reduction in ("mean", "sum")
+            and ignore_index < 0 and labels.shape == (x.shape[0],) and labels.dtype.kind in "iu")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -121,23 +118,25 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     divided by the same summed weight as the NLL term.
     Probabilities t (smoothed to (1 − ε)t + ε/C): ℓ = −Σ_c w_c t_c log p_c per position, "mean" over
     the N·d₁·… positions.
-    Logits (N, C) with in-range labels, no weight and no smoothing run the fused, stable
+    Logits (N, C) with labels in [0, C), no weight and no smoothing run the fused, stable
     :class:`nablab.ops.SoftmaxCrossEntropy`.
     """
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    x = as_tensor(input)
+    labels = target.data if isinstance(target, Tensor) else get_array_module(x.data).asarray(target)
+    if _fused_case(x, labels, weight, ignore_index, reduction, label_smoothing):
+        try:
+            return ops.SoftmaxCrossEntropy.apply(x, labels=labels, reduction=reduction)
+        except IndexError:
+            pass  # a label outside [0, C): one to ignore, or an error that the general path names
     check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    x = as_tensor(input)
     if x.ndim == 0:
         raise ShapeError("cross_entropy: the input must have a class dimension, got a 0-d input")
-    probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or (
-        not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f")
-    if probabilities:
+    if labels.dtype.kind == "f":
         return _cross_entropy_probabilities(x, target, weight, reduction, label_smoothing)
-    labels = _labels(target, x)
-    if _fused_case(x, labels, weight, ignore_index, reduction, label_smoothing):
-        return ops.SoftmaxCrossEntropy.apply(x, labels=labels, reduction=reduction)
     w = _constant(weight, x)
     check_class_targets("cross_entropy", x.shape, labels, w, ignore_index)
     class_axis = 1 if x.ndim >= 2 else 0
