@@ -7,7 +7,8 @@ from nablab import Tensor
 
 def test_default_dtypes():
     assert nablab.tensor([1.0, 2.0]).dtype == np.float32
-    assert nablab.tensor(np.zeros(3)).dtype == np.float32
+    assert nablab.tensor(np.zeros(3)).dtype == np.float64  # an array keeps its dtype, as torch.tensor does
+    assert nablab.Tensor(np.zeros(3)).dtype == np.float32  # the constructor gives the default float, as torch.Tensor
     assert nablab.tensor([1.0], dtype="float64").dtype == np.float64
     assert nablab.tensor([1, 2]).dtype == np.int64
     assert nablab.tensor([True]).dtype == bool

@@ -177,11 +177,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """``data`` as a tensor, sharing memory where it can (a tensor or an array of the same dtype is
-    not copied), as ``torch.as_tensor``; Python floats become float32."""
+    """``data`` as a tensor, sharing memory where it can (a tensor, or an array when no other dtype
+    is asked for, is not copied), as ``torch.as_tensor``: arrays keep their dtype, Python floats
+    become float32."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device is not None or dtype is not None) else data
-    return _finish(_to_array(data, dtype), None, device, False)
+    return _finish(_to_array(data, dtype, keep_array_dtype=True), None, device, False)
 
 
 __all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace",

@@ -26,15 +26,17 @@ from .tensor_shape import ShapeMethods
 _BOOL_NUMBERS = (bool, np.bool_)
 
 
-def _to_array(data, dtype=None, copy=False):
-    """Convert array-likes to an array; floats become float32 unless a dtype is given."""
+def _to_array(data, dtype=None, copy=False, keep_array_dtype=False):
+    """Convert array-likes to an array; floats become float32 unless a dtype is given, or, with
+    ``keep_array_dtype``, unless ``data`` is already an array (or tensor) with a dtype of its own."""
     if isinstance(data, Tensor):
         data = data.data
     xp = get_array_module(data) if hasattr(data, "__array_namespace__") else np
     if dtype is not None:
         dtype = np.dtype(dtype)
+    typed = keep_array_dtype and hasattr(data, "dtype")
     arr = xp.array(data, dtype=dtype, copy=True) if copy else xp.asarray(data, dtype=dtype)
-    if dtype is None and arr.dtype.kind == "f" and arr.dtype != DEFAULT_DTYPE:
+    if dtype is None and not typed and arr.dtype.kind == "f" and arr.dtype != DEFAULT_DTYPE:
         arr = arr.astype(DEFAULT_DTYPE)
     if arr.dtype == object:
         raise TypeError(f"cannot make a tensor from {type(data).__name__}: it holds Python objects")
@@ -399,8 +401,9 @@ def promoted_pair(a, b):
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (float32 unless ``dtype`` is given), like ``torch.tensor``."""
-    t = Tensor._make(_to_array(data, dtype, copy=True))
+    """A new tensor holding a copy of ``data``, like ``torch.tensor``: in ``dtype`` if given, else in
+    the dtype of a NumPy array or tensor, else (lists, Python numbers) float32 for floating values."""
+    t = Tensor._make(_to_array(data, dtype, copy=True, keep_array_dtype=True))
     if device is not None:
         t = t.to(device)
     return t.requires_grad_(True) if requires_grad else t

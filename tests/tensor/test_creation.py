@@ -70,7 +70,9 @@ def test_factory_arguments_and_errors():
     with pytest.raises(TypeError, match="NumPy array"):
         nablab.from_numpy([1, 2])
     a = np.arange(3.0)
-    assert nablab.from_numpy(a).data is a and nablab.as_tensor(a).dtype == np.float32
+    assert nablab.from_numpy(a).data is a and nablab.as_tensor(a).dtype == np.float64 and nablab.as_tensor(a).data is a
+    assert nablab.tensor(a).dtype == np.float64 and nablab.tensor([0.5]).dtype == np.float32
+    assert nablab.tensor(np.float64(2.0)).dtype == np.float64 and nablab.Tensor(a).dtype == np.float32
     t = nablab.tensor([1.0])
     assert nablab.as_tensor(t) is t and nablab.as_tensor([1, 2], dtype=nablab.float64).dtype == np.float64
     assert nablab.tensor([1, 2], dtype=nablab.float16, device="cpu").dtype == np.float16
