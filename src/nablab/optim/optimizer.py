@@ -9,6 +9,7 @@ parameter ``p`` (momentum buffers, moment estimates, the step count).
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 from ..backend import get_array_module
@@ -68,6 +69,9 @@ class Optimizer:
     or of dicts ``{"params": [...], "lr": ...}`` giving a group its own settings, as in PyTorch.
     ``_update(p, grad, state, group)`` changes ``p.data`` in place from the gradient array.
     """
+
+    #: every array in a parameter's state has the parameter's shape (checked, and cast to its dtype, on loading)
+    state_like_params = True
 
     def __init__(self, params, defaults: dict):
         if isinstance(params, Tensor):
@@ -188,11 +192,13 @@ class Optimizer:
             p = params[int(i)]
             restored = {}
             for k, v in entry.items():
-                if hasattr(v, "shape") and hasattr(v, "dtype"):
+                if self.state_like_params and hasattr(v, "shape") and hasattr(v, "dtype"):
                     if v.shape != () and v.shape != p.shape:
                         raise ValueError(f"optimizer state {k!r} of parameter {i} has shape {v.shape}, "
                                          f"the parameter {p.shape}")
                     v = get_array_module(p.data).array(v, dtype=p.dtype) if v.shape else v.copy()
+                else:
+                    v = copy.deepcopy(v)
                 restored[k] = v
             restored_state[p] = restored
         for mine, saved in zip(self.param_groups, groups):
