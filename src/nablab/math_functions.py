@@ -34,8 +34,9 @@ arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh = asin, acos, atan, a
 erf, erfc, sigmoid, relu = (_method(n) for n in ("erf", "erfc", "sigmoid", "relu"))
 abs, absolute, sign, floor, ceil, trunc, fix, frac = (  # noqa: A001 - PyTorch's names
     _method(n) for n in ("abs", "absolute", "sign", "floor", "ceil", "trunc", "fix", "frac"))
-round, copysign, clip, clamp, lerp, logaddexp = (  # noqa: A001
-    _method(n) for n in ("round", "copysign", "clip", "clamp", "lerp", "logaddexp"))
+round, copysign, clip, clamp, clamp_min, clamp_max, lerp, logaddexp = (  # noqa: A001
+    _method(n) for n in ("round", "copysign", "clip", "clamp", "clamp_min", "clamp_max", "lerp", "logaddexp"))
+sgn = _method("sgn")
 fmod, remainder, floor_divide, pow = (_method(n) for n in ("fmod", "remainder", "floor_divide", "pow"))  # noqa: A001
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift = (
     _method(n) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
@@ -66,12 +67,13 @@ def minimum(a, b):
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "all", "allclose", "amax", "amin", "any", "arccos", "arccosh", "arcsin",
-    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
-    "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "ceil",
-    "clamp", "clip", "copysign", "cos", "cosh", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "erf",
-    "erfc", "exp", "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "isclose", "isfinite", "isinf",
-    "isnan", "lerp", "log", "log10", "log1p", "log2", "logaddexp", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logsumexp", "max", "maximum", "mean", "median", "min", "minimum", "nansum", "neg", "negative",
-    "norm", "pow", "prod", "reciprocal", "relu", "remainder", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",
-    "sort", "sqrt", "square", "std", "std_mean", "sum", "tan", "tanh", "topk", "trunc", "unique", "var", "var_mean",
+    "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2",
+    "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
+    "bitwise_xor", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "copysign", "cos", "cosh", "count_nonzero",
+    "cummax", "cummin", "cumprod", "cumsum", "erf", "erfc", "exp", "exp2", "expm1", "fix", "floor", "floor_divide",
+    "fmod", "frac", "isclose", "isfinite", "isinf", "isnan", "lerp", "log", "log10", "log1p", "log2", "logaddexp",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "max", "maximum", "mean", "median",
+    "min", "minimum", "nansum", "neg", "negative", "norm", "pow", "prod", "reciprocal", "relu", "remainder",
+    "round", "rsqrt", "sgn", "sigmoid", "sign", "sin", "sinh", "sort", "sqrt", "square", "std", "std_mean", "sum",
+    "tan", "tanh", "topk", "trunc", "unique", "var", "var_mean",
 ]

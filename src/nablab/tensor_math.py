@@ -230,6 +230,8 @@ class MathMethods:
         """−1, 0 or 1 (a boolean tensor is its own sign); the gradient is 0."""
         return self.detach() if self.data.dtype == bool else rounding.Sign.apply(self)
 
+    sgn = sign
+
     def _rounded(self, op):
         """An integer tensor is already whole: itself, outside the graph (PyTorch's values); booleans are refused."""
         if self.data.dtype == bool:
@@ -277,6 +279,12 @@ class MathMethods:
         return ops.Clip.apply(x, low=min, high=max)
 
     clamp = clip
+
+    def clamp_min(self, min):  # noqa: A002
+        return self.clip(min=min)
+
+    def clamp_max(self, max):  # noqa: A002
+        return self.clip(max=max)
 
     def maximum(self, other):
         return ops.Maximum.apply(*self._promoted(other))
@@ -599,7 +607,7 @@ class MathMethods:
             raise ShapeError(f"cannot reduce over dim {dim} of size 0 (shape {self.shape})")
         index = indices_of(x.data, a).astype(_INT64)
         squeeze = not keepdim and self.ndim > 0
-        values = selection.TakeAlong.apply(x, indices=index, axis=a, squeeze=squeeze)
+        values = selection.TakeAlong.apply(x, indices=index, axis=a, squeeze=squeeze, distinct=True)
         index = index.squeeze(a) if squeeze else index
         if self.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
@@ -667,7 +675,7 @@ class MathMethods:
         if count is not None:
             order = get_array_module(order).take(order, range(count), axis=a)
         index = order.astype(_INT64)
-        values = selection.TakeAlong.apply(x, indices=index, axis=a)
+        values = selection.TakeAlong.apply(x, indices=index, axis=a, distinct=True)
         if self.ndim == 0:
             return values.reshape(()), _constant(self, index.reshape(()))
         return values, _constant(self, index)

@@ -13,10 +13,12 @@ class TakeAlong(Function):
 
     ``indices`` is a constant integer array with x's number of dimensions; with ``squeeze`` the
     picking axis (then of length 1) is dropped from y, as a reduction without keepdim drops it.
+    ``distinct`` promises that no index repeats along the axis (a permutation, a top-k, one pick per
+    slice): the backward then writes dL/dy in place of adding it up (much faster than ``add.at``).
     """
 
-    def __init__(self, indices, axis, squeeze=False):
-        self.indices, self.axis, self.squeeze = indices, axis, squeeze
+    def __init__(self, indices, axis, squeeze=False, distinct=False):
+        self.indices, self.axis, self.squeeze, self.distinct = indices, axis, squeeze, distinct
 
     def forward(self, x):
         self.shape = x.shape
@@ -28,6 +30,9 @@ class TakeAlong(Function):
         if self.squeeze:
             gy = xp.expand_dims(gy, self.axis)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if self.distinct:
+            xp.put_along_axis(gx, self.indices, gy, axis=self.axis)
+            return (gx,)
         index = list(xp.indices(self.indices.shape, sparse=True))
         index[self.axis] = self.indices
         xp.add.at(gx, tuple(index), gy)
