@@ -15,6 +15,7 @@ Each op has exactly one output; ops with several results are written as several 
 from __future__ import annotations
 
 from . import grad_mode
+from .errors import ShapeError
 from .kernels import _registry as _kernel_registry
 from .kernels import select as _select_kernel
 
@@ -64,7 +65,14 @@ class Function:
             needs.append(x.requires_grad)
         impl = _select_kernel(cls, *arrays, **params) if cls in _kernel_registry else cls
         fn = impl(**params)
-        out = Tensor._make(fn.forward(*arrays))
+        try:
+            out = Tensor._make(fn.forward(*arrays))
+        except ValueError as exc:  # NumPy's broadcasting error becomes PyTorch's RuntimeError type
+            if "could not be broadcast" not in str(exc):
+                raise
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+            raise ShapeError(f"{cls.__name__}: the shapes {shapes} do not broadcast together (each pair of "
+                             "trailing dims must be equal or one of them 1)") from None
         if True in needs and grad_mode.state.enabled:
             fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)
             # the history and version of each input now: an in-place op may later give the tensor a
