@@ -279,6 +279,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     except ValueError:
         raise ShapeError(f"kl_div: the input's shape {tuple(x.shape)} and the target's {tuple(t.shape)} do not "
                          "broadcast") from None
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total by both the batch size and the support size; "
+                      "'batchmean' divides by the batch size only, as the KL divergence is defined", UserWarning,
+                      stacklevel=2)
     loss = KLDivergence.apply(x, t, log_target=log_target)
     if reduction == "batchmean":
         total = loss.sum()

@@ -6,6 +6,7 @@ At a kink each takes the one-sided derivative PyTorch takes, so gradients match 
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..function import Function, unbroadcast
 
 
@@ -66,12 +67,12 @@ class PReLU(Function):
 
     def forward(self, x, weight):
         if weight.ndim != 1:
-            raise ValueError(f"prelu: the weight must be 1-D, got shape {tuple(weight.shape)}")
+            raise ShapeError(f"prelu: the weight must be 1-D, got shape {tuple(weight.shape)}")
         xp = get_array_module(x)
         n = weight.shape[0]
         if n != 1 and (x.ndim < 2 or x.shape[1] != n):
             channels = x.shape[1] if x.ndim >= 2 else 1
-            raise ValueError(f"prelu: {n} slopes for an input of shape {tuple(x.shape)} with {channels} channels "
+            raise ShapeError(f"prelu: {n} slopes for an input of shape {tuple(x.shape)} with {channels} channels "
                              "(axis 1); expected 1 slope or one per channel")
         self.weight_shape = weight.shape
         a = weight.reshape((1, n) + (1,) * (x.ndim - 2)) if n != 1 else weight.reshape(())
