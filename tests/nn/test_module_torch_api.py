@@ -67,3 +67,17 @@ def test_state_dict_keys_match_torch():
                                  torch.nn.Linear(4, 2))
     assert set(ours.state_dict()) <= set(theirs.state_dict())
     assert set(theirs.state_dict()) - set(ours.state_dict()) <= {"1.num_batches_tracked"}
+
+
+def test_forward_hooks_record_and_replace():
+    net = _net()
+    seen = []
+    handle = net[0].register_forward_hook(lambda m, args, out: seen.append((type(m).__name__, tuple(out.shape))))
+    net[3].register_forward_hook(lambda m, args, out: out * 0)
+    pre = net.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+    out = net.eval()(nablab.randn(5, 3))
+    assert seen == [("Linear", (5, 4))] and not out.numpy().any()
+    handle.remove()
+    pre.remove()
+    net(nablab.randn(5, 3))
+    assert len(seen) == 1

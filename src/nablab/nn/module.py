@@ -30,6 +30,16 @@ class StateDictError(KeyError, RuntimeError):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class _RemovableHandle:
+    """What the ``register_*_hook`` methods return: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self) -> None:
+        self.hooks[:] = [(k, h) for k, h in self.hooks if k is not self.key]
+
+
 def _shape(value) -> tuple:
     return tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
 
@@ -283,7 +293,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for _, hook in hooks["pre"]:
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for _, hook in hooks["post"]:
+            changed = hook(self, args, out)
+            if changed is not None:
+                out = changed
+        return out
+
+    def _add_hook(self, kind: str, hook):
+        hooks = self.__dict__.setdefault("_hooks", {"pre": [], "post": []})
+        key = object()
+        hooks[kind].append((key, hook))
+        return _RemovableHandle(hooks[kind], key)
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` runs before each forward; a value it returns replaces the arguments.
+        Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after each forward (to record activations, say); a
+        value it returns replaces the output. Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("post", hook)
 
     def extra_repr(self) -> str:
         """The layer's settings, shown inside its ``repr``."""
