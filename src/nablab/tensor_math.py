@@ -417,7 +417,7 @@ class MathMethods:
         data = self.data.astype(bool)
         if other is None:
             return data
-        other = other.data if hasattr(other, "data") else np.asarray(other)
+        other = other.data if hasattr(other, "_cast") else np.asarray(other)
         return data, other.astype(bool)
 
     def logical_and(self, other):
@@ -547,10 +547,10 @@ class MathMethods:
         """max/min: see the module docstring for the three forms and the ``axis=`` spelling."""
         if hasattr(dim, "_cast"):
             return self.maximum(dim) if largest else self.minimum(dim)
+        keepdim = _alias("keepdim", keepdim, "keepdims", keepdims, False)
         if axis is not None or dim is None or not isinstance(dim, numbers.Integral):  # several dims: values only
             op = ops.Max if largest else ops.Min
-            return op.apply(self, axis=_axes(self, dim, axis), keepdims=_alias("keepdim", keepdim, "keepdims",
-                                                                                 keepdims, False))
+            return op.apply(self, axis=_axes(self, dim, axis), keepdims=keepdim)
         argext = "argmax" if largest else "argmin"
         pair = return_types.max if largest else return_types.min
         return self._pick_along(dim, keepdim, pair, lambda data, a: getattr(data, argext)(axis=a, keepdims=True))

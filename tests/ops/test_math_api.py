@@ -51,6 +51,8 @@ def test_max_with_dim_is_a_pair_and_with_axis_the_values():
     assert indices.dtype == np.int64 and pair.indices is indices
     assert isinstance(x.max(axis=1), nablab.Tensor) and isinstance(x.min(dim=(0, 1)), nablab.Tensor)
     assert x.max().shape == () and x.min(dim=0, keepdim=True).values.shape == (1, 3)
+    assert x.max(1, keepdims=True).indices.shape == (2, 1)
+    assert x.logical_and(np.array([True, False, True])).tolist() == [[True, False, True], [True, False, True]]
     np.testing.assert_array_equal(x.max(nablab.tensor([2.0, 2.0, 2.0])).numpy(), [[2.0, 5.0, 2.0], [4.0, 2.0, 3.0]])
     values.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])

@@ -421,6 +421,13 @@ def test_var_mean_and_std_mean(dtype):
                 [((3, 4), "any")], dtype, True)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_nansum_counts_nans_as_zero(dtype):
+    x = np.array([[1.0, np.nan, 2.5], [np.nan, -1.0, 0.5]], dtype=dtype)
+    for fn in (method("nansum"), method("nansum", 1), method("nansum", 0, keepdim=True)):
+        check(fn, fn, [x], dtype)
+
+
 def test_var_of_one_element_is_nan_as_torch():
     with np.errstate(all="ignore"):
         check(method("var"), method("var"), [np.array([1.5])], "float64")
