@@ -1,4 +1,15 @@
-"""``Conv2d``: 2-D convolution over NCHW inputs, PyTorch's semantics and default initialisation."""
+"""Convolution layers over (N, C, L) and (N, C, H, W) inputs, PyTorch's semantics and default
+initialisation: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``.
+
+``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or one int per spatial dim (kept as
+given); ``padding`` may also be "same" or "valid" (convolutions). ``padding_mode`` other than 'zeros'
+('reflect', 'replicate', 'circular') pads the input with :func:`nablab.nn.functional.pad` first and
+convolves without padding, as PyTorch does.
+
+Initialised like PyTorch: W ~ kaiming_uniform(a = √5), which is U(−1/√fan_in, 1/√fan_in), and
+b ~ U(−1/√fan_in, 1/√fan_in), with fan_in = W.shape[1] · Πkernel (in/groups for a convolution,
+out/groups for a transposed one, as PyTorch computes it from the weight's shape).
+"""
 
 from __future__ import annotations
 
@@ -9,22 +20,40 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-class Conv2d(Module):
-    """y = conv2d(x, W) + b with W of shape (out, in/groups, k, k).
 
-    Initialised like PyTorch: W and b ~ U(−1/√fan_in, 1/√fan_in), fan_in = in/groups · k².
-    """
+def _tuple(value, n: int) -> tuple:
+    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                 dilation: int = 1, groups: int = 1, bias: bool = True, dtype="float32"):
+
+class _ConvNd(Module):
+    """What the convolution layers share: arguments, parameters, initialisation and repr."""
+
+    #: the number of spatial dims (1 or 2) and whether the weight is (in, out/groups, ...) (transposed)
+    dims: int = 2
+    transposed: bool = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                 padding_mode, dtype, output_padding=0):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
+        if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
                              f"by groups ({groups})")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
+            if padding == "same" and any(s != 1 for s in _tuple(stride, self.dims)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups, kernel_size, kernel_size), dtype=dtype))
+        self.output_padding, self.padding_mode = output_padding, padding_mode
+        kernel = _tuple(kernel_size, self.dims)
+        shape = ((in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups))
+        dtype = "float32" if dtype is None else dtype
+        self.weight = Parameter(np.empty(shape + kernel, dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype=dtype))
         else:
@@ -34,17 +63,101 @@ class Conv2d(Module):
     def reset_parameters(self) -> None:
         init.default_(self.weight, self.bias)
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def _padded(self, x):
+        """x padded by ``padding_mode`` (for modes other than 'zeros'), and the padding left to the convolution."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            sides = [(t // 2, t - t // 2) for t in totals]
+        elif self.padding == "valid":
+            sides = [(0, 0)] * self.dims
+        else:
+            sides = [(p, p) for p in _tuple(self.padding, self.dims)]
+        pad = [side for lo_hi in reversed(sides) for side in lo_hi]
+        return F.pad(x, pad, mode=self.padding_mode), 0
 
     def extra_repr(self) -> str:
         extra = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding:
+        if self.padding != 0:
             extra += f", padding={self.padding}"
         if self.dilation != 1:
             extra += f", dilation={self.dilation}"
+        if self.output_padding != 0:
+            extra += f", output_padding={self.output_padding}"
         if self.groups != 1:
             extra += f", groups={self.groups}"
-        return extra + ("" if self.bias is not None else ", bias=False")
+        if self.bias is None:
+            extra += ", bias=False"
+        if self.padding_mode != "zeros":
+            extra += f", padding_mode={self.padding_mode}"
+        return extra
 
-__all__ = ["Conv2d"]
+
+class Conv2d(_ConvNd):
+    """y = conv2d(x, W) + b over (N, C, H, W) with W of shape (out, in/groups, kh, kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype="float32"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype)
+
+    def forward(self, x):
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    """y = conv1d(x, W) + b over (N, C, L) with W of shape (out, in/groups, k)."""
+
+    dims = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype="float32"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype)
+
+    def forward(self, x):
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """y = conv_transpose2d(x, W) + b over (N, C_in, H, W) with W of shape (in, out/groups, kh, kw);
+    the output is (H − 1)·s − 2p + d(kh − 1) + output_padding + 1 high (likewise wide)."""
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", dtype="float32"):
+        if padding_mode != "zeros" or isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d takes int or tuple padding with padding_mode 'zeros', got padding "
+                             f"{padding!r}, padding_mode {padding_mode!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype, output_padding)
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """y = conv_transpose1d(x, W) + b over (N, C_in, L) with W of shape (in, out/groups, k)."""
+
+    dims, transposed = 1, True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", dtype="float32"):
+        if padding_mode != "zeros" or isinstance(padding, str):
+            raise ValueError(f"ConvTranspose1d takes int or tuple padding with padding_mode 'zeros', got padding "
+                             f"{padding!r}, padding_mode {padding_mode!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype, output_padding)
+
+    def forward(self, x):
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]

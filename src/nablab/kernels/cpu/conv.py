@@ -34,10 +34,18 @@ from ...scratch import scratch
 CHUNK_BYTES = 4 * 2**20
 
 
+def _ints(*params) -> bool:
+    """True when every parameter is a plain int (the same for both axes): the kernels below read them so;
+    (height, width) pairs go to the reference."""
+    return all(type(p) is int for p in params)
+
+
 def handles(x, w, b=None, *, stride, padding, dilation, groups):
-    """Stride 1, no dilation, one group, a square kernel, padding ≤ k − 1, NumPy arrays that fit."""
-    return (stride == 1 and dilation == 1 and groups == 1 and type(x) is np.ndarray and x.ndim == 4
-            and w.ndim == 4 and w.shape[2] == w.shape[3] and padding <= w.shape[2] - 1 and x.shape[1] == w.shape[1]
+    """Stride 1, no dilation, one group, a square kernel, padding ≤ k − 1 (ints, not pairs), NumPy arrays
+    that fit."""
+    return (_ints(stride, padding, dilation) and stride == 1 and dilation == 1 and groups == 1
+            and type(x) is np.ndarray and x.ndim == 4 and w.ndim == 4 and w.shape[2] == w.shape[3]
+            and padding <= w.shape[2] - 1 and x.shape[1] == w.shape[1]
             and x.shape[2] + 2 * padding >= w.shape[2] and x.shape[3] + 2 * padding >= w.shape[2])
 
 
@@ -51,9 +59,10 @@ def fill_border(a, p, value) -> None:
 
 
 def handles_1x1(x, w, b=None, *, stride, padding, dilation, groups):
-    """A 1×1 kernel, any stride, no padding, one group, on NumPy arrays (dilation does not matter for k = 1)."""
-    return (padding == 0 and groups == 1 and type(x) is np.ndarray and x.ndim == 4 and w.ndim == 4
-            and w.shape[2] == w.shape[3] == 1 and x.shape[1] == w.shape[1])
+    """A 1×1 kernel, any (int) stride, no padding, one group, on NumPy arrays (dilation does not matter for
+    k = 1)."""
+    return (_ints(stride, padding) and padding == 0 and groups == 1 and type(x) is np.ndarray and x.ndim == 4
+            and w.ndim == 4 and w.shape[2] == w.shape[3] == 1 and x.shape[1] == w.shape[1])
 
 
 def _image_chunks(n, bytes_per_image):
