@@ -115,7 +115,8 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ShapeError(f"item() needs a tensor with one element, this one has shape {self.shape} "
+                             f"({self.data.size} elements)")
         return self.data.item()
 
     def tolist(self):
@@ -377,7 +378,7 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
 
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise ShapeError(f"the truth value of a tensor of shape {self.shape} (more than one value) is ambiguous")
         return bool(self.data)
 
 

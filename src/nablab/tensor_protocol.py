@@ -122,10 +122,14 @@ class ProtocolMethods:
         return self.abs()
 
     def __format__(self, spec: str) -> str:
-        """A one-element tensor formats as its number (``f"{loss:.4f}"``); others as their repr."""
-        if self.data.size == 1 and self.data.ndim == 0:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others as their repr, and only
+        without a format spec (PyTorch's TypeError otherwise)."""
+        if self.data.ndim == 0:
             return format(self.data.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__ (a tensor of shape "
+                            f"{tuple(self.data.shape)}: format x.item() or a 0-d tensor)")
+        return repr(self)
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(x)``: the data as a NumPy array (copied to the host from a GPU)."""

@@ -38,6 +38,12 @@ def test_python_numbers_and_formatting():
     with pytest.raises(ValueError, match="one-element"):
         float(nablab.tensor([1.0, 2.0]))
     assert f"{nablab.tensor([1.0, 2.0])}".startswith("tensor(")
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{nablab.tensor([2.5]):.3f}"
+    with pytest.raises(RuntimeError, match="one element"):
+        nablab.tensor([1.0, 2.0]).item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(nablab.tensor([1.0, 2.0]))
     assert np.asarray(nablab.tensor([1, 2])).tolist() == [1, 2]
 
 
