@@ -292,5 +292,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div",
-    "l1_loss", "legacy_reduction", "mse_loss", "nll_loss", "smooth_l1_loss",
+    "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
 ]

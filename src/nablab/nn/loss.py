@@ -4,6 +4,7 @@ its constructor's settings and calls its function in :mod:`nablab.nn.functional`
 from __future__ import annotations
 
 from . import functional as F
+from .functional_losses import legacy_reduction
 from .module import Module
 
 
@@ -12,7 +13,7 @@ class _Loss(Module):
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = F.legacy_reduction(size_average, reduce, reduction)
+        self.reduction = legacy_reduction(size_average, reduce, reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
