@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from . import ops
 from .dtypes import promote_types
 from .errors import ShapeError
 from .ops import einsum as _einsum
+from .ops.shape import normalize_dims
+from .size import Size
 from .tensor import Tensor, as_tensor, promoted_pair
 
 
@@ -61,6 +65,53 @@ def vstack(tensors):
 row_stack = vstack
 
 
+def column_stack(tensors):
+    """Join along dim 1, vectors and 0-d tensors as columns."""
+    return cat([x.reshape(-1, 1) if x.ndim < 2 else x for x in _tensors(list(tensors), "column_stack")], 1)
+
+
+def dstack(tensors):
+    """Join along dim 2, each tensor seen as at least 3-D (``atleast_3d``)."""
+    return cat(atleast_3d(*_tensors(list(tensors), "dstack")), 2)
+
+
+def _at_least(tensors, fit):
+    xs = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = tuple(fit(as_tensor(x)) for x in xs)
+    return out[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else out
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (0-d → (1,))."""
+    return _at_least(tensors, lambda x: x.reshape(1) if x.ndim == 0 else x)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims (0-d → (1, 1), (n,) → (1, n))."""
+    return _at_least(tensors, lambda x: x.reshape(1, -1) if x.ndim < 2 else x)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims (0-d → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1))."""
+    shapes = {0: lambda x: (1, 1, 1), 1: lambda x: (1, x.shape[0], 1), 2: lambda x: (*x.shape, 1)}
+    return _at_least(tensors, lambda x: x.reshape(shapes[x.ndim](x)) if x.ndim < 3 else x)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that all ``shapes`` broadcast to."""
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+    except ValueError:
+        raise ShapeError(f"shapes {list(shapes)} do not broadcast together") from None
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape."""
+    xs = [as_tensor(x) for x in tensors]
+    shape = broadcast_shapes(*[x.shape for x in xs])
+    return tuple(x.expand(shape) for x in xs)
+
+
 def meshgrid(*tensors, indexing: str = "ij"):
     """Coordinate grids of the given vectors: output k varies along dim k ('ij'), or with the first
     two dims swapped ('xy', Cartesian)."""
@@ -95,6 +146,29 @@ def einsum(equation: str, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _einsum.Einsum.apply(*[as_tensor(x) for x in operands], equation=equation)
+
+
+def tensordot(a, b, dims=2):
+    """Σ of products over ``dims`` dims: the last ``dims`` of a with the first ``dims`` of b, or the
+    listed pairs ``([dims of a], [dims of b])``."""
+    a, b = as_tensor(a), as_tensor(b)
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ValueError(f"tensordot expects dims >= 0, got {dims}")
+        pairs = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+    else:
+        pairs = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
+                 [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
+    da, db = normalize_dims(pairs[0], a.ndim), normalize_dims(pairs[1], b.ndim)
+    if len(da) != len(db):
+        raise ShapeError(f"tensordot: {len(da)} dims of a against {len(db)} dims of b")
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    ta, tb = [next(letters) for _ in range(a.ndim)], [None] * b.ndim
+    for i, j in zip(da, db):
+        tb[j] = ta[i]
+    tb = [c or next(letters) for c in tb]
+    out = [c for k, c in enumerate(ta) if k not in da] + [c for k, c in enumerate(tb) if k not in db]
+    return _einsum.Einsum.apply(a, b, equation=f"{''.join(ta)},{''.join(tb)}->{''.join(out)}")
 
 
 def matmul(a, b):
@@ -336,16 +410,58 @@ def outer(x, vec2):
     return as_tensor(x).outer(vec2)
 
 
+def rot90(x, k: int = 1, dims=(0, 1)):
+    """Rotate by 90° ``k`` times in the plane of ``dims``."""
+    return as_tensor(x).rot90(k, dims)
+
+
+def masked_scatter(x, mask, source):
+    """A copy of x with the elements of ``source``, in order, where ``mask`` is True."""
+    return as_tensor(x).masked_scatter(mask, source)
+
+
+def trace(x):
+    """The sum of the main diagonal of a matrix."""
+    return as_tensor(x).trace()
+
+
+def addmm(x, mat1, mat2, *, beta=1, alpha=1):
+    """beta · x + alpha · (mat1 @ mat2)."""
+    return as_tensor(x).addmm(mat1, mat2, beta=beta, alpha=alpha)
+
+
+def addmv(x, mat, vec, *, beta=1, alpha=1):
+    """beta · x + alpha · (mat @ vec)."""
+    return as_tensor(x).addmv(mat, vec, beta=beta, alpha=alpha)
+
+
+def addr(x, vec1, vec2, *, beta=1, alpha=1):
+    """beta · x + alpha · outer(vec1, vec2)."""
+    return as_tensor(x).addr(vec1, vec2, beta=beta, alpha=alpha)
+
+
+def baddbmm(x, batch1, batch2, *, beta=1, alpha=1):
+    """beta · x + alpha · (batch1 @ batch2), batch by batch."""
+    return as_tensor(x).baddbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
+def addbmm(x, batch1, batch2, *, beta=1, alpha=1):
+    """beta · x + alpha · Σ_b batch1[b] @ batch2[b]."""
+    return as_tensor(x).addbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
 def inner(x, other):
     """The sum of products over the last dims of x and other."""
     return as_tensor(x).inner(other)
 
 
 __all__ = [
-    "argwhere", "bmm", "broadcast_to", "cat", "chunk", "concat", "concatenate", "diag", "diagonal", "dot",
-    "einsum", "flatten", "flip", "fliplr", "flipud", "gather", "hstack", "index_add", "index_fill", "index_select",
-    "inner", "masked_fill", "masked_select", "matmul", "meshgrid", "mm", "moveaxis", "movedim", "mv", "narrow",
-    "nonzero", "outer", "permute", "repeat_interleave", "reshape", "roll", "row_stack", "scatter", "scatter_add",
-    "scatter_reduce", "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "take", "take_along_dim",
-    "tile", "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "vdot", "vstack", "where",
+    "addbmm", "addmm", "addmv", "addr", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bmm",
+    "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "chunk", "column_stack", "concat",
+    "concatenate", "diag", "diagonal", "dot", "dstack", "einsum", "flatten", "flip", "fliplr", "flipud", "gather",
+    "hstack", "index_add", "index_fill", "index_select", "inner", "masked_fill", "masked_scatter", "masked_select",
+    "matmul", "meshgrid", "mm", "moveaxis", "movedim", "mv", "narrow", "nonzero", "outer", "permute",
+    "repeat_interleave", "reshape", "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce",
+    "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "take", "take_along_dim", "tensordot",
+    "tile", "trace", "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "vdot", "vstack", "where",
 ]

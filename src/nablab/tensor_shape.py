@@ -238,6 +238,20 @@ class ShapeMethods:
             raise ShapeError("flipud needs a tensor of at least 1 dim, got a 0-d tensor")
         return self.flip(0)
 
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotate by 90° ``k`` times in the plane of ``dims``, from the first dim towards the second."""
+        if len(dims) != 2:
+            raise ShapeError(f"rot90 expects two dims, got {dims}")
+        d0, d1 = normalize_dims(dims, self.ndim)
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.flip(())
+
     def roll(self, shifts, dims=None):
         """Shift the elements cyclically by ``shifts`` along ``dims`` (of the flattened tensor when None)."""
         if dims is None:
@@ -431,6 +445,31 @@ class ShapeMethods:
                              f"of shape {self.shape}") from None
         return self.expand(shape)[np.broadcast_to(mask, shape)] if shape else self.reshape(1)[mask.reshape(1)]
 
+    def masked_scatter(self, mask, source):
+        """A copy with the elements of ``source``, in order, written where ``mask`` (broadcast) is True."""
+        mask = _bool_array(mask, "masked_scatter")
+        try:
+            mask = np.broadcast_to(mask, self.shape)
+        except ValueError:
+            raise ShapeError(f"masked_scatter: the mask of shape {mask.shape} does not broadcast to the tensor "
+                             f"of shape {self.shape}") from None
+        count = int(mask.sum())
+        if source.numel() < count:
+            raise ShapeError(f"masked_scatter: the mask selects {count} elements, source has only {source.numel()}")
+        return indexing.SetItem.apply(self, self._source(source, "masked_scatter").reshape(-1)[:count], index=mask)
+
+    def fill_diagonal(self, fill_value, wrap: bool = False):
+        """A copy with ``fill_value`` on the main diagonal (all dims of equal size, or a matrix); with
+        ``wrap`` a tall matrix's diagonal starts again below the square. Its in-place form is PyTorch's
+        ``fill_diagonal_``."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ShapeError(f"fill_diagonal needs a matrix or all dims of equal size, got shape {self.shape}")
+        step = sum(math.prod(self.shape[d + 1:]) for d in range(self.ndim))
+        flat = np.arange(0, self.numel(), step) if wrap and self.ndim == 2 else np.arange(min(self.shape)) * step
+        mask = np.zeros(self.numel(), dtype=bool)
+        mask[flat] = True
+        return self.masked_fill(mask.reshape(self.shape), fill_value)
+
     def nonzero(self, *, as_tuple: bool = False):
         """The int64 coordinates of the nonzero elements: an (n, ndim) tensor, or ndim vectors (as_tuple)."""
         coords = np.argwhere(self.numpy()).astype(np.int64)
@@ -517,3 +556,38 @@ class ShapeMethods:
         letters = "abcdefghijklmnopqrstuvwxy"
         a, b = letters[: self.ndim - 1], letters[self.ndim - 1: self.ndim + other.ndim - 2]
         return _einsum.Einsum.apply(self, other, equation=f"{a}z,{b}z->{a}{b}")
+
+    def trace(self):
+        """The sum of the main diagonal of a matrix (square or not)."""
+        if self.ndim != 2:
+            raise ShapeError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def _scaled_sum(self, product, beta, alpha):
+        """beta · self + alpha · product (self left out when beta is 0, as in PyTorch)."""
+        product = product if alpha == 1 else product * alpha
+        if beta == 0:
+            return product
+        return (self if beta == 1 else self * beta) + product
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta · self + alpha · (mat1 @ mat2)."""
+        return self._scaled_sum(mat1.mm(mat2), beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta · self + alpha · (mat @ vec)."""
+        return self._scaled_sum(mat.mv(vec), beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        """beta · self + alpha · outer(vec1, vec2)."""
+        return self._scaled_sum(vec1.outer(vec2), beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta · self + alpha · (batch1 @ batch2), batch by batch."""
+        return self._scaled_sum(batch1.bmm(batch2), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta · self + alpha · Σ_b batch1[b] @ batch2[b]."""
+        if batch1.ndim != 3 or batch2.ndim != 3:
+            raise ShapeError(f"addbmm: expected two 3-D tensors, got shapes {batch1.shape} and {batch2.shape}")
+        return self._scaled_sum(_einsum.Einsum.apply(batch1, batch2, equation="bij,bjk->ik"), beta, alpha)

@@ -156,6 +156,10 @@ REORDER = [
     same("fliplr", lambda a: a.fliplr(), (2, 3, 4)),
     same("flipud", lambda a: a.flipud(), (3,)),
     case("flip_fn", lambda a: nablab.flip(a, (1,)), lambda a: torch.flip(a, (1,)), (2, 3)),
+    same("rot90", lambda a: a.rot90(), (2, 3)),
+    same("rot90_k_dims", lambda a: a.rot90(3, (-1, 0)), (2, 3, 4)),
+    same("rot90_k2", lambda a: a.rot90(-2, [1, 2]), (2, 3, 4)),
+    case("rot90_fn_k0", lambda a: nablab.rot90(a, 4), lambda a: torch.rot90(a, 4), (2, 3)),
     same("roll_flat", lambda a: a.roll(1), (3, 4)),
     same("roll_dim", lambda a: a.roll(-2, 0), (3, 4)),
     same("roll_dims", lambda a: a.roll((1, 2), (0, -1)), (3, 4)),
@@ -212,6 +216,16 @@ JOIN = [
     case("hstack_0d", lambda a, b: nablab.hstack([a, b]), lambda a, b: torch.hstack([a, b]), (), ()),
     case("vstack", lambda a, b: nablab.vstack([a, b]), lambda a, b: torch.vstack([a, b]), (3,), (2, 3)),
     case("vstack_0d", lambda a, b: nablab.vstack([a, b]), lambda a, b: torch.vstack([a, b]), (), ()),
+    case("column_stack", lambda a, b, c: nablab.column_stack([a, b, c]),
+         lambda a, b, c: torch.column_stack([a, b, c]), (3,), (3, 2), (3,)),
+    case("dstack", lambda a, b: nablab.dstack([a, b]), lambda a, b: torch.dstack([a, b]), (2, 3), (2, 3, 2)),
+    case("dstack_1d", lambda a, b: nablab.dstack((a, b)), lambda a, b: torch.dstack((a, b)), (3,), (3,)),
+    case("atleast_1d", lambda a: nablab.atleast_1d(a), lambda a: torch.atleast_1d(a), ()),
+    case("atleast_2d_many", lambda a, b: nablab.atleast_2d(a, b), lambda a, b: torch.atleast_2d(a, b), (), (3,)),
+    case("atleast_3d_list", lambda a, b, c: nablab.atleast_3d([a, b, c]), lambda a, b, c: torch.atleast_3d([a, b, c]),
+         (), (3,), (2, 3)),
+    case("broadcast_tensors", lambda a, b: nablab.broadcast_tensors(a, b), lambda a, b: torch.broadcast_tensors(a, b),
+         (3, 1), (4,)),
     case("meshgrid_ij", lambda a, b: nablab.meshgrid(a, b, indexing="ij"),
          lambda a, b: torch.meshgrid(a, b, indexing="ij"), (3,), (2,)),
     case("meshgrid_xy_three", lambda a, b, c: nablab.meshgrid([a, b, c], indexing="xy"),
@@ -223,6 +237,8 @@ JOIN = [
 # --------------------------------------------------------------------------- diagonals
 DIAGONALS = [
     same("tril", lambda a: a.tril(), (3, 4)),
+    same("trace", lambda a: a.trace(), (3, 4)),
+    case("trace_fn", lambda a: nablab.trace(a), lambda a: torch.trace(a), (1, 1)),
     same("triu_offset", lambda a: a.triu(1), (3, 4)),
     same("tril_batched_neg", lambda a: a.tril(-1), (2, 3, 3)),
     case("triu_fn", lambda a: nablab.triu(a, -1), lambda a: torch.triu(a, -1), (4, 2)),
@@ -357,6 +373,14 @@ GATHER = [
          (3, 4), ()),
     case("masked_fill_neg_inf", lambda a: a.masked_fill(nablab.tensor(MASK), float("-inf")).exp(),
          lambda a: a.masked_fill(MASK_T, float("-inf")).exp(), (3, 4)),
+    case("masked_scatter", lambda a, s: a.masked_scatter(MASK, s), lambda a, s: a.masked_scatter(MASK_T, s),
+         (3, 4), (4, 4)),
+    case("masked_scatter_broadcast_fn", lambda a, s: nablab.masked_scatter(a, MASK[1], s),
+         lambda a, s: torch.masked_scatter(a, MASK_T[1], s), (2, 4), (2, 3)),
+    *[case(f"fill_diagonal_{name}", lambda a, w=wrap: a.fill_diagonal(-1.0, wrap=w),
+           lambda a, w=wrap: a.clone().fill_diagonal_(-1.0, wrap=w), shape)
+      for name, shape, wrap in [("square", (3, 3), False), ("tall_wrap", (7, 3), True), ("tall", (7, 3), False),
+                                ("wide", (2, 4), False), ("cube", (2, 2, 2), False)]],
     case("masked_select", lambda a: a.masked_select(MASK), lambda a: a.masked_select(MASK_T), (3, 4)),
     case("masked_select_broadcast", lambda a: nablab.masked_select(a, MASK),
          lambda a: torch.masked_select(a, MASK_T), (4,)),
@@ -444,6 +468,18 @@ PRODUCTS = [
          ((2,), "f64")),
     same("inner_1d", lambda a, b: a.inner(b), (3,), (3,)),
     same("inner_nd", lambda a, b: a.inner(b), (2, 3), (4, 1, 3)),
+    case("tensordot", lambda a, b: nablab.tensordot(a, b), lambda a, b: torch.tensordot(a, b), (2, 3, 4), (3, 4, 5)),
+    case("tensordot_pairs", lambda a, b: nablab.tensordot(a, b, dims=([1, -1], [1, 0])),
+         lambda a, b: torch.tensordot(a, b, dims=([1, -1], [1, 0])), (2, 3, 4), (4, 3, 5)),
+    case("tensordot_0", lambda a, b: nablab.tensordot(a, b, dims=0), lambda a, b: torch.tensordot(a, b, dims=0),
+         (2, 3), (4,)),
+    same("addmm", lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=2.0), (4,), (2, 3), (3, 4)),
+    case("addmm_fn", lambda c, a, b: nablab.addmm(c, a, b), lambda c, a, b: torch.addmm(c, a, b), (2, 4), (2, 3),
+         (3, 4)),
+    same("addmv", lambda c, a, b: c.addmv(a, b, alpha=-1.0), (2,), (2, 3), (3,)),
+    same("addr", lambda c, a, b: c.addr(a, b), (3, 1), (3,), (2,)),
+    same("baddbmm", lambda c, a, b: c.baddbmm(a, b, beta=2.0), (1, 3, 5), (2, 3, 4), (2, 4, 5)),
+    same("addbmm", lambda c, a, b: c.addbmm(a, b, alpha=0.5), (3, 5), (2, 3, 4), (2, 4, 5)),
     case("inner_0d", lambda a, b: nablab.inner(a, b), lambda a, b: torch.inner(a, b), (), (2, 3)),
 ]
 
@@ -502,6 +538,12 @@ def test_setitem_keeps_the_gradient_of_earlier_readers():
         x[1] = 0.0
         (y + x.sum()).backward()
     np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy())
+
+
+def test_addmm_with_beta_0_ignores_the_input_even_nan():
+    c, a, b = np.full((2, 2), np.nan), np.ones((2, 3)), np.ones((3, 2))
+    y = nablab.addmm(nablab.tensor(c), nablab.tensor(a), nablab.tensor(b), beta=0)
+    np.testing.assert_array_equal(y.numpy(), torch.addmm(*map(torch.tensor, (c, a, b)), beta=0).numpy())
 
 
 # --------------------------------------------------------------------------- errors
