@@ -163,6 +163,24 @@ def test_conv_modules(dtype, name, args, kwargs, shape):
     _compare(ours(x), theirs(tx), pairs, dtype, rng)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, args, kwargs, shape, output_size", [
+    ("ConvTranspose2d", (3, 2, 3), dict(stride=2, padding=1), (2, 3, 4, 5), (8, 9)),
+    ("ConvTranspose2d", (2, 4, (3, 2)), dict(stride=(3, 2), dilation=(1, 2)), (1, 2, 3, 3), (1, 4, 10, 8)),
+    ("ConvTranspose1d", (2, 3, 4), dict(stride=3, padding=1), (2, 2, 5), (15,)),
+])
+def test_conv_transpose_to_an_output_size(dtype, name, args, kwargs, shape, output_size):
+    rng = np.random.default_rng(9)
+    ours = getattr(nn, name)(*args, **kwargs, dtype=dtype)
+    theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=getattr(torch, dtype))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.data))
+        theirs.bias.copy_(torch.tensor(ours.bias.data))
+    x, tx = _pair(rng.standard_normal(shape), dtype)
+    pairs = [(x, tx), (ours.weight, theirs.weight), (ours.bias, theirs.bias)]
+    _compare(ours(x, output_size=output_size), theirs(tx, output_size=output_size), pairs, dtype, rng)
+
+
 PAD = [
     # input shape, pad, mode, value
     ((2, 3), (1, 2), "constant", None),
@@ -269,3 +287,14 @@ def test_upsampling_layers(dtype, name, kwargs, shape):
     ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
     assert repr(ours) == repr(theirs)
     _compare(ours(x), theirs(tx), [(x, tx)], dtype, rng)
+
+
+@pytest.mark.parametrize("name, kwargs", [("upsample", dict(scale_factor=2, mode="bilinear")),
+                                          ("upsample_nearest", dict(size=(5, 7))),
+                                          ("upsample_bilinear", dict(scale_factor=1.5))])
+def test_the_deprecated_upsample_functions(name, kwargs):
+    rng = np.random.default_rng(10)
+    x, tx = _pair(rng.standard_normal((2, 2, 3, 4)), "float64")
+    with pytest.warns(UserWarning):
+        theirs = getattr(TF, name)(tx, **kwargs)
+    _compare(getattr(F, name)(x, **kwargs), theirs, [(x, tx)], "float64", rng)

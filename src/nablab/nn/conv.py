@@ -78,6 +78,27 @@ class _ConvNd(Module):
         pad = [side for lo_hi in reversed(sides) for side in lo_hi]
         return F.pad(x, pad, mode=self.padding_mode), 0
 
+    def _output_padding(self, x, output_size):
+        """``output_padding``, or (given the output's spatial size, with or without its N and C) the output
+        padding that reaches it, which lies in [0, stride): PyTorch's rule."""
+        if output_size is None:
+            return self.output_padding
+        output_size = tuple(int(n) for n in output_size)
+        if len(output_size) == self.dims + 2:
+            output_size = output_size[2:]
+        if len(output_size) != self.dims:
+            raise ValueError(f"{type(self).__name__}: output_size must have {self.dims} or {self.dims + 2} elements, "
+                             f"got {output_size}")
+        stride, padding = _tuple(self.stride, self.dims), _tuple(self.padding, self.dims)
+        kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1
+                    for n, s, p, k, d in zip(x.shape[2:], stride, padding, kernel, dilation)]
+        largest = [m + s - 1 for m, s in zip(smallest, stride)]
+        if any(not lo <= n <= hi for n, lo, hi in zip(output_size, smallest, largest)):
+            raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from {smallest} "
+                             f"to {largest} (for an input of {list(x.shape[2:])})")
+        return tuple(n - m for n, m in zip(output_size, smallest))
+
     def extra_repr(self) -> str:
         extra = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != 0:
@@ -137,9 +158,9 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, output_padding)
 
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation)
+    def forward(self, x, output_size=None):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(x, output_size), self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvNd):
@@ -155,9 +176,9 @@ class ConvTranspose1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, output_padding)
 
-    def forward(self, x):
-        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation)
+    def forward(self, x, output_size=None):
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(x, output_size), self.groups, self.dilation)
 
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]

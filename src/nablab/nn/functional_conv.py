@@ -230,4 +230,20 @@ def _output_size(spatial, size, scale_factor, recompute_scale_factor):
     return out, (None,) * dims if recompute_scale_factor else tuple(float(f) for f in factors)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "interpolate", "pad"]
+def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """PyTorch's deprecated name of :func:`interpolate`."""
+    return interpolate(x, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(x, size=None, scale_factor=None):
+    """PyTorch's deprecated ``interpolate(x, size, scale_factor, mode="nearest")``."""
+    return interpolate(x, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(x, size=None, scale_factor=None):
+    """PyTorch's deprecated ``interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)``."""
+    return interpolate(x, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "interpolate", "pad", "upsample",
+           "upsample_bilinear", "upsample_nearest"]
