@@ -106,7 +106,7 @@ class ShapeMethods:
             return self.reshape(1)
         start, end = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
         if start > end:
-            raise DimError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
+            raise ShapeError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def unflatten(self, dim: int, sizes):
@@ -122,8 +122,8 @@ class ShapeMethods:
 
     def squeeze(self, dim=None):
         """Drop the size-1 dims among ``dim`` (an int or a tuple; all of them when None)."""
-        dims = range(self.ndim) if dim is None else normalize_dims(dim, self.ndim) if self.ndim else ()
-        drop = {d for d in dims if self.shape[d] == 1}
+        dims = range(self.ndim) if dim is None else normalize_dims(dim, self.ndim)
+        drop = {d for d in dims if self.ndim and self.shape[d] == 1}
         return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
     def unsqueeze(self, dim: int):
@@ -214,13 +214,17 @@ class ShapeMethods:
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
-        """Each element ``repeats`` times in a row along ``dim`` (of the flattened tensor when None)."""
+        """Each element ``repeats`` times in a row along ``dim`` (of the flattened tensor when None);
+        ``output_size``, PyTorch's hint of the resulting length, is checked when given."""
         x = self.reshape(-1) if dim is None else self
         dim = 0 if dim is None else normalize_dim(dim, self.ndim)
         if x.ndim == 0:
             x = x.reshape(1)
         counts = repeat.repeat_counts(getattr(repeats, "data", repeats), x.shape[dim])
-        return repeat.RepeatInterleave.apply(x, repeats=counts, dim=dim)
+        y = repeat.RepeatInterleave.apply(x, repeats=counts, dim=dim)
+        if output_size is not None and y.shape[dim] != output_size:
+            raise ShapeError(f"repeat_interleave: output_size {output_size} given, the result has {y.shape[dim]}")
+        return y
 
     # ----------------------------------------------------------------- reordering
     def flip(self, *dims):
@@ -362,7 +366,8 @@ class ShapeMethods:
 
     # ----------------------------------------------------------------- gather and scatter
     def gather(self, dim: int, index, *, sparse_grad: bool = False):
-        """out[i] = self[i with its coordinate ``dim`` replaced by index[i]]: out has index's shape."""
+        """out[i] = self[i with its coordinate ``dim`` replaced by index[i]]: out has index's shape
+        (``sparse_grad`` is accepted; the gradient is always dense)."""
         return gather_scatter.Gather.apply(self, dim=dim, index=_index_array(index, "gather"))
 
     def _source(self, src, op: str):
