@@ -21,6 +21,7 @@ Conventions, as in PyTorch:
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -103,6 +104,16 @@ def _sum_dtype(x, dtype):
 def _constant(x, array):
     """A tensor outside the graph."""
     return type(x)._make(array)
+
+
+def _bitwise(symbol, array_op, reflected=False):
+    """The operator method ``symbol`` (``&``, ``|``, ``^``) of integer and boolean tensors, or its reflected form."""
+
+    def method(self, other):
+        a, b = self._integer_operands(other, symbol, reflected)
+        return _constant(self, array_op(a, b))
+
+    return method
 
 
 class MathMethods:
@@ -228,15 +239,15 @@ class MathMethods:
 
     def sign(self):
         """−1, 0 or 1 (a boolean tensor is its own sign); the gradient is 0."""
-        return self.detach() if self.data.dtype == bool else rounding.Sign.apply(self)
+        return _constant(self, self.data.copy()) if self.data.dtype == bool else rounding.Sign.apply(self)
 
     sgn = sign
 
     def _rounded(self, op):
-        """An integer tensor is already whole: itself, outside the graph (PyTorch's values); booleans are refused."""
+        """An integer tensor is already whole: a copy, outside the graph (PyTorch's values); booleans are refused."""
         if self.data.dtype == bool:
             raise TypeError(f"{op.__name__.lower()}() of a boolean tensor is not defined (nor in PyTorch)")
-        return self.detach() if self.data.dtype.kind in "iu" else op.apply(self)
+        return _constant(self, self.data.copy()) if self.data.dtype.kind in "iu" else op.apply(self)
 
     def floor(self):
         return self._rounded(rounding.Floor)
@@ -273,7 +284,7 @@ class MathMethods:
         if hasattr(min, "_cast") or hasattr(max, "_cast"):
             x, low, high = _as_operands(self, min, max)
             return elementwise.ClampTensor.apply(x, *[b for b in (low, high) if b is not None],
-                                         has_low=low is not None, has_high=high is not None)
+                                                 has_low=low is not None, has_high=high is not None)
         bounds = [b for b in (min, max) if b is not None]
         x = self._cast(dtypes.result_type(self, *bounds))
         return ops.Clip.apply(x, low=min, high=max)
@@ -311,8 +322,7 @@ class MathMethods:
             raise TypeError("remainder and floor division of boolean tensors are not defined (nor in PyTorch)")
         return (b, a) if reflected else (a, b)
 
-    def __mod__(self, other):
-        return elementwise.Remainder.apply(*self._remainder_operands(other))
+    __mod__ = remainder
 
     def __rmod__(self, other):
         return elementwise.Remainder.apply(*self._remainder_operands(other, reflected=True))
@@ -328,8 +338,7 @@ class MathMethods:
     def floor_divide(self, other):
         return self._floor_division(*self._remainder_operands(other))
 
-    def __floordiv__(self, other):
-        return self._floor_division(*self._remainder_operands(other))
+    __floordiv__ = floor_divide
 
     def __rfloordiv__(self, other):
         return self._floor_division(*self._remainder_operands(other, reflected=True))
@@ -342,29 +351,9 @@ class MathMethods:
                             f"got dtype {a.data.dtype}")
         return (b.data, a.data) if reflected else (a.data, b.data)
 
-    def __and__(self, other):
-        a, b = self._integer_operands(other, "&")
-        return _constant(self, a & b)
-
-    def __rand__(self, other):
-        a, b = self._integer_operands(other, "&", reflected=True)
-        return _constant(self, a & b)
-
-    def __or__(self, other):
-        a, b = self._integer_operands(other, "|")
-        return _constant(self, a | b)
-
-    def __ror__(self, other):
-        a, b = self._integer_operands(other, "|", reflected=True)
-        return _constant(self, a | b)
-
-    def __xor__(self, other):
-        a, b = self._integer_operands(other, "^")
-        return _constant(self, a ^ b)
-
-    def __rxor__(self, other):
-        a, b = self._integer_operands(other, "^", reflected=True)
-        return _constant(self, a ^ b)
+    __and__, __rand__ = _bitwise("&", operator.and_), _bitwise("&", operator.and_, reflected=True)
+    __or__, __ror__ = _bitwise("|", operator.or_), _bitwise("|", operator.or_, reflected=True)
+    __xor__, __rxor__ = _bitwise("^", operator.xor), _bitwise("^", operator.xor, reflected=True)
 
     def __invert__(self):
         if self.data.dtype.kind not in "biu":
@@ -394,23 +383,8 @@ class MathMethods:
     def __rrshift__(self, other):
         return self._shift(other, left=False, reflected=True)
 
-    def bitwise_and(self, other):
-        return self & other
-
-    def bitwise_or(self, other):
-        return self | other
-
-    def bitwise_xor(self, other):
-        return self ^ other
-
-    def bitwise_not(self):
-        return ~self
-
-    def bitwise_left_shift(self, other):
-        return self << other
-
-    def bitwise_right_shift(self, other):
-        return self >> other
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = __and__, __or__, __xor__, __invert__
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
 
     def _truth(self, other=None):
         """self (and other, broadcast) as boolean arrays: nonzero is True."""
