@@ -56,8 +56,8 @@ def _same_padding(x, kernel, dilation, stride):
     totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
     before = tuple(t // 2 for t in totals)
     extra = [t - 2 * b for t, b in zip(totals, before)]
-    if any(extra):
-        x = pad(x, [e for e in reversed(extra) for e in (0, e)])
+    if any(extra):  # F.pad's order: the last axis first, (before, after) each
+        x = pad(x, [side for e in reversed(extra) for side in (0, e)])
     return x, before
 
 
