@@ -292,7 +292,7 @@ def mode_table(records: list[dict], mode: str) -> str:
     rows = []
     for r in records:
         m = r["modes"].get(mode)
-        cells = ([f"{m['nablab_ms']:.3f}", f"{m['torch_ms']:.3f}", f"**{m['ratio']:.2f}×**",
+        cells = ([f"{m['nablab_ms']:.4g}", f"{m['torch_ms']:.4g}", f"**{m['ratio']:.2f}×**",
                   f"{m['ratio_range'][0]:.2f}–{m['ratio_range'][1]:.2f}", f"{m['rounds']} × {m['calls_per_block']}"]
                  if m else ["–"] * 5)
         rows.append([f"`{r['op']}`", r["shape"], *cells, f"≥ {TARGET}×: {verdict(r, mode)}"])

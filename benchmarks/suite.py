@@ -1,4 +1,5 @@
-"""The benchmark suite: W1–W7 on this machine, each in a fresh process, and a summary against the targets.
+"""The benchmark suite: W1–W7 and the hot single ops on this machine, each in a fresh process, and a summary
+against the targets.
 
     python benchmarks/suite.py --output BENCHMARKS.md        # or: nablab bench --output BENCHMARKS.md
     python benchmarks/suite.py --workload W1 W5 --quick      # a short smoke run of two workloads
@@ -10,7 +11,9 @@ Workloads (samples/s of nablab, hand-written NumPy and PyTorch on the CPU):
 - W3 and W4: the small CNN and the VGGNet, batch 64, with W4's step peak memory;
 - W5: inference of the W2 network at batch 1024 (``bench_mlp.py --workload W5``);
 - W6 and W7: the MNIST network of pytorch/examples (1×28×28) and a small residual network
-  (3×32×32), batch 64.
+  (3×32×32), batch 64;
+- OPS: hot single ops (softmax, log_softmax, nll_loss, layer_norm, embedding, gelu, conv1d) at
+  realistic sizes, forward + backward and forward, against PyTorch (``bench_ops.py``; needs PyTorch).
 
 The CNN workloads (W3, W4, W6, W7) run in one process of ``bench_cnn.py``, need PyTorch (their
 yardstick), and each also runs nablab's step in ``--processes`` fresh processes (default 6), a few
@@ -22,7 +25,8 @@ report when ``--output`` is given, and leaves its figures as JSON; this script t
 summary section: every workload's throughput, nablab's ratio to each target system, the verdict,
 and the fraction of the machine's GEMM peak each system reaches. Targets: W1 ≥ 1.1× PyTorch; W2
 ≥ 1.0× PyTorch and ≥ 0.9× hand-written NumPy; W3, W4, W6, W7 ≥ 0.6× PyTorch, each with its slowest
-fresh process within 1.25× of the median one; W4's step peak memory ≤ 2× PyTorch's.
+fresh process within 1.25× of the median one; W4's step peak memory ≤ 2× PyTorch's; each op of
+OPS ≥ 0.5× PyTorch (PyTorch's time over nablab's) in both modes.
 """
 
 from __future__ import annotations
@@ -53,20 +57,26 @@ from common import (
 
 ROOT = Path(__file__).resolve().parent.parent  # the scripts run from the repository root
 SECTION_KEY = "bench_suite"
-ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "OPS")
 CNN = ("W3", "W4", "W6", "W7")  # bench_cnn.py's, in one process
+OPS = "OPS"  # bench_ops.py's
+NEEDS_TORCH = (*CNN, OPS)  # the workloads whose only yardstick is PyTorch
 PROCESSES, QUICK_PROCESSES = 6, 2  # fresh processes per CNN workload (default, and under --quick)
 QUICK = {"bench_mlp.py": ["--repeats", "2", "--steps", "3", "--warmup", "2"],
          "bench_cnn.py": ["--repeats", "1", "--steps", "1", "--warmup", "0", "--vgg-repeats", "1", "--vgg-steps", "1",
-                          "--check-steps", "1", "--spread-steps", "1"]}
+                          "--check-steps", "1", "--spread-steps", "1"],
+         "bench_ops.py": ["--repeats", "1", "--block-seconds", "0", "--warmup", "1", "--tiny"]}
+USES_GEMM_PEAK = ("bench_mlp.py", "bench_cnn.py")  # the scripts that report fractions of the GEMM peak
 
 
 def runs(workloads: list[str], processes: int) -> list[tuple[str, list[str]]]:
     """(script, arguments) for each process the chosen workloads need; the CNN workloads share one."""
-    planned = [("bench_mlp.py", ["--workload", w]) for w in workloads if w not in CNN]
+    planned = [("bench_mlp.py", ["--workload", w]) for w in workloads if w not in NEEDS_TORCH]
     cnn = [w for w in workloads if w in CNN]
     if cnn:
         planned.append(("bench_cnn.py", ["--workload", *cnn, "--processes", str(processes)]))
+    if OPS in workloads:
+        planned.append(("bench_ops.py", []))
     return planned
 
 
@@ -83,8 +93,8 @@ def run_all(workloads: list[str], peak: dict, args) -> dict[str, dict]:
         write_json(peak_file, peak)
         for i, (script, extra) in enumerate(runs(workloads, args.processes)):
             out = Path(tmp) / f"{i}.json"
-            cmd = [sys.executable, f"benchmarks/{script}", *extra, "--threads", str(args.threads),
-                   "--gemm-peak", str(peak_file)]
+            cmd = [sys.executable, f"benchmarks/{script}", *extra, "--threads", str(args.threads)]
+            cmd += ["--gemm-peak", str(peak_file)] if script in USES_GEMM_PEAK else []
             cmd += QUICK[script] if args.quick else []
             cmd += ["--output", shown_path(args.output)] if args.output else []
             print(f"+ {command_line(cmd[1:])}", flush=True)
@@ -97,9 +107,15 @@ def run_all(workloads: list[str], peak: dict, args) -> dict[str, dict]:
 
 
 def summary(figures: dict[str, dict], peak: dict, skipped: list[str], quick: bool, info: dict) -> str:
-    """The summary section: one row per workload, then the verdicts (and what was skipped)."""
+    """The summary section: one row per workload, the table of hot single ops, then the verdicts (and
+    what was skipped)."""
     rows, verdicts = [], [f"- {key}: skipped (needs PyTorch, which is not installed)" for key in skipped]
+    ops = None
     for key, f in figures.items():
+        if "ops" in f:
+            ops = ops_table(f)
+            verdicts.append(ops_verdict(key, f))
+            continue
         rates, fractions = f["samples_per_s"], f["gemm_fraction"]
         cells = [f["title"]] + [fmt_rate(rates[s]) if s in rates else "–" for s in ("nablab", NUMPY, TORCH)]
         cells += [f"{f['ratios'][s]:.2f}×" if s in f["ratios"] else "–" for s in (NUMPY, TORCH)]
@@ -124,13 +140,38 @@ def summary(figures: dict[str, dict], peak: dict, skipped: list[str], quick: boo
                             f"{'met' if m['met'] else 'NOT met'}")
     table = markdown_table(["workload", "nablab samples/s", "NumPy samples/s", "PyTorch samples/s",
                             "nablab / NumPy", "nablab / PyTorch", "nablab of GEMM peak",
-                            "PyTorch of GEMM peak"], rows)
+                            "PyTorch of GEMM peak"], rows) if rows else None
     intro = ("Every workload in a fresh process, all from the one run of the suite recorded here (the "
              "sections below give each one's method and spread); samples/s are medians over the timed rounds, "
              f"ratios the medians of the per-round ratios. GEMM peak: {gemm_peak_text(peak)}, measured once "
              "for all workloads."
-             + (" **Quick run** (a few steps per system): a smoke test, not a measurement." if quick else ""))
-    return "\n\n".join(["## The benchmark suite (CPU)", intro, table, "\n".join(verdicts), machine_lines(info)])
+             + (" **Quick run** (a few steps per system, the ops at tiny sizes): a smoke test, not a measurement."
+                if quick else ""))
+    parts = ["## The benchmark suite (CPU)", intro, table, ops, "\n".join(verdicts), machine_lines(info)]
+    return "\n\n".join(filter(None, parts))
+
+
+def ops_table(f: dict) -> str:
+    """bench_ops.py's figures as one row per op: PyTorch's time over nablab's in each mode, and the
+    verdict against the target (or why the op was not timed)."""
+    rows = []
+    for r in f["ops"]:
+        modes = r["modes"]
+        cells = [f"{modes[m]['ratio']:.2f}×" if m in modes else "–" for m in ("forward+backward", "forward")]
+        met = all(m["met"] for m in modes.values())
+        rows.append([f"`{r['op']}`", r["shape"], *cells, r["note"] if r["status"] != "timed"
+                     else ("met" if met else "NOT met")])
+    return (f"{f['title']} (PyTorch's time / nablab's: > 1 means nablab is faster):\n\n"
+            + markdown_table(["op", "shape", "forward + backward", "forward", f"target ≥ {f['target']}× in both"],
+                             rows, align="llrrl"))
+
+
+def ops_verdict(key: str, f: dict) -> str:
+    """``- OPS: 5 of 7 ops ≥ 0.5× PyTorch in both modes: NOT met (not: gelu, conv1d)``."""
+    met = [r["op"] for r in f["ops"] if r["status"] == "timed" and all(m["met"] for m in r["modes"].values())]
+    not_met = [r["op"] for r in f["ops"] if r["op"] not in met]
+    return (f"- {key}: {len(met)} of {len(f['ops'])} ops ≥ {f['target']}× PyTorch in both modes: "
+            + ("met" if not not_met else f"NOT met (not: {', '.join(not_met)})"))
 
 
 def parse_args(argv=None):
@@ -161,7 +202,7 @@ def main(argv=None) -> None:
     workloads = [w for w in ALL if w in args.workload]
     skipped = []
     if importlib.util.find_spec("torch") is None:
-        skipped = [w for w in workloads if w in CNN]
+        skipped = [w for w in workloads if w in NEEDS_TORCH]
         workloads = [w for w in workloads if w not in skipped]
         if skipped:
             print(f"suite: {', '.join(skipped)} need PyTorch (their yardstick), which is not installed: skipped")

@@ -1,5 +1,6 @@
 """``nablab bench``: the benchmark suite runs (quick form) and writes its sections and summary; the
-GEMM-FLOP counter of the "fraction of the GEMM peak" figures counts every product once."""
+GEMM-FLOP counter of the "fraction of the GEMM peak" figures counts every product once; the table of
+hot single ops times every op nablab has against PyTorch and refuses to time one that disagrees."""
 
 import importlib.util
 import sys
@@ -106,3 +107,68 @@ def test_gemm_flops_counts_each_product_once(common, reference):
             forward_only = common.gemm_flops(lambda: head(convs(x)) @ m)
     assert flops == {"forward": 2 * sum(macs), "training": 2 * sum(a * p for a, p in zip(macs, passes))}
     assert forward_only == {"forward": 2 * sum(macs), "training": 2 * sum(macs)}
+
+
+OPS = ["softmax", "log_softmax", "nll_loss", "layer_norm", "embedding", "gelu", "conv1d"]
+
+
+def table_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of the rows of the first table after ``heading``."""
+    lines = [line for line in text.split(heading, 1)[1].splitlines() if line.startswith("|")]
+    return [cells(line) for line in lines[2 : 2 + len(OPS)]]  # after the header and the rule
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the hot single ops are timed against PyTorch only")
+def test_quick_ops_table_times_every_op_nablab_has_against_torch(tmp_path):
+    report = tmp_path / "BENCHMARKS.md"
+    assert main(["bench", "--workload", "OPS", "--quick", "--output", str(report)]) == 0
+    text = report.read_text()
+    section = text.split("<!-- BEGIN bench_ops -->")[1].split("<!-- END bench_ops -->")[0]
+    summary = text.split("<!-- BEGIN bench_suite -->")[1].split("<!-- END bench_suite -->")[0]
+    assert "Tiny sizes" in section and "Quick run" in summary and "| W" not in summary
+    present = [hasattr(nn.functional, op) for op in OPS]
+    for heading in ("### Forward + backward", "### Forward (no graph)"):
+        rows = table_rows(section, heading)
+        assert [row[0] for row in rows] == [f"`{op}`" for op in OPS]
+        for row, has in zip(rows, present, strict=True):
+            if not has:
+                assert row[2:7] == ["–"] * 5 and row[7] == "≥ 0.5×: missing in nablab"
+                continue
+            nablab_ms, torch_ms, ratio = float(row[2]), float(row[3]), float(row[4].strip("*×"))
+            assert nablab_ms > 0 and torch_ms > 0 and ratio == pytest.approx(torch_ms / nablab_ms, rel=0.002, abs=0.006)
+            assert row[6] == "1 × 1" and row[7] == f"≥ 0.5×: {'met' if ratio >= 0.5 else 'NOT met'}"
+    ops_rows = table_rows(summary, "OPS: hot single ops against PyTorch (CPU)")
+    assert [row[0] for row in ops_rows] == [f"`{op}`" for op in OPS]
+    assert all(row[2].endswith("×") and row[3].endswith("×") for row, has in zip(ops_rows, present, strict=True) if has)
+    assert "ops ≥ 0.5× PyTorch in both modes" in summary
+
+
+@pytest.fixture
+def bench_ops(monkeypatch):
+    """benchmarks/bench_ops.py, imported as the scripts import each other (``common`` on the path)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    monkeypatch.delitem(sys.modules, "common", raising=False)
+    module = importlib.import_module("bench_ops")
+    yield module
+    for name in ("bench_ops", "common"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the hot single ops are checked against PyTorch")
+def test_ops_bench_refuses_to_time_an_op_that_differs_from_torch_or_is_missing(bench_ops, monkeypatch):
+    args = bench_ops.parse_args(["--tiny", "--repeats", "1", "--block-seconds", "0", "--warmup", "0"])
+    op = bench_ops.BY_NAME["softmax"]
+    right = nn.functional.softmax
+    monkeypatch.setattr(nn.functional, "softmax", lambda x, dim=None: right(x, dim=dim) * 1.001)
+    record = bench_ops.bench_op(op, op.tiny, args)
+    assert record["status"] == "differs" and record["modes"] == {}
+    assert record["note"].startswith("output differs from PyTorch's by up to")
+    # the right values with a wrong gradient (none flows back through the detached input)
+    monkeypatch.setattr(nn.functional, "softmax", lambda x, dim=None: right(x.detach(), dim=dim) + 0.0 * x)
+    record = bench_ops.bench_op(op, op.tiny, args)
+    assert record["status"] == "differs" and record["note"].startswith("grad of x differs from PyTorch's")
+    monkeypatch.delattr(nn.functional, "softmax")
+    assert bench_ops.bench_op(op, op.tiny, args)["note"] == "missing in nablab"
+    monkeypatch.setattr(nn.functional, "softmax", lambda x, dim=None: right(x, dim=5), raising=False)
+    record = bench_ops.bench_op(op, op.tiny, args)
+    assert record["status"] == "fails" and record["note"].startswith("fails in nablab: DimError")
