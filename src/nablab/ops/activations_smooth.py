@@ -34,6 +34,8 @@ class GELU(Function):
     dL/dx = dL/dy · (½(1 + tanh u) + ½x(1 − tanh² u)·√(2/π)(1 + 3·0.044715x²)).
     """
 
+    fresh_grads = True
+
     def __init__(self, approximate="none"):
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -45,8 +47,11 @@ class GELU(Function):
         if self.approximate == "tanh":
             self.t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_CUBIC * x * x * x))
             return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        return x * self.cdf
+        cdf = erf(x * _SQRT_HALF)  # in place from here on: GELU runs on large activations
+        cdf += 1
+        cdf *= 0.5
+        self.cdf = cdf
+        return x * cdf
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -55,8 +60,14 @@ class GELU(Function):
             t = self.t
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_CUBIC * x * x)
             return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
-        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return (gy * (self.cdf + x * pdf),)
+        g = xp.multiply(x, x, out=xp.empty_like(x))  # g = x·φ(x) + Φ(x), then times dL/dy, in one buffer
+        g *= -0.5
+        xp.exp(g, out=g)
+        g *= x
+        g *= _INV_SQRT_2PI
+        g += self.cdf
+        g *= gy
+        return (g,)
 
 
 class SiLU(Function):

@@ -65,7 +65,8 @@ def _exp_minus_square(y, xp):
 
 def _erf_block(x, xp):
     """erf of a 1-D block: every interval's formula on the whole block with its argument clipped
-    into that interval, then the right one picked (no gathers and scatters, no overflow)."""
+    into that interval (so all are finite), then the right one picked as r·[outside] + r'·[inside],
+    exact since one term is 0 (and faster than a masked copy): no gathers and scatters, no overflow."""
     y = xp.abs(x)
     xs = xp.clip(x, -_SMALL, _SMALL)
     erf_small = _rational(xs * xs, _A[4], _A[:3], _B[:3], _A[3], _B[3])
@@ -80,11 +81,17 @@ def _erf_block(x, xp):
         r_large *= -t
         r_large += _ONE_OVER_SQRT_PI
         r_large /= yc
-        xp.copyto(r, r_large, where=y > _MIDDLE)
+        large = y > _MIDDLE
+        r *= ~large
+        r_large *= large
+        r += r_large  # r_large where |x| > 4 (one of the two terms is exactly 0)
     r *= _exp_minus_square(yc, xp)  # erfc |x|
     xp.subtract(1.0, r, out=r)
     xp.copysign(r, x, out=r)
-    xp.copyto(r, erf_small, where=y <= _SMALL)
+    small = y <= _SMALL
+    r *= ~small
+    erf_small *= small
+    r += erf_small  # erf_small where |x| ≤ 0.46875
     return r
 
 
