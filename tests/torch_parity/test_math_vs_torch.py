@@ -160,6 +160,12 @@ def test_unary_over_a_wide_grid(name, dtype):
     check(method(name), method(name), [grid.astype(dtype)], dtype)
 
 
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_at_nan_infinities_and_signed_zeros(name):
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, -2.5])
+    check(method(name), method(name), [x], "float64", grad=False)
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_of_integers_and_booleans(name, dtype):

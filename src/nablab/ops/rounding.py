@@ -59,10 +59,10 @@ class Round(_PiecewiseConstant, Function):
 
 
 class Sign(_PiecewiseConstant, Function):
-    """y = −1, 0 or 1 as x < 0, x = 0, x > 0 (NaN stays NaN);  dL/dx = 0."""
+    """y = −1, 0 or 1 as x < 0, x = 0, x > 0, and 0 at NaN (as PyTorch: (x > 0) − (x < 0));  dL/dx = 0."""
 
     def forward(self, x):
-        return get_array_module(x).sign(x)
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
 
 class Frac(Function):
