@@ -113,6 +113,7 @@ def test_layer_shapes_and_reprs():
         1, 2, 8, 10)
     assert nn.ConvTranspose1d(3, 2, 4, stride=2)(nablab.randn(1, 3, 5)).shape == (1, 2, 12)
     assert nn.Conv2d(2, 4, 3, bias=False).bias is None
+    assert nn.Conv2d(2, 4, 3, device="cpu", dtype=nablab.float64).weight.dtype == np.float64
     assert nn.ConvTranspose2d(4, 6, 3, groups=2).weight.shape == (4, 3, 3, 3)
     assert repr(nn.Conv2d(3, 4, (3, 2), padding="same", padding_mode="reflect", bias=False)) == (
         "Conv2d(3, 4, kernel_size=(3, 2), stride=1, padding=same, bias=False, padding_mode=reflect)")

@@ -4,7 +4,7 @@ initialisation: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``
 ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or one int per spatial dim (kept as
 given); ``padding`` may also be "same" or "valid" (convolutions). ``padding_mode`` other than 'zeros'
 ('reflect', 'replicate', 'circular') pads the input with :func:`nablab.nn.functional.pad` first and
-convolves without padding, as PyTorch does.
+convolves without padding, as PyTorch does. ``device`` and ``dtype`` place and type the parameters.
 
 Initialised like PyTorch: W ~ kaiming_uniform(a = √5), which is U(−1/√fan_in, 1/√fan_in), and
 b ~ U(−1/√fan_in, 1/√fan_in), with fan_in = W.shape[1] · Πkernel (in/groups for a convolution,
@@ -35,7 +35,7 @@ class _ConvNd(Module):
     transposed: bool = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, dtype, output_padding=0):
+                 padding_mode, dtype, output_padding=0, device=None):
         super().__init__()
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
@@ -59,6 +59,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self) -> None:
         init.default_(self.weight, self.bias)
@@ -120,9 +122,9 @@ class Conv2d(_ConvNd):
     """y = conv2d(x, W) + b over (N, C, H, W) with W of shape (out, in/groups, kh, kw)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype="float32"):
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype="float32"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype)
+                         padding_mode, dtype, device=device)
 
     def forward(self, x):
         x, padding = self._padded(x)
@@ -135,9 +137,9 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype="float32"):
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype="float32"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype)
+                         padding_mode, dtype, device=device)
 
     def forward(self, x):
         x, padding = self._padded(x)
@@ -151,12 +153,13 @@ class ConvTranspose2d(_ConvNd):
     transposed = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", dtype="float32"):
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype="float32"):
         if padding_mode != "zeros" or isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d takes int or tuple padding with padding_mode 'zeros', got padding "
                              f"{padding!r}, padding_mode {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, output_padding)
+                         padding_mode, dtype, output_padding, device)
 
     def forward(self, x, output_size=None):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
@@ -169,12 +172,13 @@ class ConvTranspose1d(_ConvNd):
     dims, transposed = 1, True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", dtype="float32"):
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype="float32"):
         if padding_mode != "zeros" or isinstance(padding, str):
             raise ValueError(f"ConvTranspose1d takes int or tuple padding with padding_mode 'zeros', got padding "
                              f"{padding!r}, padding_mode {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, output_padding)
+                         padding_mode, dtype, output_padding, device)
 
     def forward(self, x, output_size=None):
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
