@@ -1,89 +1,89 @@
-"""The functional forms of pooling, normalization and dropout (``nablab.nn.functional`` exports
-them all: ``F.max_pool2d``, ``F.batch_norm``, ...)."""
+"""The functional forms of dropout, and of pooling and normalization (from
+:mod:`~nablab.nn.functional_pooling` and :mod:`~nablab.nn.functional_normalization`):
+``nablab.nn.functional`` exports them all (``F.dropout``, ``F.max_pool2d``, ``F.batch_norm``, ...).
+
+``inplace=True`` is accepted for PyTorch's signatures; the result is always a new tensor.
+"""
 
 from __future__ import annotations
 
-from .. import kernels, ops
+import math
+
+from ..errors import ShapeError
 from ..random import get_generator
 from ..tensor import Tensor
+from .functional_normalization import *  # noqa: F403
+from .functional_normalization import __all__ as _normalization_names
+from .functional_pooling import *  # noqa: F403
+from .functional_pooling import __all__ as _pooling_names
 
 
-def dropout(x, p: float = 0.5, training: bool = True):
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+
+
+def _scaled_mask(x, shape, p):
+    """A tensor of shape ``shape`` holding m / (1 − p) with m ~ Bernoulli(1 − p) (all 0 for p = 1)."""
+    keep = get_generator().random(shape) >= p
+    return Tensor._make((keep / (1.0 - p) if p < 1.0 else keep * 0.0).astype(x.dtype))
+
+
+def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p).
 
     y = x ⊙ m / (1 − p) with m ~ Bernoulli(1 − p), so E[y] = x and evaluation needs no rescaling;
     dL/dx = dL/dy ⊙ m / (1 − p). The identity when not ``training`` or p = 0.
     """
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    _check_p(p)
     if not training or p == 0.0:
         return x
-    keep = get_generator().random(x.shape) >= p
-    mask = Tensor._make((keep / (1.0 - p)).astype(x.dtype))
-    return x * mask
+    return x * _scaled_mask(x, x.shape, p)
 
 
-def max_pool2d(x, kernel_size: int, stride: int | None = None, padding: int = 0):
-    return ops.MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+def _channel_dropout(x, p, training, name, spatial):
+    """Zero whole channels: m of shape (N, C, 1, ...) (or (C, 1, ...) unbatched), broadcast over the rest."""
+    _check_p(p)
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise ShapeError(f"{name} expects a {spatial + 1}-D (C, ...) or {spatial + 2}-D (N, C, ...) input, got "
+                         f"shape {tuple(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    channels = x.ndim - spatial
+    return x * _scaled_mask(x, tuple(x.shape[:channels]) + (1,) * spatial, p)
 
 
-def avg_pool2d(x, kernel_size: int, stride: int | None = None, padding: int = 0):
-    return ops.AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+def dropout1d(x, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout of (N, C, L) or (C, L): each channel of each sample is zeroed with
+    probability p, the others scaled by 1/(1−p)."""
+    return _channel_dropout(x, p, training, "dropout1d", 1)
 
 
-def adaptive_avg_pool2d(x, output_size: int = 1):
-    """Average over equal tiles giving ``output_size``×``output_size`` outputs.
+def dropout2d(x, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout of (N, C, H, W) or (C, H, W): whole feature maps zeroed with probability p,
+    the others scaled by 1/(1−p) (Tompson et al. 2015)."""
+    return _channel_dropout(x, p, training, "dropout2d", 2)
 
-    Output 1 is global average pooling (any input size); otherwise the input must be square and
-    divisible into the tiles (the general case of uneven tiles is not implemented).
+
+#: SELU's λ·α: alpha dropout sets dropped elements to −ALPHA, SELU's negative saturation
+ALPHA = 1.7580993408473766
+
+
+def alpha_dropout(x, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Dropout for SELU networks (Klambauer et al. 2017): keeps zero mean and unit variance.
+
+    y = a · (x ⊙ m − α′(1 − m)) + a·α′·p with m ~ Bernoulli(1 − p), α′ = λα of SELU and
+    a = 1/√((1 − p)(1 + p α′²)); dL/dx = a · m ⊙ dL/dy.
     """
-    h, w = x.shape[2], x.shape[3]
-    if output_size == 1:
-        return x.mean(axis=(2, 3), keepdims=True)
-    if h != w or h % output_size:
-        raise ValueError(f"adaptive_avg_pool2d: a {h}×{w} input does not divide into {output_size}×{output_size} "
-                         "equal square tiles")
-    return avg_pool2d(x, h // output_size)
+    _check_p(p)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    a = 1.0 / math.sqrt((1.0 - p) * (1.0 + p * ALPHA**2))
+    keep = (get_generator().random(x.shape) >= p).astype(x.dtype)
+    shift = Tensor._make((a * ALPHA * (keep - 1.0 + p)).astype(x.dtype))
+    return x * Tensor._make((a * keep).astype(x.dtype)) + shift
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training: bool, momentum: float = 0.1,
-               eps: float = 1e-5):
-    """Batch normalisation over axis 1 (see :mod:`nablab.ops.normalization`).
-
-    In training, batch statistics normalise ``x`` and the running estimates (arrays, updated in
-    place) move towards them: r ← (1 − momentum)·r + momentum·batch, with the unbiased variance,
-    as PyTorch does. In evaluation the running estimates are used.
-    """
-    if training:
-        stats = {}
-        y = ops.BatchNormTrain.apply(x, weight, bias, eps=eps, stats=stats)
-        _update_running(running_mean, running_var, stats, momentum)
-        return y
-    return ops.BatchNormEval.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps)
-
-
-def _update_running(running_mean, running_var, stats, momentum):
-    """r ← (1 − momentum)·r + momentum·batch, in place, with the unbiased batch variance."""
-    m = stats["count"]
-    running_mean *= 1 - momentum
-    running_mean += momentum * stats["mean"]
-    running_var *= 1 - momentum
-    running_var += momentum * stats["var"] * (m / max(m - 1, 1))
-
-
-def batch_norm_relu(x, running_mean, running_var, weight, bias, training: bool, momentum: float = 0.1,
-                    eps: float = 1e-5):
-    """relu(batch_norm(x, ...)). ``nn.Sequential`` calls this for a batch norm directly followed by a
-    ReLU; in training a registered kernel (:mod:`nablab.kernels.cpu.fusion`) may run the pair as one
-    graph node, with the same numbers."""
-    if training:
-        fused = kernels.select(batch_norm_relu, getattr(x, "data", x))
-        if fused is not batch_norm_relu:
-            stats = {}
-            y = fused(x, weight, bias, eps=eps, stats=stats)
-            _update_running(running_mean, running_var, stats, momentum)
-            return y
-    return ops.ReLU.apply(batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps))
-
-
-__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "batch_norm_relu", "dropout", "max_pool2d"]
+__all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", *_normalization_names, *_pooling_names]

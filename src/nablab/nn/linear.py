@@ -1,4 +1,4 @@
-"""``Linear``: the affine layer y = x Wᵀ + b."""
+"""``Linear``: the affine layer y = x Wᵀ + b; ``Identity``: y = x."""
 
 from __future__ import annotations
 
@@ -35,4 +35,15 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
-__all__ = ["Linear"]
+
+class Identity(Module):
+    """y = x: a placeholder layer (for a removed head, say); its arguments are accepted and ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+__all__ = ["Identity", "Linear"]

@@ -1,4 +1,5 @@
-"""Pooling layers: max, average and global (adaptive) average pooling."""
+"""Pooling layers, PyTorch's: max and average pooling (1-D and 2-D), max unpooling, and adaptive
+pooling to a given output size (see :mod:`nablab.nn.functional_pooling`)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,138 @@ from . import functional as F
 from .module import Module
 
 
-class MaxPool2d(Module):
-    """Max over k×k windows (stride defaults to k; padding with −∞)."""
+class _MaxPool(Module):
+    """Max over windows (stride defaults to the kernel size; padding with −∞)."""
 
-    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0):
+    pool = staticmethod(F.max_pool2d)
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode,
+                         return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPool):
+    """Max over windows along L of (N, C, L) or (C, L)."""
+
+    pool = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPool):
+    """Max over kernel_size windows of (N, C, H, W) or (C, H, W)."""
+
+
+class AvgPool1d(Module):
+    """Mean over windows along L of (N, C, L) or (C, L) (zero padding counted unless not
+    ``count_include_pad``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def forward(self, x):
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(MaxPool2d):
-    """Mean over k×k windows (zero padding counted)."""
+class AvgPool2d(AvgPool1d):
+    """Mean over kernel_size windows of (N, C, H, W) or (C, H, W) (zero padding counted unless not
+    ``count_include_pad``; or a fixed ``divisor_override``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+
+class MaxUnpool1d(Module):
+    """Put each value back at the index its max pool found, zeros elsewhere (along L)."""
+
+    unpool = staticmethod(F.max_unpool1d)
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, x, indices, output_size=None):
+        return self.unpool(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(MaxUnpool1d):
+    """Put each value back at the flat index h·W + w its max pool found, zeros elsewhere."""
+
+    unpool = staticmethod(F.max_unpool2d)
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average to an output_size × output_size map; 1 is global average pooling."""
+    """Average over adaptive tiles to ``output_size`` (an int, a pair, None entries keep the
+    input's size); 1 is global average pooling."""
 
-    def __init__(self, output_size: int = 1):
+    pool = staticmethod(F.adaptive_avg_pool2d)
+
+    def __init__(self, output_size=1):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, x):
-        return F.adaptive_avg_pool2d(x, self.output_size)
+        return self.pool(x, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d"]
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average over adaptive tiles along L to ``output_size``."""
+
+    pool = staticmethod(F.adaptive_avg_pool1d)
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max over adaptive tiles to ``output_size``; with ``return_indices`` also the flat positions."""
+
+    pool = staticmethod(F.adaptive_max_pool2d)
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return self.pool(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max over adaptive tiles along L to ``output_size``."""
+
+    pool = staticmethod(F.adaptive_max_pool1d)
+
+
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d",
+           "AvgPool2d", "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d"]

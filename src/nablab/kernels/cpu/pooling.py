@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kernels, ops
-from ...ops.pooling import pool_output_size
+from ...ops.pooling import Window
 from ...scratch import scratch
 from .conv import fill_border
 
@@ -41,11 +41,31 @@ def _new_like(x, shape, zeros=False, reuse=False):
     return out.transpose(0, 3, 1, 2) if nhwc else out
 
 
-def _numpy_4d(x, kernel_size, stride=None, padding=0):
-    return type(x) is np.ndarray and x.ndim == 4
+def _square(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, **options):
+    """The window as (k, s, p) when it is square with dilation 1 and no ceil_mode, else None."""
+    w = Window(kernel_size, stride, padding, dilation, ceil_mode)
+    (kh, kw), (sh, sw), (ph, pw) = w.kernel, w.stride, w.padding
+    if ceil_mode or w.dilation != (1, 1) or kh != kw or sh != sw or ph != pw:
+        return None
+    return kh, sh, ph
 
 
-class MaxPool2dViews(ops.MaxPool2d):
+def _numpy_4d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, indices=None):
+    """Max pools the running maximum takes: square windows, dilation 1, no ceil_mode, no indices."""
+    return type(x) is np.ndarray and x.ndim == 4 and indices is None and _square(kernel_size, stride, padding,
+                                                                                 dilation, ceil_mode) is not None
+
+
+class _SquareWindow:
+    """The kernels' k, s, p of the square window their predicates accepted (ceil_mode aside: the
+    tiles take it, where it changes nothing)."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.k, self.s, self.p = _square(params["kernel_size"], params.get("stride"), params.get("padding", 0))
+
+
+class MaxPool2dViews(_SquareWindow, ops.MaxPool2d):
     """:class:`nablab.ops.MaxPool2d` as a running maximum over the k² strided views of window offsets."""
 
     def _padded(self, x):
@@ -65,7 +85,7 @@ class MaxPool2dViews(ops.MaxPool2d):
         return [a[:, :, u : u + s * (ho - 1) + 1 : s, v : v + s * (wo - 1) + 1 : s] for u in range(k) for v in range(k)]
 
     def forward(self, x):
-        self.out_hw = pool_output_size(x, self.k, self.s, self.p, "max_pool2d")
+        self.out_hw = self.window.output_hw(x, "max_pool2d")
         views = self._views(self._padded(x))
         y = np.array(views[0], order="K") if self.k == 1 else np.maximum(views[0], views[1])
         for view in views[2:]:
@@ -107,14 +127,17 @@ class MaxPool2dViews(ops.MaxPool2d):
         return (dxpad[:, :, p : p + h, p : p + w] if p else dxpad,)
 
 
-def _tiles(x, kernel_size, stride=None, padding=0):
-    """k×k windows with stride k and no padding that tile x exactly (the reshape applies)."""
-    k = kernel_size
-    return (_numpy_4d(x, k) and (stride or k) == k and padding == 0 and x.shape[2] % k == 0
-            and x.shape[3] % k == 0 and x.shape[2] >= k)
+def _tiles(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """k×k windows with stride k and no padding that tile x exactly (the reshape applies; ceil_mode and
+    count_include_pad then change nothing), without a divisor_override."""
+    square = _square(kernel_size, stride, padding)
+    if type(x) is not np.ndarray or x.ndim != 4 or square is None or divisor_override is not None:
+        return False
+    k, s, p = square
+    return s == k and p == 0 and x.shape[2] % k == 0 and x.shape[3] % k == 0 and x.shape[2] >= k
 
 
-class AvgPool2dTiles(ops.AvgPool2d):
+class AvgPool2dTiles(_SquareWindow, ops.AvgPool2d):
     """:class:`nablab.ops.AvgPool2d` over windows that tile the input: a reshape and a mean."""
 
     fresh_grads = False  # for k = 1 the gradient is a read-only broadcast view
