@@ -156,6 +156,7 @@ class System:
 
 
 def nablab_system(op: Op, inputs: list[Input], gy: np.ndarray | None) -> System:
+    """The op through ``nablab.nn.functional`` on nablab tensors (copies of the inputs)."""
     F = nablab.nn.functional
     tensors = [nablab.Tensor(i.data.copy(), requires_grad=i.grad) for i in inputs]
     leaves = [t for t, i in zip(tensors, inputs, strict=True) if i.grad]
@@ -173,13 +174,15 @@ def nablab_system(op: Op, inputs: list[Input], gy: np.ndarray | None) -> System:
 
     def results():
         out = train()
-        return {"output": out.data, **{f"grad of {i.name}": t.grad.data for t, i in zip(tensors, inputs, strict=True)
-                                      if i.grad}, "output without a graph": forward().data}
+        grads = {f"grad of {i.name}": None if t.grad is None else t.grad.data
+                 for t, i in zip(tensors, inputs, strict=True) if i.grad}
+        return {"output": out.data, **grads, "output without a graph": forward().data}
 
     return System(train, forward, results)
 
 
 def torch_system(op: Op, inputs: list[Input], gy: np.ndarray | None) -> System:
+    """The op through ``torch.nn.functional`` on torch tensors (copies of the inputs)."""
     import torch
 
     F = torch.nn.functional
@@ -218,11 +221,13 @@ def upstream_gradient(op: Op, inputs: list[Input], rng) -> np.ndarray | None:
 
 
 def disagreement(mine: dict, theirs: dict) -> str | None:
-    """None when every array agrees at float32 tolerance, else what differs and by how much."""
+    """None when every array agrees (shape, dtype, values at float32 tolerance), else what differs."""
     for name, ref in theirs.items():
+        if mine[name] is None:
+            return f"{name}: none computed (backward did not reach it)"
         got = np.asarray(mine[name])
-        if got.shape != ref.shape:
-            return f"{name} has shape {got.shape}, PyTorch's {ref.shape}"
+        if got.shape != ref.shape or got.dtype != ref.dtype:
+            return f"{name} is {got.dtype} of shape {got.shape}, PyTorch's {ref.dtype} of shape {ref.shape}"
         scale = float(np.abs(ref).max()) if ref.size else 1.0
         if not np.allclose(got, ref, rtol=RTOL, atol=ATOL * scale):
             error = float(np.abs(got.astype(np.float64) - ref).max())
