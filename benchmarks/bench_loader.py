@@ -30,7 +30,7 @@ from common import (
 
 import nablab
 from nablab import data
-from nablab.data import transforms as T
+from nablab.data import batch_transforms as T
 from nablab.models import MLP
 
 SECTION_KEY = "bench_loader"
@@ -48,7 +48,7 @@ def pipelines(n: int, rng):
 
 
 def assembly_step(split, transform):
-    loader = data.DataLoader(split, BATCH, seed=0, transform=transform)
+    loader = data.DataLoader(split, BATCH, shuffle=True, seed=0, transform=transform)
     batches = iter(())
 
     def step():

@@ -182,14 +182,6 @@ def test_lambda_and_compose():
     assert repr(T.RandomHorizontalFlip()) == "RandomHorizontalFlip(p=0.5)"
 
 
-def test_batch_transform_names_are_still_readable_here():
-    from nablab.data import batch_transforms
-
-    assert T.PREPROCESSING is batch_transforms.PREPROCESSING and T.Flatten is batch_transforms.Flatten
-    with pytest.raises(AttributeError, match="no attribute"):
-        T.NoSuchTransform  # noqa: B018
-
-
 def test_to_tensor_reads_objects_numpy_can_read_as_images():
     class Picture:  # the array protocol a PIL image offers
         def __init__(self, pixels):

@@ -273,18 +273,4 @@ class Lambda:
         return f"{type(self).__name__}()"
 
 
-#: batch-transform names still read from this module by callers outside nablab.data
-#: (nablab.io.predict, benchmarks/bench_loader.py) until they import nablab.data.batch_transforms
-_BATCH_ONLY = ("PREPROCESSING", "Flatten", "NormalizeChannels", "Scale", "Standardize", "SubtractMeanImage",
-               "build", "one_hot")
-
-
-def __getattr__(name):
-    if name in _BATCH_ONLY:
-        from . import batch_transforms
-
-        return getattr(batch_transforms, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToTensor"]

@@ -2,7 +2,7 @@
 
 A :class:`Classifier` holds the model and what its training did to the images: the data set's
 class names and image shape, its raw pixel range, and the preprocessing fitted on the training
-split (``nablab.data.transforms``), so that a PNG is prepared exactly as the training images were.
+split (``nablab.data.batch_transforms``), so that a PNG is prepared exactly as the training images were.
 
 That information (the *inference info*) comes from a run folder (``config.toml`` and
 ``preprocessing.safetensors``), or from the ``inference`` metadata of a weights file written by
@@ -124,7 +124,7 @@ def inference_info(source) -> dict:
     with ``inference`` metadata), or None for a weights file without it.
 
     Keys: ``classes``, ``input_shape`` (C, H, W of the data set's images), ``max_value`` (their
-    raw pixel maximum), ``preprocess`` (a name of ``nablab.data.transforms.PREPROCESSING``),
+    raw pixel maximum), ``preprocess`` (a name of ``nablab.data.batch_transforms.PREPROCESSING``),
     ``pixel_scale`` (what pixels are divided by), ``flatten`` (whether the model takes flat
     vectors), ``statistics`` (the fitted preprocessing state) and ``dataset``.
     """
@@ -142,7 +142,7 @@ def inference_info(source) -> dict:
 
 def build_transform(info: dict):
     """The evaluation transform of the inference info: preprocessing with its statistics [→ flatten]."""
-    from ..data import transforms
+    from ..data import batch_transforms as transforms
 
     if info["preprocess"] not in transforms.PREPROCESSING:
         raise WeightsError(f"unknown preprocessing {info['preprocess']!r}")
