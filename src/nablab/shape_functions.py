@@ -450,6 +450,56 @@ def addbmm(x, batch1, batch2, *, beta=1, alpha=1):
     return as_tensor(x).addbmm(batch1, batch2, beta=beta, alpha=alpha)
 
 
+def ravel(x):
+    """The elements of x as a vector."""
+    return as_tensor(x).ravel()
+
+
+def tensor_split(x, indices_or_sections, dim: int = 0):
+    """Nearly equal pieces, or the pieces between the listed indices, along ``dim``."""
+    return as_tensor(x).tensor_split(indices_or_sections, dim)
+
+
+def hsplit(x, sections):
+    """tensor_split along dim 1 (dim 0 for vectors); equal sections must divide the size."""
+    return as_tensor(x).hsplit(sections)
+
+
+def vsplit(x, sections):
+    """tensor_split along dim 0; equal sections must divide the size."""
+    return as_tensor(x).vsplit(sections)
+
+
+def dsplit(x, sections):
+    """tensor_split along dim 2; equal sections must divide the size."""
+    return as_tensor(x).dsplit(sections)
+
+
+def diag_embed(x, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """The vectors along x's last dim as diagonals of square matrices in dims (dim1, dim2)."""
+    return as_tensor(x).diag_embed(offset, dim1, dim2)
+
+
+def index_copy(x, dim: int, index, source):
+    """A copy of x with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
+    return as_tensor(x).index_copy(dim, index, source)
+
+
+def _triangle_indices(lower: bool, row: int, col: int, offset: int, dtype):
+    pick = np.tril_indices if lower else np.triu_indices
+    return Tensor._make(np.stack(pick(row, offset, col)).astype(dtype))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64):
+    """The (2, N) coordinates of the elements on and below diagonal ``offset`` of a row × col matrix."""
+    return _triangle_indices(True, row, col, offset, dtype)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64):
+    """The (2, N) coordinates of the elements on and above diagonal ``offset`` of a row × col matrix."""
+    return _triangle_indices(False, row, col, offset, dtype)
+
+
 def inner(x, other):
     """The sum of products over the last dims of x and other."""
     return as_tensor(x).inner(other)
@@ -458,10 +508,12 @@ def inner(x, other):
 __all__ = [
     "addbmm", "addmm", "addmv", "addr", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bmm",
     "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "chunk", "column_stack", "concat",
-    "concatenate", "diag", "diagonal", "dot", "dstack", "einsum", "flatten", "flip", "fliplr", "flipud", "gather",
-    "hstack", "index_add", "index_fill", "index_select", "inner", "masked_fill", "masked_scatter", "masked_select",
-    "matmul", "meshgrid", "mm", "moveaxis", "movedim", "mv", "narrow", "nonzero", "outer", "permute",
-    "repeat_interleave", "reshape", "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce",
-    "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "take", "take_along_dim", "tensordot",
-    "tile", "trace", "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "vdot", "vstack", "where",
+    "concatenate", "diag", "diag_embed", "diagonal", "dot", "dsplit", "dstack", "einsum", "flatten", "flip",
+    "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_fill", "index_select",
+    "inner", "masked_fill", "masked_scatter", "masked_select", "matmul", "meshgrid", "mm", "moveaxis", "movedim",
+    "mv", "narrow", "nonzero", "outer", "permute", "ravel", "repeat_interleave", "reshape", "roll", "rot90",
+    "row_stack", "scatter", "scatter_add", "scatter_reduce", "select", "split", "squeeze", "stack", "swapaxes",
+    "swapdims", "t", "take", "take_along_dim", "tensor_split", "tensordot", "tile", "trace", "transpose", "tril",
+    "tril_indices", "triu", "triu_indices", "unbind", "unflatten", "unsqueeze", "vdot", "vsplit", "vstack",
+    "where",
 ]

@@ -95,6 +95,10 @@ class ShapeMethods:
     def reshape_as(self, other):
         return self.reshape(other.shape)
 
+    def ravel(self):
+        """The elements as a vector."""
+        return self.reshape(-1)
+
     def contiguous(self):
         """Itself if its elements already lie in row-major order, else a row-major copy."""
         return self if self.data.flags.c_contiguous else Contiguous.apply(self)
@@ -310,6 +314,43 @@ class ShapeMethods:
         starts = np.cumsum([0] + sizes[:-1]).tolist()
         return tuple(self.narrow(dim, s, n) for s, n in zip(starts, sizes))
 
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        """``n`` pieces whose sizes differ by at most one (the first ones larger), or the pieces between
+        the listed indices along ``dim``."""
+        dim = normalize_dim(dim, self.ndim)
+        size = self.shape[dim]
+        split_at = getattr(indices_or_sections, "data", indices_or_sections)
+        if isinstance(split_at, numbers.Integral) or (hasattr(split_at, "ndim") and split_at.ndim == 0):
+            n = int(split_at)
+            if n <= 0:
+                raise ValueError(f"tensor_split expects the number of sections to be positive, got {n}")
+            sizes = [size // n + (k < size % n) for k in range(n)]
+            bounds = np.cumsum([0] + sizes).tolist()
+        else:
+            bounds = [0] + [min(max(int(i) + (size if i < 0 else 0), 0), size) for i in split_at] + [size]
+        return tuple(self.narrow(dim, a, max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def _split_in_order(self, sections, dim: int, name: str):
+        """hsplit/vsplit/dsplit: equal sections (which must divide the size) or split indices."""
+        if isinstance(sections, numbers.Integral) and self.shape[dim] % sections:
+            raise ShapeError(f"{name}: a dim of size {self.shape[dim]} cannot be split into {sections} equal pieces")
+        return self.tensor_split(sections, dim)
+
+    def hsplit(self, sections):
+        if self.ndim < 1:
+            raise ShapeError("hsplit needs a tensor of at least 1 dim, got a 0-d tensor")
+        return self._split_in_order(sections, 0 if self.ndim == 1 else 1, "hsplit")
+
+    def vsplit(self, sections):
+        if self.ndim < 2:
+            raise ShapeError(f"vsplit needs a tensor of at least 2 dims, got shape {self.shape}")
+        return self._split_in_order(sections, 0, "vsplit")
+
+    def dsplit(self, sections):
+        if self.ndim < 3:
+            raise ShapeError(f"dsplit needs a tensor of at least 3 dims, got shape {self.shape}")
+        return self._split_in_order(sections, 2, "dsplit")
+
     def chunk(self, chunks: int, dim: int = 0):
         """At most ``chunks`` pieces of ⌈size / chunks⌉ along ``dim`` (fewer when they run out)."""
         if chunks <= 0:
@@ -355,6 +396,21 @@ class ShapeMethods:
         if dim1 == dim2:
             raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
         return triangular.Diagonal.apply(self, offset=int(offset), dim1=dim1, dim2=dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        """Each vector along the last dim as diagonal ``offset`` of a square matrix in the new dims
+        (dim1, dim2) of the result; zeros elsewhere."""
+        if self.ndim == 0:
+            raise ShapeError("diag_embed needs a tensor of at least 1 dim, got a 0-d tensor")
+        n, offset = self.shape[-1], int(offset)
+        m = n + abs(offset)
+        dim1, dim2 = normalize_dim(dim1, self.ndim + 1), normalize_dim(dim2, self.ndim + 1)
+        if dim1 == dim2:
+            raise ShapeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+        rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+        zeros = _wrap(np.zeros(self.shape[:-1] + (m, m), dtype=self.data.dtype))
+        out = indexing.SetItem.apply(zeros, self, index=(Ellipsis, rows, cols))
+        return out.movedim((self.ndim - 1, self.ndim), (dim1, dim2))
 
     def diag(self, diagonal: int = 0):
         """A vector's square diagonal matrix, or a matrix's diagonal ``diagonal`` as a vector."""
@@ -415,6 +471,17 @@ class ShapeMethods:
             return self.reshape(1)[index.reshape(-1)].reshape(())
         dim = normalize_dim(dim, self.ndim)
         return self[(slice(None),) * dim + (index.reshape(-1),)]
+
+    def index_copy(self, dim: int, index, source):
+        """A copy with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
+        index = _index_array(index, "index_copy").reshape(-1)
+        dim = normalize_dim(dim, self.ndim)
+        expected = self.shape[:dim] + (len(index),) + self.shape[dim + 1:]
+        if tuple(source.shape) != expected:
+            raise ShapeError(f"index_copy: source of shape {source.shape} does not fit a tensor of shape "
+                             f"{self.shape} with {len(index)} indices along dim {dim} (expected {expected})")
+        source = self._source(source, "index_copy")
+        return indexing.SetItem.apply(self, source, index=(slice(None),) * dim + (index,))
 
     def index_add(self, dim: int, index, source, *, alpha=1):
         """A copy with out[…, index[k], …] += alpha · source[…, k, …] along ``dim``."""
