@@ -21,7 +21,7 @@ from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .queries import *  # noqa: F403  (is_tensor, numel, equal, result_type, ...)
 from .queries import __all__ as _query_names
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .size import Size
 from .tensor import Tensor, tensor
 
@@ -50,7 +50,7 @@ def __dir__():
 
 
 __all__ = [
-    "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
+    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
     "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ops", "optim", "save",
     "set_grad_enabled", "softmax", "log_softmax", "tensor",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .device import resolve
 from .dtypes import DEFAULT_DTYPE
-from .random import get_generator
+from .random import numpy_generator
 from .tensor import Tensor, _to_array
 
 
@@ -105,13 +105,13 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1) from nablab's generator (or ``generator``, a NumPy Generator)."""
-    rng = generator or get_generator()
+    rng = numpy_generator(generator)
     return _finish(rng.random(_shape(size)).astype(dtype or DEFAULT_DTYPE), None, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples from nablab's generator (see :func:`nablab.manual_seed`)."""
-    rng = generator or get_generator()
+    rng = numpy_generator(generator)
     return _finish(rng.standard_normal(_shape(size)).astype(dtype or DEFAULT_DTYPE), None, device, requires_grad)
 
 
@@ -124,13 +124,13 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     low, high = (0, *bounds) if len(bounds) == 1 else bounds
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    values = (generator or get_generator()).integers(low, high, _shape((size,) if isinstance(size, int) else size))
+    values = numpy_generator(generator).integers(low, high, _shape((size,) if isinstance(size, int) else size))
     return _finish(values.astype(dtype or np.int64), None, device, requires_grad)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
-    return _finish((generator or get_generator()).permutation(n).astype(dtype or np.int64), None, device,
+    return _finish(numpy_generator(generator).permutation(n).astype(dtype or np.int64), None, device,
                    requires_grad)
 
 

@@ -76,3 +76,19 @@ def test_factory_arguments_and_errors():
     t = nablab.tensor([1.0])
     assert nablab.as_tensor(t) is t and nablab.as_tensor([1, 2], dtype=nablab.float64).dtype == np.float64
     assert nablab.tensor([1, 2], dtype=nablab.float16, device="cpu").dtype == np.float16
+
+
+def test_a_generator_of_its_own_leaves_the_global_stream_alone():
+    nablab.manual_seed(5)
+    expected = nablab.rand(3)
+    nablab.manual_seed(5)
+    g = nablab.Generator().manual_seed(42)
+    a = nablab.randn(4, generator=g)
+    assert nablab.rand(3).equal(expected), "drawing from g must not move the global generator"
+    assert a.equal(nablab.randn(4, generator=nablab.Generator().manual_seed(42))) and g.initial_seed() == 42
+    ds = nablab.utils.data.TensorDataset(nablab.arange(10))
+    split = lambda: [list(s.indices) for s in nablab.utils.data.random_split(  # noqa: E731
+        ds, [0.7, 0.3], generator=nablab.Generator().manual_seed(1))]
+    assert split() == split()
+    with pytest.raises(TypeError, match="nablab.Generator or a numpy"):
+        nablab.rand(2, generator=42)

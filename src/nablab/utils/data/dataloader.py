@@ -13,7 +13,7 @@ class DataLoader:
     """Iterate over ``dataset`` in batches: ``for x, y in DataLoader(ds, batch_size=64, shuffle=True)``.
 
     As ``torch.utils.data.DataLoader``: ``batch_size=1``, ``shuffle=False`` (``True``: a new random
-    order every epoch, from ``generator`` — a NumPy Generator — or from nablab's global generator,
+    order every epoch, from ``generator`` — a nablab.Generator or a NumPy one — or from nablab's global generator,
     see :mod:`nablab.utils.data.sampler`), ``sampler`` or ``batch_sampler`` instead of ``shuffle``,
     ``drop_last=False`` (keep a last, shorter batch), ``collate_fn`` (default
     :func:`~nablab.utils.data.default_collate`; with ``batch_size=None``, samples are yielded one

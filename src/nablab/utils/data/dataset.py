@@ -141,7 +141,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given ``lengths``
     (counts summing to ``len(dataset)``, or fractions summing to 1).
 
-    The order is one permutation of the indices, drawn from ``generator`` (a NumPy Generator) or,
+    The order is one permutation of the indices, drawn from ``generator`` (a nablab.Generator or a NumPy one) or,
     by default, from nablab's global generator (``nablab.manual_seed`` fixes it).
     """
     sizes = _split_lengths(lengths, len(dataset))

@@ -1,8 +1,8 @@
 """Samplers: the order in which a DataLoader visits a data set's indices, and their grouping into
 batches, as in ``torch.utils.data``.
 
-Random samplers draw from the NumPy Generator passed as ``generator`` (it advances, epoch after
-epoch), or by default from a fresh generator seeded from nablab's global one at the start of every
+Random samplers draw from the generator passed as ``generator``, a nablab.Generator or a NumPy one (it
+advances, epoch after epoch), or by default from a fresh generator seeded from nablab's global one at the start of every
 epoch — so after ``nablab.manual_seed(s)`` the epochs come in the same orders, as after
 ``torch.manual_seed(s)`` in PyTorch (the orders themselves differ from PyTorch's).
 """
@@ -13,14 +13,12 @@ import numbers
 
 import numpy as np
 
-from ...random import spawn_generator
+from ...random import numpy_generator, spawn_generator
 
 
 def _numpy_generator(generator) -> np.random.Generator:
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator (e.g. np.random.default_rng(seed)), "
-                        f"got {type(generator).__name__}")
-    return generator
+    """The NumPy Generator behind ``generator`` (a nablab.Generator or a NumPy one)."""
+    return numpy_generator(generator)
 
 
 def _positive_int(value, name: str) -> int:
