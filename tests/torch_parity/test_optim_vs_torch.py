@@ -420,3 +420,27 @@ def test_a_torch_style_custom_optimizer_runs_the_same():
         runs.append([p.detach().numpy().copy() for p in ps] + [[p._version for p in ps]])
     for ours, theirs in zip(*runs):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CONFIGS)
+def test_float32_parameters_keep_float32_state_and_match_torch(name, kwargs):
+    """float32 parameters: the state stays float32 (no silent float64 copies) and the parameters
+    follow torch's float32 run to float32 rounding over 20 steps."""
+    torch.set_default_dtype(torch.float32)
+    values = [v.astype(np.float32) for v in initial_values()]
+    grads = [[g.astype(np.float32) for g in step] for step in gradient_sequence()]
+    nb = [Parameter(v.copy(), dtype=np.float32) for v in values]
+    tp = [torch.tensor(v, requires_grad=True) for v in values]
+    nb_opt, t_opt = getattr(optim, name)(nb, **kwargs), getattr(torch.optim, name)(tp, **kwargs)
+    for g in grads:
+        for p, q, x in zip(nb, tp, g):
+            p.grad, q.grad = nablab.tensor(x, dtype=np.float32), torch.from_numpy(x.copy())
+        nb_opt.step()
+        t_opt.step()
+    for p, q in zip(nb, tp):
+        assert p.dtype == np.float32
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=2e-5, atol=2e-5)
+    for state in nb_opt.state.values():
+        for key, value in state.items():
+            if hasattr(value, "dtype") and getattr(value, "ndim", 0):
+                assert value.dtype == np.float32, key
