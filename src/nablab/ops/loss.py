@@ -16,15 +16,24 @@ def softmax_axis(axis, ndim):
     return axis % ndim if ndim else None
 
 
+def _shifted(x, axis, xp):
+    """x − max x along ``axis``, in a new array (one for 0-d x too, to be worked on in place)."""
+    return xp.subtract(x, x.max(axis=axis, keepdims=True), out=xp.empty_like(x))
+
+
 def _log_softmax(x, axis):
     """x − logsumexp(x) computed as (x − m) − log Σ e^(x−m), m = max x: no overflow for any x."""
     xp = get_array_module(x)
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = _shifted(x, axis, xp)
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
 
 
 class Softmax(Function):
-    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``axis``;  dL/dx = y ⊙ (dL/dy − Σ(dL/dy ⊙ y))."""
+    """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``axis`` (as e^(xᵢ−m) / Σⱼ e^(xⱼ−m), m = max x);
+    dL/dx = y ⊙ (dL/dy − Σ(dL/dy ⊙ y))."""
+
+    fresh_grads = True
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -32,16 +41,23 @@ class Softmax(Function):
     def forward(self, x):
         xp = get_array_module(x)
         self.axis = softmax_axis(self.axis, x.ndim)
-        self.y = xp.exp(_log_softmax(x, self.axis))
-        return self.y
+        y = _shifted(x, self.axis, xp)
+        xp.exp(y, out=y)
+        y /= y.sum(axis=self.axis, keepdims=True)
+        self.y = y
+        return y
 
     def backward(self, gy):
         y = self.y
-        return (y * (gy - (gy * y).sum(axis=self.axis, keepdims=True)),)
+        g = gy - (gy * y).sum(axis=self.axis, keepdims=True)
+        g *= y
+        return (g,)
 
 
 class LogSoftmax(Function):
     """yᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``axis``;  dL/dx = dL/dy − softmax(x) · Σ dL/dy."""
+
+    fresh_grads = True
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -52,8 +68,10 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+        g = get_array_module(gy).exp(self.y)
+        g *= -gy.sum(axis=self.axis, keepdims=True)
+        g += gy
+        return (g,)
 
 
 def check_class_range(name, labels, n_classes):
