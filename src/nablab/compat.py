@@ -114,6 +114,11 @@ DIFFERENCES: dict[str, str] = {
     "devices": "only `cpu`, and `cuda` through CuPy where a GPU is present (no `mps`, no `xpu`)",
     "DataLoader workers": "`num_workers`, `pin_memory` and `persistent_workers` are accepted; batches are "
                           "assembled in the main process",
+    "gradient clipping": "`clip_grad_norm_` and `clip_grad_value_` replace each `.grad` with a new tensor instead "
+                         "of writing into it",
+    "vector_to_parameters": "copies the values into the parameters (PyTorch makes them views of the vector)",
+    "optimizer switches": "`foreach`, `fused`, `capturable` and `differentiable` are not accepted; a state's "
+                          "`step` is a Python int, not a tensor",
     "torchvision images": "data sets hand transforms H×W(×C) uint8 NumPy arrays where torchvision hands PIL "
                           "images; `ToTensor` takes either layout",
 }

@@ -353,6 +353,8 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
 
     # comparisons compare the promoted values (int tensor < 0.5) and give boolean tensors outside the graph
     def _compare(self, other, name):
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)):
+            return NotImplemented  # e.g. pytest.approx: Python then asks the other operand
         a, b = self._promoted(other)
         return Tensor._make(getattr(a.data, name)(b.data))
 

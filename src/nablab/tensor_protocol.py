@@ -133,7 +133,7 @@ class ProtocolMethods:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(x)``: the data as a NumPy array (copied to the host from a GPU)."""
-        array = self.numpy()
+        array = np.asarray(self.numpy())  # a 0-d result may hold a NumPy scalar
         return array if dtype is None else array.astype(dtype, copy=False)
 
     # ----------------------------------------------------------------- devices and dtypes
