@@ -566,6 +566,83 @@ def test_addmm_with_beta_0_ignores_the_input_even_nan():
     np.testing.assert_array_equal(y.numpy(), torch.addmm(*map(torch.tensor, (c, a, b)), beta=0).numpy())
 
 
+# --------------------------------------------------------------------------- random indices
+_SHAPE = (3, 4, 5)
+
+
+def _random_part(rng, kind, size):
+    """One element of a random index, for a dim of ``size``."""
+    if kind == "int":
+        return int(rng.integers(-size, size))
+    if kind == "slice":
+        return slice(int(rng.integers(0, 2)), [None, size - 1][rng.integers(0, 2)], [None, 1, 2][rng.integers(0, 3)])
+    if kind == "list":
+        return rng.integers(-size, size, int(rng.integers(1, 3))).tolist()
+    if kind == "vector":
+        return rng.integers(-size, size, 2)
+    if kind == "column":
+        return rng.integers(0, size, (2, 1))
+    if kind == "0d":
+        return np.array(rng.integers(0, size))
+    if kind == "mask":
+        return rng.random(size) > 0.4
+    return bool(rng.integers(0, 2)) if kind == "bool" else None
+
+
+def _random_index(rng):
+    """A random index of 1-3 elements (ints, slices, None, lists, 0-/1-/2-d integer tensors, masks,
+    bools) and maybe an Ellipsis: the same index for nablab (arrays as tensors) and torch."""
+    parts, dim = [], 0
+    for _ in range(int(rng.integers(1, 4))):
+        kind = rng.choice(["int", "slice", "none", "list", "vector", "column", "0d", "mask", "bool"])
+        parts.append(_random_part(rng, kind, _SHAPE[min(dim, 2)]))
+        dim += kind not in ("none", "bool")
+    if rng.random() < 0.2:
+        parts.insert(int(rng.integers(0, len(parts) + 1)), Ellipsis)
+    return (tuple(nablab.tensor(p) if isinstance(p, np.ndarray) else p for p in parts),
+            tuple(torch.tensor(p) if isinstance(p, np.ndarray) else p for p in parts))
+
+
+def test_random_indices_read_and_write_as_in_torch():
+    """400 random mixes of basic and advanced indices: x[index] (values, shape, gradient) and
+    y[index] = v (values and both gradients) as torch gives them, or an error of torch's type."""
+    rng = np.random.default_rng(1)
+    x = np.arange(60.0).reshape(_SHAPE)
+    for _ in range(400):
+        index, index_t = _random_index(rng)
+        try:
+            yt = torch.tensor(x)[index_t]
+        except (IndexError, ValueError, RuntimeError) as e:
+            with pytest.raises(type(e)):
+                nablab.tensor(x)[index]
+            continue
+        a = nablab.tensor(x, requires_grad=True)
+        y = a[index]
+        assert tuple(y.shape) == tuple(yt.shape), index
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+        g = rng.standard_normal(y.shape)
+        y.backward(g)
+        at = torch.tensor(x, requires_grad=True)
+        at[index_t].backward(torch.tensor(g))
+        np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), err_msg=str(index))
+        counts = nablab.tensor(np.zeros(_SHAPE), requires_grad=True)
+        counts[index].sum().backward()
+        if counts.grad.numpy().max() > 1:
+            continue  # a position selected twice: which write wins is unspecified
+        v = rng.standard_normal(y.shape[1:] if y.ndim and rng.random() < 0.3 else y.shape)
+        b, vn = nablab.tensor(x, requires_grad=True), nablab.tensor(v, requires_grad=True)
+        bt, vt = torch.tensor(x, requires_grad=True), torch.tensor(v, requires_grad=True)
+        written, written_t = b * 1.0, bt * 1.0
+        written[index] = vn
+        written_t[index_t] = vt
+        np.testing.assert_array_equal(written.numpy(), written_t.detach().numpy(), err_msg=str(index))
+        w = rng.standard_normal(_SHAPE)
+        (written * nablab.tensor(w)).sum().backward()
+        (written_t * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(b.grad.numpy(), bt.grad.numpy(), err_msg=str(index))
+        np.testing.assert_allclose(vn.grad.numpy(), vt.grad.numpy(), err_msg=str(index))
+
+
 # --------------------------------------------------------------------------- errors
 def _t(*shape):
     return nablab.tensor(np.arange(float(np.prod(shape))).reshape(shape))
