@@ -73,7 +73,9 @@ def test_loss_modules_keep_torch_constructor_arguments():
         assert nn.MSELoss(size_average=False).reduction == "sum"
     assert nn.HuberLoss(delta=0.5).delta == 0.5
     assert nn.KLDivLoss(reduction="batchmean", log_target=True).log_target
-    assert nn.BCEWithLogitsLoss(pos_weight=np.ones(2)).pos_weight is not None
+    bce = nn.BCEWithLogitsLoss(pos_weight=np.ones(2))
+    assert list(bce.state_dict()) == ["pos_weight"] and bce.weight is None
+    assert list(ce.state_dict()) == ["weight"] and not list(nn.NLLLoss().state_dict())
     with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
         nn.L1Loss(reduction="avg")(nablab.tensor(np.zeros(2)), nablab.tensor(np.zeros(2)))
 

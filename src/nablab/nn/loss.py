@@ -20,11 +20,12 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    """A loss with a per-class (or per-element) ``weight``, a constant kept on the module."""
+    """A loss with a per-class (or per-element) ``weight``: a buffer of the module, as in PyTorch (in its
+    state_dict, moved by ``to()``), or None."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
-        self.weight = weight
+        self.register_buffer("weight", weight)
 
 
 class NLLLoss(_WeightedLoss):
@@ -65,7 +66,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
         super().__init__(weight, size_average, reduce, reduction)
-        self.pos_weight = pos_weight
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
