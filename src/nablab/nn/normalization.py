@@ -45,6 +45,7 @@ class _InstanceNorm(_NormBase):
     and ``momentum=None`` leaves them unchanged). An unbatched input has no batch axis."""
 
     spatial = 0
+    default_tracking = False
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, dtype=None):

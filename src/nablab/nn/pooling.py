@@ -7,6 +7,14 @@ from . import functional as F
 from .module import Module
 
 
+def _settings(pool, **defaults) -> str:
+    """kernel_size, stride and padding, then each option that differs from its default (saved
+    layouts compare these strings, so the default form stays as it was)."""
+    options = "".join(f", {name}={getattr(pool, name)}" for name, default in defaults.items()
+                      if getattr(pool, name, default) != default)
+    return f"kernel_size={pool.kernel_size}, stride={pool.stride}, padding={pool.padding}{options}"
+
+
 class _MaxPool(Module):
     """Max over windows (stride defaults to the kernel size; padding with −∞)."""
 
@@ -24,8 +32,7 @@ class _MaxPool(Module):
                          return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return _settings(self, dilation=1, ceil_mode=False, return_indices=False)
 
 
 class MaxPool1d(_MaxPool):
@@ -52,7 +59,7 @@ class AvgPool1d(Module):
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return _settings(self, ceil_mode=False, count_include_pad=True, divisor_override=None)
 
 
 class AvgPool2d(AvgPool1d):
