@@ -196,11 +196,11 @@ def test_python_number_base_differentiates_in_the_exponent():
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 def test_a_0d_tensor_reduces_over_axis_0_and_minus_1(name, axis):
     s = t(2.5, "float64").requires_grad_()
-    y = getattr(s, name)(axis)
+    y = getattr(s, name)(axis=axis)  # NumPy's spelling gives the values (dim= gives values and indices)
     assert y.shape == () and y.item() == 2.5
     y.backward()
     assert s.grad.item() == 1.0
-    assert getattr(s, name)(axis, keepdims=True).shape == ()
+    assert getattr(s, name)(axis=axis, keepdims=True).shape == ()
 
 
 def test_0d_sum_axis_1_is_still_out_of_range():

@@ -10,7 +10,7 @@ The public API mirrors PyTorch's so that habits carry over::
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from . import accelerator, cuda, functions, ops
+from . import accelerator, cuda, functions, ops, return_types
 from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
 from .creation import __all__ as _creation_names
 from .device import device
@@ -51,7 +51,7 @@ def __dir__():
 
 __all__ = [
     "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
-    "is_grad_enabled", "kernels", "load", "manual_seed", "nn", "no_grad", "ops", "optim", "save",
-    "set_grad_enabled", "softmax", "log_softmax", "tensor",
+    "is_grad_enabled", "kernels", "load", "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim",
+    "return_types", "save", "set_grad_enabled", "softmax", "tensor",
 ]
 __all__ += _function_names + _dtype_names + _creation_names + _query_names

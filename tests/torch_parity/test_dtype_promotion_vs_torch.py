@@ -221,7 +221,7 @@ def test_pow_tensor_gradients_match_torch():
     bases, exponents = np.meshgrid(BASES, EXPONENTS + [-1.0])
     a, ta = f64(bases.ravel())
     b, tb = f64(exponents.ravel())
-    g = np.linspace(0.5, 1.5, a.size)
+    g = np.linspace(0.5, 1.5, a.numel())
     y, yt = a**b, ta**tb
     assert_close(y, yt)
     y.backward(g)
@@ -234,7 +234,7 @@ def test_pow_tensor_gradients_match_torch():
 @pytest.mark.parametrize("base", [0, 0.0, 0.5, 2, 2.5])
 def test_pow_python_number_base_gradient_matches_torch(base):
     y, t = f64(EXPONENTS + [-1.0])
-    g = np.linspace(0.5, 1.5, y.size)
+    g = np.linspace(0.5, 1.5, y.numel())
     z, zt = base**y, base**t
     assert z.dtype == np.float64
     assert_close(z, zt)
@@ -251,6 +251,7 @@ def test_reductions_of_a_0d_tensor_match_torch(name, axis, keepdims):
     x, t = f64(2.5)
     y = getattr(x, name)(axis, keepdims)
     yt = getattr(t, name)(axis, keepdims)
+    y = y.values if name in ("max", "min") and axis is not None else y
     yt = yt.values if name in ("max", "min") else yt
     assert y.shape == tuple(yt.shape) == ()
     assert_close(y, yt)

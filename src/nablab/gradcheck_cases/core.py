@@ -77,6 +77,9 @@ CASES: dict[str, Case] = {
     "log_softmax": Case(ops.LogSoftmax, lambda a: F.log_softmax(a), lambda r: [_n(r, 4, 5)]),
     "cross_entropy": Case(ops.SoftmaxCrossEntropy, lambda a: F.cross_entropy(a, np.array([0, 3, 1, 3])),
                           lambda r: [_n(r, 4, 5)], eps=1e-5),
+    "clone": Case(ops.Clone, lambda a: a.clone() * a, lambda r: [_n(r, 3, 4)]),
+    "to device (cpu to cpu)": Case(ops.ToDevice, lambda a: ops.ToDevice.apply(a, device_type="cpu").tanh(),
+                                   lambda r: [_n(r, 3)]),
     "embedding (repeated rows)": Case(
         ops.Embedding, lambda w: F.embedding(np.array([[0, 2, 2], [3, 0, 1]]), w).tanh(),
         lambda r: [_n(r, 4, 3)]),
