@@ -146,6 +146,7 @@ MODULES = [
     ("InstanceNorm1d", (2, 3, 7), (3,), {}),
     ("InstanceNorm1d", (3, 7), (3,), dict(affine=True)),  # unbatched
     ("InstanceNorm2d", (2, 3, 4, 5), (3,), dict(affine=True)),
+    ("InstanceNorm3d", (3, 2, 4, 5), (3,), dict(affine=True)),  # unbatched
 ]
 
 
@@ -204,7 +205,9 @@ BATCH_NORMS = [
     ("BatchNorm2d", (4, 3, 3, 2), dict(track_running_stats=False)),
     ("BatchNorm2d", (4, 3, 3, 2), dict(momentum=None)),
     ("BatchNorm1d", (5, 3), dict(momentum=None, affine=False, eps=1e-3)),
+    ("BatchNorm3d", (3, 3, 2, 3, 2), dict(momentum=0.2)),
     ("InstanceNorm2d", (2, 3, 4, 5), dict(track_running_stats=True, momentum=0.2)),
+    ("InstanceNorm3d", (2, 3, 2, 3, 4), dict(track_running_stats=True, affine=True)),
     ("InstanceNorm1d", (2, 3, 6), dict(track_running_stats=True, affine=True, momentum=None)),
 ]
 

@@ -104,4 +104,10 @@ class BatchNorm2d(_BatchNorm):
     ndims = (4,)
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) inputs: statistics per channel across the batch and all positions."""
+
+    ndims = (5,)
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]

@@ -1,4 +1,4 @@
-"""Normalization layers over groups, instances and layers: ``nn.GroupNorm``, ``nn.InstanceNorm1d/2d``,
+"""Normalization layers over groups, instances and layers: ``nn.GroupNorm``, ``nn.InstanceNorm1d/2d/3d``,
 ``nn.LayerNorm`` (the math is in :mod:`nablab.ops.group_norm` and :mod:`nablab.ops.layer_norm`)."""
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ class InstanceNorm2d(_InstanceNorm):
     spatial = 2
 
 
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    spatial = 3
+
+
 class LayerNorm(Module):
     """Standardise over the trailing ``normalized_shape`` axes; then γ ⊙ x̂ + β elementwise if
     ``elementwise_affine`` (β only with ``bias``)."""
@@ -104,4 +110,4 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-__all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
+__all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm"]
