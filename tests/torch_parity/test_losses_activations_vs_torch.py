@@ -144,6 +144,13 @@ ACTIVATION_EXPRS = {
     "relu6_module": lambda L, x: L.nn.ReLU6(inplace=True)(x * 1.0),
     "logsigmoid": lambda L, x: L.F.logsigmoid(x),
     "logsigmoid_module": lambda L, x: L.nn.LogSigmoid()(x),
+    "threshold": lambda L, x: L.F.threshold(x, 1.0, -2.0),
+    "threshold_module": lambda L, x: L.nn.Threshold(0.0, 0.5)(x),
+    "hardshrink": lambda L, x: L.F.hardshrink(x),
+    "hardshrink_module": lambda L, x: L.nn.Hardshrink(1.0)(x),
+    "softshrink": lambda L, x: L.F.softshrink(x, 1.0),
+    "softshrink_module": lambda L, x: L.nn.Softshrink()(x),
+    "tanhshrink": lambda L, x: L.nn.Tanhshrink()(x),
 }
 ACTIVATION_SHAPES = {"0d": (), "size1": (1,), "2d": (3, 8), "4d": (2, 3, 4, 5)}
 
@@ -204,6 +211,13 @@ SOFTMAX = [
 ] + [
     case("softmax_module_dim1", lambda L, x: L.nn.Softmax(dim=1)(x), normal(2, 3, 4)),
     case("log_softmax_module_dimneg2", lambda L, x: L.nn.LogSoftmax(dim=-2)(x), normal(2, 3, 4)),
+    case("softmin_dim1", lambda L, x: L.F.softmin(x, dim=1), normal(2, 3, 4)),
+    case("softmin_module", lambda L, x: L.nn.Softmin(dim=-1)(x), normal(3, 4)),
+    case("softmax2d_4d", lambda L, x: L.nn.Softmax2d()(x), normal(2, 3, 2, 2)),
+    case("softmax2d_3d", lambda L, x: L.nn.Softmax2d()(x), normal(3, 2, 4)),
+    case("glu_last", lambda L, x: L.F.glu(x), normal(3, 6)),
+    case("glu_dim1_module", lambda L, x: L.nn.GLU(dim=1)(x), normal(2, 4, 3)),
+    case("glu_negative_dim", lambda L, x: L.F.glu(x, dim=-3), normal(2, 3, 5)),
     case("softmax_big_logits", lambda L, x: L.F.softmax(x, dim=1), np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]])),
     case("log_softmax_big_logits", lambda L, x: L.F.log_softmax(x, 1), np.array([[1e4, -1e4, 0.0], [-1e4, 0, 1e4]])),
 ]
@@ -226,6 +240,14 @@ def test_softmax_without_dim_chooses_and_warns_as_torch(fn, shape):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     with pytest.warns(UserWarning, match="Implicit dimension"):
         nablab.nn.Softmax()(nablab.tensor(x))
+
+
+def test_glu_and_softmax2d_reject_bad_shapes():
+    F = nablab.nn.functional
+    with pytest.raises(errors.ShapeError, match="halved dimension -1 must have an even size, got 3"):
+        F.glu(nablab.tensor(normal(2, 3)))
+    with pytest.raises(errors.ShapeError, match="3-D or 4-D input"):
+        nablab.nn.Softmax2d()(nablab.tensor(normal(2, 3)))
 
 
 def test_softmax_axis_alias_and_dtype_argument():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import functional as F
-from ..ops.activations_piecewise import Hardsigmoid, Hardswish, Hardtanh, PReLU
+from ..ops.activations_piecewise import Hardshrink, Hardsigmoid, Hardswish, Hardtanh, PReLU, Softshrink, Threshold
 from ..ops.activations_smooth import ELU, GELU, LogSigmoid, Mish, SiLU, Softplus, Softsign
 from ..ops.loss import LogSoftmax
 from ..ops.losses_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
@@ -63,6 +63,12 @@ CASES: dict[str, Case] = {
                                 lambda r: [_away_from(r, (2, 3, 4), [0.0], 1.0), _positive(r, 3)], smooth=False),
     "prelu (one slope)": Case(PReLU, lambda x, w: F.prelu(x, w),
                               lambda r: [_away_from(r, (2, 3), [0.0], 1.0), _positive(r, 1)], smooth=False),
+    "threshold": Case(Threshold, lambda a: F.threshold(a, 0.3, -2.0), lambda r: [_away_from(r, (3, 4), [0.3], 1.0)],
+                      smooth=False),
+    "hardshrink": Case(Hardshrink, lambda a: F.hardshrink(a, 0.4), lambda r: [_away_from(r, (3, 4), [-0.4, 0.4], 1.0)],
+                       smooth=False),
+    "softshrink": Case(Softshrink, lambda a: F.softshrink(a, 0.4), lambda r: [_away_from(r, (3, 4), [-0.4, 0.4], 1.0)],
+                       smooth=False),
     "normalize (p=2, dim 1)": Case(Normalize, lambda a: F.normalize(a), lambda r: [_n(r, 2, 5, 3) + 0.5],
                                    eps=1e-3, order=4),
     "normalize (p=3, dim −1)": Case(Normalize, lambda a: F.normalize(a, p=3, dim=-1),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ShapeError
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -106,6 +107,61 @@ class LogSigmoid(_Elementwise):
     """log σ(x)"""
 
     fn = F.logsigmoid
+
+
+class Tanhshrink(_Elementwise):
+    """x − tanh x"""
+
+    fn = F.tanhshrink
+
+
+class Threshold(Module):
+    """x if x > threshold else value"""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, x):
+        return F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardshrink(Module):
+    """x if |x| > λ else 0"""
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return F.hardshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x − λ·sign(x) if |x| > λ else 0"""
+
+    def forward(self, x):
+        return F.softshrink(x, self.lambd)
+
+
+class GLU(Module):
+    """a ⊙ σ(b) for the two halves a, b of the input along ``dim``"""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class LeakyReLU(Module):
@@ -227,6 +283,22 @@ class LogSoftmax(Softmax):
         return F.log_softmax(x, self.dim)
 
 
+class Softmin(Softmax):
+    """e^(−xᵢ) / Σⱼ e^(−xⱼ) along ``dim``"""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim −3) of a (C, H, W) or (N, C, H, W) input, at every position"""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d expects a 3-D or 4-D input, got shape {tuple(x.shape)}")
+        return F.softmax(x, -3)
+
+
 #: the activation layers without parameters by name, for configs and the CLI (``--activation relu``)
 ACTIVATIONS = {
     "relu": ReLU,
@@ -250,7 +322,8 @@ ACTIVATIONS = {
 }
 
 __all__ = [
-    "ACTIVATIONS", "CELU", "ELU", "GELU", "Hardsigmoid", "Hardswish", "Hardtanh", "ImprovedSigmoid", "LeakyReLU",
-    "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softmax", "Softplus",
-    "Softsign", "Tanh",
+    "ACTIVATIONS", "CELU", "ELU", "GELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "ImprovedSigmoid", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU",
+    "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
+    "Threshold",
 ]

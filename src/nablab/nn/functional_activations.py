@@ -15,7 +15,15 @@ import numpy as np
 from .. import ops
 from ..backend import get_array_module
 from ..errors import ShapeError
-from ..ops.activations_piecewise import Hardsigmoid, Hardswish, Hardtanh, PReLU
+from ..ops.activations_piecewise import (
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    PReLU,
+    Softshrink,
+    Threshold,
+)
 from ..ops.activations_smooth import ELU, GELU, LogSigmoid, Mish, SiLU, Softplus, Softsign
 from ..ops.loss import softmax_axis
 from ..ops.normalize import Normalize
@@ -68,6 +76,39 @@ def hardsigmoid(x, inplace: bool = False):
 def hardswish(x, inplace: bool = False):
     """x · relu6(x + 3) / 6"""
     return _apply(Hardswish, x, inplace, "hardswish(inplace=True)")
+
+
+def threshold(x, threshold: float, value: float, inplace: bool = False):
+    """x if x > threshold else value"""
+    return _apply(Threshold, x, inplace, "threshold(inplace=True)", threshold=threshold, value=value)
+
+
+def hardshrink(x, lambd: float = 0.5):
+    """x if |x| > λ else 0"""
+    return Hardshrink.apply(x, lambd=lambd)
+
+
+def softshrink(x, lambd: float = 0.5):
+    """x − λ·sign(x) if |x| > λ else 0"""
+    return Softshrink.apply(x, lambd=lambd)
+
+
+def tanhshrink(x):
+    """x − tanh x"""
+    x = as_tensor(x)
+    return x - ops.Tanh.apply(x)
+
+
+def glu(x, dim: int = -1):
+    """Gated linear unit: a ⊙ σ(b), with a and b the two halves of x along ``dim``."""
+    x = as_tensor(x)
+    axis = softmax_axis(dim, x.ndim) if x.ndim else None
+    if axis is None or x.shape[axis] % 2:
+        size = x.shape[axis] if axis is not None else "a 0-d input"
+        raise ShapeError(f"glu: the halved dimension {dim} must have an even size, got {size}")
+    half = x.shape[axis] // 2
+    lead = (slice(None),) * axis
+    return x[lead + (slice(0, half),)] * ops.Sigmoid.apply(x[lead + (slice(half, None),)])
 
 
 def sigmoid(x):
@@ -162,6 +203,12 @@ def log_softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, 
     return ops.LogSoftmax.apply(x, axis=_softmax_dim("log_softmax", x, dim, axis))
 
 
+def softmin(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None):
+    """softmax(−x) along ``dim``: e^(−xᵢ) / Σⱼ e^(−xⱼ)."""
+    x = as_tensor(x) if dtype is None else as_tensor(x).astype(dtype)
+    return ops.Softmax.apply(-x, axis=_softmax_dim("softmin", x, dim, axis))
+
+
 def normalize(x, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
     """x / max(‖x‖_p, ε) along ``dim``."""
     x = as_tensor(x)
@@ -203,7 +250,8 @@ def one_hot(labels, num_classes: int = -1):
 
 
 __all__ = [
-    "celu", "cosine_similarity", "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "improved_sigmoid",
-    "leaky_relu", "log_softmax", "logsigmoid", "mish", "normalize", "one_hot", "prelu", "relu", "relu6", "selu",
-    "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh",
+    "celu", "cosine_similarity", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "improved_sigmoid", "leaky_relu", "log_softmax", "logsigmoid", "mish", "normalize", "one_hot", "prelu", "relu",
+    "relu6", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+    "tanhshrink", "threshold",
 ]

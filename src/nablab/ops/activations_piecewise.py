@@ -1,4 +1,5 @@
-"""Piecewise activations with kinks: Hardtanh (and ReLU6), Hardsigmoid, Hardswish and PReLU.
+"""Piecewise activations with kinks: Hardtanh (and ReLU6), Hardsigmoid, Hardswish, PReLU, Threshold,
+Hardshrink and Softshrink.
 
 At a kink each takes the one-sided derivative PyTorch takes, so gradients match it exactly.
 """
@@ -88,3 +89,54 @@ class PReLU(Function):
         else:
             ga = unbroadcast(ga, self.a.shape).reshape(self.weight_shape)
         return gx, ga
+
+
+class Threshold(Function):
+    """y = x if x > threshold else value;  dL/dx = dL/dy where x > threshold, else 0."""
+
+    fresh_grads = True
+
+    def __init__(self, threshold=0.0, value=0.0):
+        self.threshold, self.value = threshold, value
+
+    def forward(self, x):
+        self.above = x > self.threshold
+        return get_array_module(x).where(self.above, x, self.value).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return (gy * self.above,)
+
+
+class Hardshrink(Function):
+    """y = x if |x| > λ else 0;  dL/dx = dL/dy where |x| > λ, else 0."""
+
+    fresh_grads = True
+
+    def __init__(self, lambd=0.5):
+        self.lambd = lambd
+
+    def forward(self, x):
+        self.outside = get_array_module(x).abs(x) > self.lambd
+        return x * self.outside
+
+    def backward(self, gy):
+        return (gy * self.outside,)
+
+
+class Softshrink(Function):
+    """y = x − λ·sign(x) if |x| > λ else 0;  dL/dx = dL/dy where |x| > λ, else 0."""
+
+    fresh_grads = True
+
+    def __init__(self, lambd=0.5):
+        if lambd < 0:
+            raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.outside = xp.abs(x) > self.lambd
+        return (x - xp.clip(x, -self.lambd, self.lambd)) * self.outside
+
+    def backward(self, gy):
+        return (gy * self.outside,)
