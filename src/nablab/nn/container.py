@@ -90,7 +90,7 @@ class Sequential(_Indexed):
 
     def __init__(self, *layers):
         super().__init__()
-        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+        if len(layers) == 1 and isinstance(layers[0], dict):  # an OrderedDict (or a dict, as a saved spec holds it)
             for name, layer in layers[0].items():
                 setattr(self, name, _check_module(layer, f"Sequential (layer {name!r})"))
             return
