@@ -43,6 +43,16 @@ def _to_array(data, dtype=None, copy=False, keep_array_dtype=False):
     return arr
 
 
+def _number_as(number, dtype, xp):
+    """A Python or NumPy number as a 0-d array of ``dtype``; an integer outside an integer dtype's
+    range wraps around, as in PyTorch (``uint8 tensor + (-1)`` adds 255)."""
+    if dtype.kind in "iu" and isinstance(number, (int, np.integer)) and not isinstance(number, bool):
+        info = np.iinfo(dtype)
+        if not info.min <= number <= info.max:
+            number = (int(number) - info.min) % (1 << info.bits) + info.min
+    return xp.asarray(number, dtype=dtype)
+
+
 class _HookHandle:
     """What ``register_hook`` returns: ``remove()`` takes the hook off its tensor or node."""
 
@@ -240,7 +250,7 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
         if floating and dtype.kind != "f":
             dtype = DEFAULT_DTYPE
         if isinstance(other, numbers.Number):
-            return self._cast(dtype), Tensor._make(get_array_module(self.data).asarray(other, dtype=dtype))
+            return self._cast(dtype), Tensor._make(_number_as(other, dtype, get_array_module(self.data)))
         return self._cast(dtype), other._cast(dtype)
 
     def __add__(self, other):
