@@ -1,15 +1,16 @@
-"""The vectorised error function behind the exact GELU, against the standard library's math.erf."""
+"""The vectorised error function behind the exact GELU, and its complement, against the standard
+library's math.erf and math.erfc."""
 
 import math
 
 import numpy as np
 import pytest
 
-from nablab.ops.special import erf
+from nablab.ops.special import erf, erfc
 
 
-def _reference(x):
-    return np.array([math.erf(float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
+def _reference(x, fn=math.erf):
+    return np.array([fn(float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,23 @@ def test_erf_keeps_the_floating_dtype_and_promotes_integers():
     assert erf(np.array([1, 2])).dtype == np.float64
     assert erf(np.float16(0.5)).dtype == np.float16
     assert erf(np.array(0.5)).shape == ()
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [np.linspace(-6.0, 27.0, 66001), np.concatenate([-np.logspace(-300, 0.5, 1000), np.logspace(-300, 1.4, 2000)])],
+    ids=["dense_and_tail", "tiny_and_wide"],
+)
+def test_erfc_keeps_its_digits_in_the_tail(grid):
+    got, expected = erfc(grid), _reference(grid, math.erfc)
+    relative = np.abs(got - expected) / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    assert relative.max() <= 2e-15
+    x32 = grid[np.abs(grid) < 9].astype(np.float32)
+    np.testing.assert_allclose(erfc(x32), _reference(x32, math.erfc), rtol=1e-6)
+    assert erfc(x32).dtype == np.float32
+
+
+def test_erfc_special_values():
+    np.testing.assert_array_equal(erfc(np.array([0.0, np.inf, -np.inf, 30.0, -30.0])), [1.0, 0.0, 2.0, 0.0, 2.0])
+    assert np.isnan(erfc(np.array(np.nan)))
+    assert erfc(np.array(1.0)).shape == ()

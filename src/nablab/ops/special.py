@@ -1,4 +1,5 @@
-"""The error function, vectorised: NumPy has none, and GELU needs it to float64 rounding.
+"""The error function and its complement, vectorised: NumPy has neither, and GELU needs erf to
+float64 rounding.
 
 W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximations for the error
 function", Math. Comp. 23, 1969, 631–638; the coefficients of his CALERF), whose maximal relative
@@ -8,10 +9,11 @@ errors in double precision are below 1e-17 before rounding:
 - 0.46875 < |x| ≤ 4: erfc |x| = e^(−x²) · R₂(|x|)
 - |x| > 4:           erfc |x| = e^(−x²) / |x| · (1/√π + R₃(1/x²) / x²)
 
-with erf x = sign(x) · (1 − erfc |x|) outside the first interval. In float64, e^(−x²) is taken as
-e^(−s²) · e^(−(x−s)(x+s)) with s = x rounded down to 1/16, so that the rounding of x² (relative
-error ε, absolute ε·x² ≈ 16ε at x = 4) does not reach the result; in float32, where erfc |x| < 2e-8
-vanishes in 1 − erfc past 4, the third interval is not needed either.
+with erf x = sign(x) · (1 − erfc |x|) outside the first interval, and erfc x = 1 − erf x inside it
+and 2 − erfc |x| for x < 0. For erfc, and for erf in float64, e^(−x²) is taken as
+e^(−s²) · e^(−(x−s)(x+s)) with s = x rounded down to 1/16 (s² is exact), so that the rounding of x²
+(relative error ε, absolute ε·x² ≈ 16ε at x = 4) does not reach the result; erf in float32, where
+erfc |x| < 2e-8 vanishes in 1 − erfc past 4, needs neither that nor the third interval.
 """
 
 from __future__ import annotations
@@ -53,9 +55,9 @@ def _rational(t, lead, nums, dens, last_num, last_den):
     return num
 
 
-def _exp_minus_square(y, xp):
-    """e^(−y²); in float64 without the rounding of y² (see the module docstring)."""
-    if y.dtype != xp.float64:
+def _exp_minus_square(y, xp, exact):
+    """e^(−y²); with ``exact``, without the rounding of y² (see the module docstring)."""
+    if not exact:
         return xp.exp(-(y * y))
     s = xp.floor(y * 16.0) / 16.0
     e = xp.exp(-(y - s) * (y + s))
@@ -63,41 +65,63 @@ def _exp_minus_square(y, xp):
     return e
 
 
-def _erf_block(x, xp):
-    """erf of a 1-D block: every interval's formula on the whole block with its argument clipped
-    into that interval (so all are finite), then the right one picked as r·[outside] + r'·[inside],
-    exact since one term is 0 (and faster than a masked copy): no gathers and scatters, no overflow."""
-    y = xp.abs(x)
-    xs = xp.clip(x, -_SMALL, _SMALL)
-    erf_small = _rational(xs * xs, _A[4], _A[:3], _B[:3], _A[3], _B[3])
-    erf_small *= xs
+def _pick(outside, inside, mask):
+    """``inside`` where ``mask``, else ``outside`` (both finite, so that one of outside·[not mask] and
+    inside·[mask] is exactly 0: exact, and faster than a masked copy), in place on ``outside``."""
+    outside *= ~mask
+    inside *= mask
+    outside += inside
+    return outside
 
-    limit = 30.0 if x.dtype == xp.float64 else _MIDDLE  # float32: erfc(4) < 2e-8 is lost in 1 − erfc anyway
-    yc = xp.clip(y, _SMALL, limit)
+
+def _erf_small(x, xp):
+    """erf x = x · R₁(x²), with x clipped into the first interval."""
+    xs = xp.clip(x, -_SMALL, _SMALL)
+    r = _rational(xs * xs, _A[4], _A[:3], _B[:3], _A[3], _B[3])
+    r *= xs
+    return r
+
+
+def _erfc_of_abs(y, xp, tail):
+    """erfc y for y ≥ 0 clipped into the second and (with ``tail``) third intervals; without the tail
+    (erf in float32) the second interval's formula serves up to 4, where erfc is lost in 1 − erfc."""
+    yc = xp.clip(y, _SMALL, 30.0 if tail else _MIDDLE)
     r = _rational(yc, _C[8], _C[:7], _D[:7], _C[7], _D[7])
-    if x.dtype == xp.float64:
+    if tail:
         t = 1.0 / (yc * yc)
         r_large = _rational(t, _P[5], _P[:4], _Q[:4], _P[4], _Q[4])
         r_large *= -t
         r_large += _ONE_OVER_SQRT_PI
         r_large /= yc
-        large = y > _MIDDLE
-        r *= ~large
-        r_large *= large
-        r += r_large  # r_large where |x| > 4 (one of the two terms is exactly 0)
-    r *= _exp_minus_square(yc, xp)  # erfc |x|
-    xp.subtract(1.0, r, out=r)
-    xp.copysign(r, x, out=r)
-    small = y <= _SMALL
-    r *= ~small
-    erf_small *= small
-    r += erf_small  # erf_small where |x| ≤ 0.46875
+        r = _pick(r, r_large, y > _MIDDLE)
+    r *= _exp_minus_square(yc, xp, exact=tail)
     return r
 
 
-def erf(x):
-    """The error function erf x = (2/√π) ∫₀ˣ e^(−t²) dt, elementwise, in the input's floating dtype
-    (float16 in float32, integers in float64)."""
+def _erf_block(x, xp):
+    """erf of a 1-D block: each interval's formula on the whole block, its argument clipped into the
+    interval (so all are finite), then the right one picked: no gathers and scatters, no overflow."""
+    y = xp.abs(x)
+    r = _erfc_of_abs(y, xp, tail=x.dtype == xp.float64)
+    xp.subtract(1.0, r, out=r)
+    xp.copysign(r, x, out=r)
+    return _pick(r, _erf_small(x, xp), y <= _SMALL)
+
+
+def _erfc_block(x, xp):
+    """erfc of a 1-D block: 1 − erf x in the first interval; erfc |x| beyond, and 2 − erfc |x| for
+    x < 0 (erfc(−x) = 2 − erfc x), so that the tail keeps its digits."""
+    y = xp.abs(x)
+    r = _erfc_of_abs(y, xp, tail=True)
+    r = _pick(r, 2.0 - r, x < 0)
+    one_minus_erf = _erf_small(x, xp)
+    xp.subtract(1.0, one_minus_erf, out=one_minus_erf)
+    return _pick(r, one_minus_erf, y <= _SMALL)
+
+
+def _blockwise(block_fn, x):
+    """``block_fn`` over x in blocks of _BLOCK elements, in x's floating dtype (float16 in float32,
+    integers in float64)."""
     xp = get_array_module(x)
     x = xp.asarray(x)
     if x.dtype.kind != "f":
@@ -106,5 +130,17 @@ def erf(x):
     flat = x.reshape(-1).astype(xp.float32 if x.dtype.itemsize < 4 else x.dtype, copy=False)
     out = xp.empty_like(flat)
     for start in range(0, flat.size, _BLOCK):
-        out[start:start + _BLOCK] = _erf_block(flat[start:start + _BLOCK], xp)
+        out[start:start + _BLOCK] = block_fn(flat[start:start + _BLOCK], xp)
     return out.reshape(x.shape).astype(out_dtype, copy=False)
+
+
+def erf(x):
+    """The error function erf x = (2/√π) ∫₀ˣ e^(−t²) dt, elementwise, in the input's floating dtype
+    (float16 in float32, integers in float64)."""
+    return _blockwise(_erf_block, x)
+
+
+def erfc(x):
+    """The complementary error function erfc x = 1 − erf x = (2/√π) ∫ₓ^∞ e^(−t²) dt, elementwise,
+    accurate in the tail (erfc 10 ≈ 2·10⁻⁴⁵ in float64), in the input's floating dtype."""
+    return _blockwise(_erfc_block, x)
