@@ -41,7 +41,7 @@ CASES = [
     (lambda: F.pad(r(2, 3), (-2, -2)), ShapeError, "cropping"),
     (lambda: F.pad(r(2, 3), (1, 1), mode="reflect", value=2), ValueError, "only meaningful with mode='constant'"),
     (lambda: F.interpolate(r(2, 3, 4), scale_factor=2, mode="bilinear"), ShapeError, r"4-D input .* \(2, 3, 4\)"),
-    (lambda: F.interpolate(r(4, 4), size=2), ShapeError, r"3-, 4- or 5-D input"),
+    (lambda: F.interpolate(r(4, 4), size=2), ShapeError, r"3, 4, 5-D input"),
     (lambda: F.interpolate(r(2, 3, 4, 4), scale_factor=2, align_corners=True), ValueError, "align_corners"),
     (lambda: F.interpolate(r(2, 3, 4, 4)), ValueError, "exactly one of size and scale_factor"),
     (lambda: F.interpolate(r(2, 3, 4, 4), size=3, scale_factor=2), ValueError, "exactly one"),
@@ -49,6 +49,8 @@ CASES = [
     (lambda: F.interpolate(r(2, 3, 4, 4), size=4, recompute_scale_factor=True), ValueError, "not meaningful"),
     (lambda: F.interpolate(r(2, 3, 4, 4), scale_factor=0.1), ShapeError, "leaves no output"),
     (lambda: F.interpolate(r(2, 3, 4, 4), size=2, mode="bicubic"), NotImplementedError, "bicubic"),
+    (lambda: F.interpolate(r(1, 2, 3, 4, 4), size=2, mode="area"), ShapeError, r"3, 4-D input"),
+    (lambda: F.interpolate(r(2, 3, 4, 4), size=2, mode="area", align_corners=False), ValueError, "align_corners"),
     (lambda: F.interpolate(r(2, 3, 4, 4), size=2, mode="bilinear", antialias=True), NotImplementedError, "antialias"),
 ]
 

@@ -1,7 +1,7 @@
 """The convolution family with PyTorch's arguments against PyTorch: conv1d/conv2d (pairs, "same"/"valid",
 padding modes, groups, no bias), conv_transpose1d/2d (output padding, dilation, groups), F.pad (every
 mode, negative pads) and F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear,
-align_corners, scale factors); functional and module forms. Outputs, result dtypes and the gradients of
+align_corners, scale factors; 'area'); functional and module forms. Outputs, result dtypes and the gradients of
 input, weight and bias: 1e-10 in float64, 1e-5 in float32."""
 
 import numpy as np
@@ -257,6 +257,10 @@ INTERPOLATE = [
     ((1, 2, 3, 4, 2), dict(scale_factor=2, mode="trilinear")),
     ((1, 2, 3, 4, 2), dict(size=(4, 3, 5), mode="trilinear", align_corners=True)),
     ((1, 2, 2, 3, 2), dict(scale_factor=(2, 1, 3), mode="nearest")),
+    ((2, 3, 7, 10), dict(size=(3, 4), mode="area")),
+    ((2, 3, 6, 9), dict(scale_factor=0.5, mode="area")),
+    ((2, 3, 4, 5), dict(scale_factor=(2, 1.5), mode="area")),  # upsampling: tiles of one element
+    ((2, 3, 11), dict(size=4, mode="area")),
 ]
 
 

@@ -16,6 +16,7 @@ from ..errors import ShapeError
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.interpolate import ResizeLinear, ResizeNearest, linear_taps, nearest_indices
 from ..ops.padding import Pad
+from .functional_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
 def _ints(value, n: int, name: str) -> tuple:
@@ -176,7 +177,9 @@ def pad(x, pad, mode: str = "constant", value=None):
     return Pad.apply(x, pads=tuple(pairs), mode=mode, value=0.0 if value is None else value)
 
 
-_MODES = {"nearest": 1, "nearest-exact": 1, "linear": 3, "bilinear": 4, "trilinear": 5}
+#: the input rank each mode takes
+_RANKS = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4), "linear": (3,), "bilinear": (4,),
+          "trilinear": (5,)}
 
 
 def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
@@ -184,23 +187,27 @@ def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_co
     """Resample the spatial dims of (N, C, d₁, …) ``x`` to ``size`` or by ``scale_factor`` (ints/floats or
     one per spatial dim): ``mode`` 'nearest', 'nearest-exact' (3-, 4- or 5-D input), 'linear' (3-D),
     'bilinear' (4-D) or 'trilinear' (5-D), with PyTorch's source-index rules (see
-    :mod:`nablab.ops.interpolate`); the output size is ⌊d·scale_factor⌋."""
-    if mode not in _MODES:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented; available: {sorted(_MODES)}")
+    :mod:`nablab.ops.interpolate`), or 'area' (3- or 4-D: adaptive average pooling to the output size);
+    the output size is ⌊d·scale_factor⌋."""
+    if mode not in _RANKS:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented; available: {sorted(_RANKS)}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented")
-    nearest = mode.startswith("nearest")
-    if nearest and align_corners is not None:
+    linear = mode in ("linear", "bilinear", "trilinear")
+    if not linear and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "trilinear")
-    if x.ndim not in (3, 4, 5) or (not nearest and x.ndim != _MODES[mode]):
-        wanted = "a 3-, 4- or 5-D" if nearest else f"a {_MODES[mode]}-D"
-        raise ShapeError(f"interpolate: mode {mode!r} expects {wanted} input (N, C, spatial...), got shape "
+    if x.ndim not in _RANKS[mode]:
+        ranks = ", ".join(str(r) for r in _RANKS[mode])
+        raise ShapeError(f"interpolate: mode {mode!r} expects a {ranks}-D input (N, C, spatial...), got shape "
                          f"{tuple(x.shape)}")
     spatial = tuple(x.shape[2:])
+    if mode == "area":  # PyTorch pools to the output size (the scale factor only gives that size)
+        out_size, _ = _output_size(spatial, size, scale_factor, recompute_scale_factor)
+        return adaptive_avg_pool1d(x, out_size[0]) if x.ndim == 3 else adaptive_avg_pool2d(x, out_size)
     out_size, scales = _output_size(spatial, size, scale_factor, recompute_scale_factor)
     dtype = np.float64 if x.dtype == np.float64 else np.float32  # the precision of the source coordinates
-    if nearest:
+    if not linear:
         exact = mode == "nearest-exact"
         indices = tuple(nearest_indices(n, m, s, exact, dtype) for n, m, s in zip(spatial, out_size, scales))
         return ResizeNearest.apply(x, indices=indices)
