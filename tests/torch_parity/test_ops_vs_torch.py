@@ -332,7 +332,7 @@ FUNCTIONAL = [
     case("softmax_last", lambda a: F.softmax(a, dim=-1), lambda a: TF.softmax(a, dim=-1), ((3, 4, 5), "any")),
     case("softmax_axis0", lambda a: F.softmax(a, axis=0), lambda a: TF.softmax(a, dim=0), ((3, 4, 5), "any")),
     case("softmax_axis1", lambda a: F.softmax(a, 1), lambda a: TF.softmax(a, dim=1), ((3, 4, 5), "any")),
-    case("softmax_big_logits", F.softmax, lambda a: TF.softmax(a, dim=-1), _big_logits()),
+    case("softmax_big_logits", lambda a: F.softmax(a, dim=-1), lambda a: TF.softmax(a, dim=-1), _big_logits()),
     case("log_softmax_last", lambda a: F.log_softmax(a, dim=-1), lambda a: TF.log_softmax(a, dim=-1),
          ((3, 4, 5), "any")),
     case("log_softmax_axis0", lambda a: F.log_softmax(a, axis=0), lambda a: TF.log_softmax(a, dim=0),

@@ -5,6 +5,8 @@ call ``Op.apply``; the math (forward, backward, and the derivative in the docstr
 """
 
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .activations_piecewise import Hardshrink, Hardsigmoid, Hardswish, Hardtanh, PReLU, Softshrink, Threshold
+from .activations_smooth import ELU, GELU, LogSigmoid, Mish, SiLU, Softplus, Softsign
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .conv import Conv2d
 from .copy import Clone, ToDevice
@@ -12,15 +14,23 @@ from .elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Wher
 from .embedding import Embedding
 from .linalg import Linear, MatMul
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
+from .losses_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from .losses_kl import KLDivergence
+from .losses_nll import NLLLoss
+from .losses_regression import Huber, SmoothL1
 from .normalization import BatchNormEval, BatchNormTrain
+from .normalize import Normalize
 from .pooling import AvgPool2d, MaxPool2d
 from .reduction import Max, Mean, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose, normalize_index
 
 __all__ = [
-    "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate",
-    "Conv2d", "Div", "Embedding", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
-    "MaxPool2d", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "PowTensor", "ReLU", "Reshape", "Sigmoid",
-    "Softmax", "SoftmaxCrossEntropy", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice", "Transpose", "Where",
-    "normalize_axis", "normalize_index",
+    "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BinaryCrossEntropy",
+    "BinaryCrossEntropyWithLogits", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate", "Conv2d", "Div", "ELU",
+    "Embedding", "Exp", "GELU", "GetItem", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "Huber",
+    "KLDivergence", "LeakyReLU", "Linear", "Log", "LogSigmoid", "LogSoftmax", "MatMul", "Max", "Maximum",
+    "MaxPool2d", "Mean", "Min", "Minimum", "Mish", "Mul", "Neg", "NLLLoss", "Normalize", "normalize_axis",
+    "normalize_index", "Pow", "PowTensor", "PReLU", "ReLU", "Reshape", "Sigmoid", "SiLU", "SmoothL1", "Softmax",
+    "SoftmaxCrossEntropy", "Softplus", "Softshrink", "Softsign", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Threshold",
+    "ToDevice", "Transpose", "Where",
 ]
