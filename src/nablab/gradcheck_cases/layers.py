@@ -50,6 +50,9 @@ CASES.update({
         AvgPool2d, lambda x: F.avg_pool1d(x, 4, 3, 2, ceil_mode=True), lambda r: [_n(r, 2, 3, 9)]),
     "adaptive_avg_pool2d (uneven tiles)": Case(
         AdaptiveAvgPool2d, lambda x: F.adaptive_avg_pool2d(x, (3, 4)), lambda r: [_n(r, 2, 2, 7, 10)]),
+    "adaptive_avg_pool2d (tiles; global)": Case(
+        AdaptiveAvgPool2d, lambda x: F.adaptive_avg_pool2d(x, (2, 1)) + F.adaptive_avg_pool2d(x, 1),
+        lambda r: [_n(r, 2, 2, 4, 6)]),
     "adaptive_avg_pool1d": Case(AdaptiveAvgPool2d, lambda x: F.adaptive_avg_pool1d(x, 4), lambda r: [_n(r, 2, 3, 7)]),
     "adaptive_max_pool2d (uneven tiles)": Case(
         AdaptiveMaxPool2d, lambda x: F.adaptive_max_pool2d(x, (3, 4)), lambda r: [_distinct(r, 2, 2, 7, 10)],

@@ -11,7 +11,9 @@ channels-last through the pool and its gradient. The −∞-padded copy lives in
 is used only inside forward and inside backward (each makes its own); the node keeps x and y.
 
 Average pooling over non-overlapping windows that tile the input is a reshape to
-(N, C, Ho, k, Wo, k) and a mean; its gradient a broadcast of dL/dy / k² back to that shape.
+(N, C, Ho, k, Wo, k) and a mean; its gradient a broadcast of dL/dy / k² back to that shape. Adaptive
+average pooling to an output that divides the input (but global pooling) is the same over
+(H/Ho) × (W/Wo) tiles.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kernels, ops
+from ...ops.adaptive_pooling import AdaptiveAvgPool2d
 from ...ops.pooling import Window
 from ...scratch import scratch
 from .conv import fill_border
@@ -155,5 +158,32 @@ class AvgPool2dTiles(_SquareWindow, ops.AvgPool2d):
         return (np.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, k, wo, k)).reshape(self.x_shape),)
 
 
+def _adaptive_tiles(x, output_hw):
+    """Adaptive outputs that divide the input: equal, disjoint tiles. Global pooling (1 × 1) stays on
+    the reference, whose numbers the kernel path then gives bit for bit."""
+    ho, wo = output_hw
+    return type(x) is np.ndarray and x.ndim == 4 and ho > 0 and wo > 0 and (ho, wo) != (1, 1) \
+        and x.shape[2] % ho == 0 and x.shape[3] % wo == 0
+
+
+class AdaptiveAvgPool2dTiles(AdaptiveAvgPool2d):
+    """:class:`nablab.ops.adaptive_pooling.AdaptiveAvgPool2d` where the output divides the input: tiles of
+    (H/Ho) × (W/Wo), a reshape and a mean; the gradient a broadcast of dL/dy / tile size."""
+
+    fresh_grads = False  # for 1×1 tiles the gradient is a read-only broadcast view
+
+    def forward(self, x):
+        (n, c, h, w), (ho, wo) = x.shape, self.output_hw
+        self.x_shape = x.shape
+        return x.reshape(n, c, ho, h // ho, wo, w // wo).mean(axis=(3, 5))
+
+    def backward(self, gy):
+        (n, c, h, w), (ho, wo) = self.x_shape, self.output_hw
+        share = gy / ((h // ho) * (w // wo))
+        tiles = np.broadcast_to(share[:, :, :, None, :, None], (n, c, ho, h // ho, wo, w // wo))
+        return (tiles.reshape(self.x_shape),)
+
+
 kernels.register(ops.MaxPool2d, MaxPool2dViews, when=_numpy_4d)
 kernels.register(ops.AvgPool2d, AvgPool2dTiles, when=_tiles)
+kernels.register(AdaptiveAvgPool2d, AdaptiveAvgPool2dTiles, when=_adaptive_tiles)
