@@ -20,6 +20,10 @@ from ..atomic import atomic_path
 FORMAT = "nablab-checkpoint-1"
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read (damaged, cut short, or not a nablab checkpoint); the message names it."""
+
+
 def _safetensors():
     try:
         from safetensors.numpy import load_file, save_file
@@ -69,9 +73,9 @@ def read_checkpoint(path) -> tuple[dict, dict]:
             meta = fh.metadata() or {}
         tensors = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise ValueError(f"{path} is not a readable safetensors file ({exc})") from None
+        raise CheckpointError(f"{path} is damaged: not a readable safetensors file ({exc})") from None
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a nablab checkpoint (format {meta.get('format')!r}, expected {FORMAT!r})")
+        raise CheckpointError(f"{path} is not a nablab checkpoint (format {meta.get('format')!r}, expected {FORMAT!r})")
     return tensors, meta
 
 
@@ -98,10 +102,10 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng: bo
     model.load_state_dict(model_state(tensors, model))
     if optimizer is not None:
         if "optimizer" not in meta:
-            raise ValueError(f"{path} holds no optimizer state")
+            raise CheckpointError(f"{path} holds no optimizer state")
         saved = json.loads(meta["optimizer"])
         if saved["class"] != type(optimizer).__name__:
-            raise ValueError(f"{path} holds {saved['class']} state, not {type(optimizer).__name__}")
+            raise CheckpointError(f"{path} holds {saved['class']} state, not {type(optimizer).__name__}")
         state = {}
         for key, value in tensors.items():
             if key.startswith("optimizer."):

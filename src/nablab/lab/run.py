@@ -7,19 +7,35 @@
         preprocessing.safetensors   the training statistics the inputs were normalised with
         plots/*.png
         report.md
+        .lock              held by the process that trains into the folder (see :mod:`nablab.lab.lock`)
 
 Everything a report needs can be regenerated from the folder (``nablab report RUN_DIR``).
+
+A folder is set up under a hidden name and renamed into place only once its ``config.toml`` is
+written, so every run folder has one; only the process holding the lock writes into a folder.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
 import re
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
-from ..atomic import write_text
+from ..atomic import remove_temp_files, write_text
+from .lock import LockHeld, RunLock, is_locked
+
+#: a hidden setup folder with no lock file that is older than this (seconds) was left by a killed start
+_SETUP_GRACE_S = 60.0
+
+
+class RunError(RuntimeError):
+    """A run folder that cannot be used as asked (in use, damaged, finished); the message says what to do."""
 
 
 def _toml():
@@ -46,26 +62,69 @@ class Run:
         self.path = Path(path)
         if not self.path.is_dir():
             raise FileNotFoundError(f"no run folder at {self.path}")
+        self.lock = RunLock(self.path)
 
     @classmethod
-    def create(cls, root="runs", name="run") -> Run:
-        """A new folder ``root/<name>-<YYYYmmdd-HHMMSS>`` (a counter is appended if it exists)."""
+    def create(cls, root="runs", name="run", config: dict | None = None, setup=None) -> Run:
+        """A new folder ``root/<name>-<YYYYmmdd-HHMMSS>`` (a counter is appended if it exists), locked.
+
+        It is set up under a hidden name in ``root``: ``config.toml`` first (atomically), then
+        what ``setup(run)`` writes; only then is it renamed into place. A start that fails during
+        setup removes its folder; one killed during setup leaves only a hidden folder, which the
+        next ``create`` in ``root`` removes. The returned run holds its lock (:meth:`release` it).
+        """
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
-        for i in range(1000):
-            path = root / (f"{safe}-{stamp}" + (f"-{i}" if i else ""))
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - a thousand runs in one second
-            raise FileExistsError(f"could not create a new run folder in {root}")
-        (path / "checkpoints").mkdir()
-        (path / "plots").mkdir()
-        return cls(path)
+        _remove_abandoned_setups(root)
+        staging = Path(tempfile.mkdtemp(prefix=f".{safe}-{stamp}.", suffix=".setup", dir=root))
+        lock = RunLock(staging)
+        try:
+            lock.acquire()
+            (staging / "checkpoints").mkdir()
+            (staging / "plots").mkdir()
+            staged = cls(staging)
+            staged.lock = lock
+            if config is not None:
+                staged.write_config(config)
+            if setup is not None:
+                setup(staged)
+            path = _rename_into_place(staging, root, f"{safe}-{stamp}")
+        except BaseException:
+            lock.release()
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        lock.moved_to(path)
+        run = cls(path)
+        run.lock = lock
+        return run
+
+    # ----------------------------------------------------------------- the one writer
+    def acquire(self) -> Run:
+        """Take the folder's lock (:class:`RunError` naming the holder's process id if a live one has it)."""
+        try:
+            self.lock.acquire()
+        except LockHeld as exc:
+            holder = f"process {exc.pid}" if exc.pid is not None else "another process"
+            raise RunError(f"{self.path} is in use by {holder}, which is training into it; wait for it to end "
+                           f"or stop it (two writers would corrupt metrics.jsonl and the checkpoints)") from None
+        return self
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> Run:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete the temporary files that a killed writer left (``.best.safetensors.XXXX.tmp.safetensors``, …)."""
+        if not self.lock.held:
+            raise RunError(f"remove_temp_files() of {self.path} needs its lock (acquire() it first)")
+        return remove_temp_files(self.path)
 
     # ----------------------------------------------------------------- files
     @property
@@ -102,8 +161,13 @@ class Run:
 
     def read_config(self) -> dict:
         if not self.config_path.is_file():
-            raise FileNotFoundError(f"{self.path} has no config.toml: is it a run folder?")
+            raise FileNotFoundError(f"{self.path} has no config.toml, so it is not a run folder (an empty folder is "
+                                    "what a start that failed was leaving in earlier versions): delete it")
         return read_toml(self.config_path)
+
+    def final_record(self) -> dict | None:
+        """The ``final`` record of a finished (or diverged) run; None while it is unfinished."""
+        return next((r for r in reversed(self.read_metrics()) if r.get("kind") == "final"), None)
 
     # ----------------------------------------------------------------- metrics
     def log(self, records: list[dict]) -> None:
@@ -128,10 +192,39 @@ class Run:
         return records
 
     def truncate_metrics(self, step: int) -> list[dict]:
-        """Keep only the records up to global step ``step`` (a resumed run logs the rest again)."""
-        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+        """Keep only the records up to global step ``step`` (a resumed run logs the rest again).
+
+        A ``final`` record goes too: a run that continues is not finished.
+        """
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step and r.get("kind") != "final"]
         write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
         return kept
+
+
+def _rename_into_place(staging: Path, root: Path, base: str) -> Path:
+    """Rename the set-up folder to ``root/base`` (or ``base-1``, ``base-2``, … if taken); returns the new path."""
+    for i in range(1000):
+        path = root / (base + (f"-{i}" if i else ""))
+        if path.exists():
+            continue
+        try:
+            os.rename(staging, path)  # fails if another start took the name meanwhile: its folder is not empty
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
+        return path
+    raise FileExistsError(f"could not create a new run folder {base} in {root}")  # pragma: no cover
+
+
+def _remove_abandoned_setups(root: Path) -> None:
+    """Remove the hidden setup folders of starts that were killed (unlocked: their process is gone)."""
+    for folder in root.glob(".*.setup"):
+        if not folder.is_dir() or is_locked(folder):
+            continue
+        started = (folder / RunLock.NAME).is_file()
+        if started or time.time() - folder.stat().st_mtime > _SETUP_GRACE_S:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _drop_none(value):

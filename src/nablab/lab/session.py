@@ -4,6 +4,7 @@ evaluation, figures and report — or the continuation of an interrupted run (``
 from __future__ import annotations
 
 import datetime as _dt
+import shutil
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from ..nn import count_parameters
 from .config import build, resolve, resolve_saved
 from .evaluate import evaluate
 from .report import summary, write_report
-from .run import Run
+from .run import Run, RunError
 from .trainer import Trainer, TrainingDiverged
 
 
@@ -46,43 +47,167 @@ def _load_preprocessing(run: Run, transform) -> None:
         transform.load_state_dict(load_file(str(path)))
 
 
+#: the settings ``resume`` may change, and why they may: they change how a run is carried on, not what it computes
+RESUMABLE = {("train", "epochs"): "to train longer", ("train", "steps"): "to train longer",
+             ("train", "checkpoint_every"): "how often it checkpoints", ("data", "data_dir"): "where its data is"}
+
+
 def train(config: dict | None = None, runs_root="runs", resume=None, progress: bool = True, log=print,
           plots: bool = True, on_epoch=None):
     """Train as ``config`` says (or continue the run folder ``resume``); returns (run, summary dict).
 
-    ``on_epoch(record)`` is passed to the :class:`Trainer` (called after every epoch).
+    With ``resume``, ``config`` holds only the settings the user gave again (None: none): each
+    must equal the run's own, except those of :data:`RESUMABLE` (a larger ``train.epochs``
+    trains a finished run longer). A finished run is not trained again (:class:`RunError`).
+    The run folder is locked while it trains: a second writer is a :class:`RunError` naming
+    the process that holds it. ``on_epoch(record)`` is passed to the :class:`Trainer`.
     """
     if resume is not None:
-        run = Run(resume)
-        saved = run.read_config()
-        saved.pop("meta", None)
-        config = resolve_saved(saved)
-    else:
-        config = resolve(config)
-        run = Run.create(runs_root, config["name"])
-    ds, (train_tf, eval_tf), loaders, model, optimizer, scheduler, penalty = build(config, progress=progress)
-    if resume is not None:
-        _load_preprocessing(run, train_tf)
-    else:
-        _save_preprocessing(run, train_tf)
-        meta = {"nablab": __version__, "created": _dt.datetime.now().isoformat(timespec="seconds"),
-                "data_source": ds.info.get("source", ""), "data_split": ds.info.get("split", ""),
-                "data_checksums": ds.info.get("checksums", {}), "classes": ds.classes,
-                "input_shape": list(ds.input_shape), "preprocessing": repr(train_tf),
-                "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}}
-        run.write_config({**config, "meta": meta})
-    t = config["train"]
-    trainer = Trainer(model, optimizer, loaders["train"], loaders["val"], epochs=t["epochs"], max_steps=t["steps"],
-                      scheduler=scheduler,
-                      penalty=penalty, grad_clip=t["grad_clip"], patience=t["patience"],
-                      train_eval_loader=loaders.get("train_eval"), run=run, checkpoint_every=t["checkpoint_every"],
-                      progress=progress, log=log, on_epoch=on_epoch)
-    if resume is not None:
-        trainer.resume()
+        return _resume(Run(resume), config or {}, progress, log, plots, on_epoch)
+    config = resolve(config)
+    parts = build(config, progress=progress)  # the data and the model before any folder exists
+    ds, (train_tf, _), *_ = parts
+    trainer = _trainer(config, parts, progress, log, on_epoch)
+    meta = {"nablab": __version__, "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            "data_source": ds.info.get("source", ""), "data_split": ds.info.get("split", ""),
+            "data_checksums": ds.info.get("checksums", {}), "classes": ds.classes,
+            "input_shape": list(ds.input_shape), "preprocessing": repr(train_tf),
+            "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}}
+    run = Run.create(runs_root, config["name"], config={**config, "meta": meta},
+                     setup=lambda staged: _save_preprocessing(staged, train_tf))
+    try:
+        trainer.run = run
         if log is not None:
-            log(f"resumed {run.path} at epoch {trainer.state['epoch'] + 1}, step {trainer.state['step']}")
-    elif log is not None:
-        log(f"run folder: {run.path}")
+            log(f"run folder: {run.path}")
+        try:
+            return _finish(run, config, parts, trainer, plots)
+        except BaseException as exc:
+            if not isinstance(exc, TrainingDiverged) and not run.metrics_path.exists():
+                run.release()  # it failed before it recorded a step: leave no folder that holds nothing
+                shutil.rmtree(run.path, ignore_errors=True)
+            raise
+    finally:
+        run.release()
+
+
+def _resume(run: Run, requested: dict, progress, log, plots, on_epoch):
+    run.acquire()
+    try:
+        run.remove_temp_files()
+        saved = run.read_config()
+        meta = saved.pop("meta", {})
+        config = resolve_saved(saved)
+        changed = _changes(run, config, requested)
+        final = run.final_record()
+        if final is not None:
+            _refuse_finished(run, config, changed, final)
+        for (section, key), value in changed.items():
+            config[section][key] = value
+        parts = build(config, progress=progress)
+        _load_preprocessing(run, parts[1][0])
+        trainer = _trainer(config, parts, progress, log, on_epoch)
+        trainer.run = run
+        from_checkpoint = trainer.resume()
+        if changed:
+            run.write_config({**config, "meta": meta})
+        if log is not None:
+            log(_continues(run, trainer, from_checkpoint, changed, final))
+        return _finish(run, config, parts, trainer, plots)
+    finally:
+        run.release()
+
+
+def _changes(run: Run, config: dict, requested: dict) -> dict:
+    """The resumable settings ``requested`` changes, {(section, key): new value}; a :class:`RunError` for others."""
+    wanted = resolve(requested)  # checks the keys and values the same way as for a new run
+    refused, changed = [], {}
+    for section, values in requested.items():
+        if section == "name":
+            continue  # a name only names a new folder
+        pairs = values.items() if isinstance(values, dict) else [(None, values)]
+        for key, _ in pairs:
+            new = wanted[section][key] if key is not None else wanted[section]
+            old = config[section][key] if key is not None else config[section]
+            if _same(new, old):
+                continue
+            label = section if key is None else f"{section}.{key}"
+            if (section, key) in RESUMABLE:
+                changed[section, key] = new
+            else:
+                refused.append(f"{label} {old!r} → {new!r}")
+    if refused:
+        allowed = ", ".join(f"{s}.{k} ({why})" for (s, k), why in RESUMABLE.items())
+        raise RunError(f"{run.path} cannot be resumed with other settings ({'; '.join(refused)}): a resumed run "
+                       f"continues with the settings of its config.toml. Only {allowed} may change; "
+                       "start a new run for the others")
+    if ("train", "epochs") in changed and config["optim"]["schedule"] == "cosine":
+        raise RunError(f"{run.path} has a cosine schedule, which its train.epochs ({config['train']['epochs']}) "
+                       "fixes: it cannot be trained longer; start a new run")
+    return changed
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return a == b
+
+
+def _refuse_finished(run: Run, config: dict, changed: dict, final: dict) -> None:
+    """A finished run is trained again only to extend it (more epochs or steps); anything else is a RunError."""
+    epochs = sum(1 for r in run.read_metrics() if r.get("kind") == "epoch")
+    done = f"{run.path} has already finished ({epochs} epoch(s), {final.get('step', 0)} steps"
+    status = final.get("status", "finished")
+    if status != "finished":
+        raise RunError(f"{done}; it stopped: {status}) and resuming it would only diverge again: start a new run "
+                       "with a smaller learning rate")
+    t = config["train"]  # its own settings, before the changes
+    if t["steps"]:
+        key, planned, reached = "steps", t["steps"], final.get("step", 0)
+    else:
+        key, planned, reached = "epochs", t["epochs"], epochs
+    if reached < planned:
+        raise RunError(f"{done}; it stopped early, after {t['patience']} epoch(s) without a better validation "
+                       "accuracy): there is nothing to resume; start a new run to train it differently")
+    if changed.get(("train", key), reached) <= reached:
+        raise RunError(f"{done}, test accuracy {final.get('test_acc', float('nan')):.4f}): there is nothing to "
+                       f"resume. To train it longer, resume it with train.{key} above {reached}")
+
+
+def _continues(run: Run, trainer: Trainer, from_checkpoint: bool, changed: dict, final) -> str:
+    """What a resumed run continues, in one line."""
+    st = trainer.state
+    extended = "".join(f", {s}.{k} now {v}" for (s, k), v in changed.items())
+    if not from_checkpoint:
+        return (f"resuming {run.path} from its start: it was stopped before its first checkpoint "
+                f"(the settings of its config.toml{extended})")
+    if final is not None:
+        where = f"training the finished run on from epoch {st['epoch']} of {trainer.epochs}, step {st['step']}"
+    elif st["epoch"] >= trainer.epochs or (trainer.max_steps is not None and st["step"] >= trainer.max_steps):
+        where = f"its training is complete (step {st['step']}): evaluating it and writing its report"
+    elif st["batch"]:
+        where = f"continuing epoch {st['epoch'] + 1} of {trainer.epochs} at step {st['step']} (batch {st['batch']})"
+    else:
+        where = f"continuing with epoch {st['epoch'] + 1} of {trainer.epochs}, step {st['step']}"
+    return f"resuming {run.path}: {where}, from {run.last_checkpoint.name}{extended}"
+
+
+def _trainer(config: dict, parts, progress, log, on_epoch) -> Trainer:
+    _, _, loaders, model, optimizer, scheduler, penalty = parts
+    t = config["train"]
+    return Trainer(model, optimizer, loaders["train"], loaders["val"], epochs=t["epochs"], max_steps=t["steps"],
+                   scheduler=scheduler, penalty=penalty, grad_clip=t["grad_clip"], patience=t["patience"],
+                   train_eval_loader=loaders.get("train_eval"), checkpoint_every=t["checkpoint_every"],
+                   progress=progress, log=log, on_epoch=on_epoch,
+                   divergence_factor=t.get("divergence_factor", 100.0))
+
+
+def _finish(run: Run, config: dict, parts, trainer: Trainer, plots: bool):
+    """Train to the end, then the final test evaluation, the final record and the report."""
+    ds, _, loaders, model, *_ = parts
     final = {"kind": "final", "step": trainer.state["step"], "parameters": count_parameters(model)}
     try:
         trainer.fit()

@@ -6,6 +6,11 @@ set (as the reports measure it), validation loss and accuracy, the learning-rate
 best-validation weights, optional early stopping, and a checkpoint. With a :class:`Run`, every
 step and epoch is logged to metrics.jsonl and checkpoints are written atomically, so a killed
 run resumes (:meth:`Trainer.resume`) to exactly the weights an uninterrupted run reaches.
+
+Divergence: training stops (:class:`TrainingDiverged`) at the first step whose loss is not finite
+or exceeds ``divergence_factor`` (default 100) times the first epoch's mean loss — during the
+first epoch, the mean of its steps so far. The step is not taken, and the message says which
+rule fired and which checkpoint is kept.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import numpy as np
 
 from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
-from .checkpoint import load_checkpoint, model_state, read_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, model_state, read_checkpoint, save_checkpoint
 from .evaluate import evaluate
 from .progress import progress_bar
+from .run import RunError
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message says where and what to try."""
+    """The loss became NaN, infinite or far above the first epoch's; the message says where and what to try."""
 
 
 class Trainer:
@@ -36,14 +42,17 @@ class Trainer:
     and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps),
     ``max_steps`` (stop after this many steps, inside an epoch if need be: the reports count
     iterations, not epochs), ``on_epoch`` (called with each epoch's record after it is logged; a
-    sweep reports to Optuna and prunes from it by raising).
+    sweep reports to Optuna and prunes from it by raising), ``divergence_factor`` (stop when a
+    step's loss exceeds this multiple of the first epoch's mean loss; None: only a non-finite loss).
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, max_steps=None,
                  scheduler=None,
                  penalty=None, grad_clip: float | None = None, patience: int | None = None,
                  train_eval_loader=None, run=None, checkpoint_every: int | None = None,
-                 progress: bool = True, log=print, on_epoch=None):
+                 progress: bool = True, log=print, on_epoch=None, divergence_factor: float | None = 100.0):
+        if divergence_factor is not None and not divergence_factor > 1:
+            raise ValueError(f"divergence_factor must be a number above 1 (or None), got {divergence_factor!r}")
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_loader, self.val_loader, self.train_eval_loader = train_loader, val_loader, train_eval_loader
         if max_steps is not None:
@@ -52,25 +61,49 @@ class Trainer:
         self.penalty, self.grad_clip, self.patience = penalty, grad_clip, patience
         self.run, self.checkpoint_every = run, checkpoint_every
         self.progress, self.log, self.on_epoch = progress, log, on_epoch
+        self.divergence_factor = divergence_factor
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
-                      "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None,
+                      "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None, "first_epoch_loss": None,
                       "epoch_loss": 0.0, "epoch_correct": 0, "epoch_count": 0, "epoch_seconds": 0.0}
+        self.checkpointed: tuple[int, int] | None = None  # (epoch, step) of the last checkpoint in the run folder
         self.records: list[dict] = []
         self.best_state = None
 
     # ----------------------------------------------------------------- checkpoints
     def _save(self, path) -> None:
         save_checkpoint(path, self.model, self.optimizer, self.scheduler, progress=dict(self.state))
+        self.checkpointed = (self.state["epoch"], self.state["step"])
 
-    def resume(self) -> None:
-        """Continue from the run's last checkpoint: weights, optimizer, schedule, RNG and position."""
+    def resume(self) -> bool:
+        """Continue from the run's last checkpoint: weights, optimizer, schedule, RNG and position.
+
+        A run stopped before its first checkpoint starts again from the beginning (the model,
+        optimizer and RNG as built, its records cleared) and ``False`` is returned. A checkpoint
+        that cannot be read is a :class:`RunError` naming it and what to do.
+        """
         if self.run is None:
             raise ValueError("resume() needs the run folder the Trainer was given")
-        self.state.update(load_checkpoint(self.run.last_checkpoint, self.model, self.optimizer, self.scheduler))
+        last = self.run.last_checkpoint
+        if not last.is_file():
+            self.records = self.run.truncate_metrics(0)
+            return False
+        try:
+            self.state.update(load_checkpoint(last, self.model, self.optimizer, self.scheduler))
+        except (ValueError, KeyError) as exc:  # a CheckpointError, or weights that do not fit the model
+            raise RunError(f"cannot continue {self.run.path} from {last}: {exc}. Delete that file to train the run "
+                           "again from its start with the settings of its config.toml, or start a new run") from None
+        self.checkpointed = (self.state["epoch"], self.state["step"])
         self.records = self.run.truncate_metrics(self.state["step"])
+        if self.state["first_epoch_loss"] is None and self.state["epoch"] > 0:  # a checkpoint of before the rule
+            self.state["first_epoch_loss"] = next(r["train_loss"] for r in self.records if r["kind"] == "epoch")
         if self.run.best_checkpoint.is_file():
-            tensors, _ = read_checkpoint(self.run.best_checkpoint)
+            try:
+                tensors, _ = read_checkpoint(self.run.best_checkpoint)
+            except CheckpointError as exc:
+                raise RunError(f"cannot continue {self.run.path}: {exc}. Delete that file and resume again (the best "
+                               "weights are then chosen among the epochs still to train)") from None
             self.best_state = model_state(tensors, self.model)
+        return True
 
     # ----------------------------------------------------------------- loop
     def _step(self, x, y) -> tuple[float, int]:
@@ -79,12 +112,13 @@ class Trainer:
         if self.penalty is not None:
             loss = loss + self.penalty(self.model)
         value = loss.item()
-        if not math.isfinite(value):
+        why = self._divergence(value)
+        if why is not None:
             last = self.state["last_finite_loss"]
             raise TrainingDiverged(
-                f"the loss became {value} at epoch {self.state['epoch'] + 1}, step {self.state['step'] + 1} "
-                f"(last finite loss: {last if last is None else f'{last:.6g}'}); is the learning rate too high? "
-                "The last good checkpoint is kept.")
+                f"the loss became {value:.6g} at epoch {self.state['epoch'] + 1}, step {self.state['step'] + 1} "
+                f"({why}; the previous step's loss: {last if last is None else f'{last:.6g}'}); is the learning rate "
+                f"too high? {self._kept_checkpoint()}")
         self.optimizer.zero_grad()
         loss.backward()
         if self.grad_clip is not None:
@@ -93,6 +127,32 @@ class Trainer:
         self.state["last_finite_loss"] = value
         correct = int((logits.data.argmax(axis=1) == y.data).sum())
         return value, correct
+
+    def reference_loss(self) -> float | None:
+        """The first epoch's mean training loss (its mean so far while it runs); None before its first step."""
+        st = self.state
+        if st["first_epoch_loss"] is not None:
+            return st["first_epoch_loss"]
+        return st["epoch_loss"] / st["epoch_count"] if st["epoch"] == 0 and st["epoch_count"] else None
+
+    def _divergence(self, value: float) -> str | None:
+        """Which divergence rule ``value`` breaks (a phrase for the message), or None."""
+        if not math.isfinite(value):
+            return "not a finite number"
+        reference = self.reference_loss()
+        if self.divergence_factor is not None and reference is not None and value > self.divergence_factor * reference:
+            return (f"over {self.divergence_factor:g}× the first epoch's mean loss {reference:.6g} "
+                    "(the limit divergence_factor)")
+        return None
+
+    def _kept_checkpoint(self) -> str:
+        if self.run is None:
+            return "No checkpoint is kept: the Trainer was given no run folder."
+        if self.checkpointed is None:
+            return (f"No checkpoint was written before it, so {self.run.path} has none to keep or resume: "
+                    "start a new run with a smaller learning rate.")
+        epoch, step = self.checkpointed
+        return f"The last checkpoint, of step {step} ({epoch} epoch(s) done), is kept in {self.run.last_checkpoint}."
 
     def _run_epoch(self) -> None:
         st = self.state
@@ -152,6 +212,8 @@ class Trainer:
                 st["stale_epochs"] += 1
         if self.scheduler is not None:
             self.scheduler.step()
+        if st["first_epoch_loss"] is None:
+            st["first_epoch_loss"] = record["train_loss"]
         st.update(epoch=st["epoch"] + 1, batch=0, epoch_loss=0.0, epoch_correct=0, epoch_count=0, epoch_seconds=0.0)
         if self.patience is not None and st["stale_epochs"] >= self.patience:
             st["stopped_early"] = True
