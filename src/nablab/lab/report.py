@@ -81,7 +81,11 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     s = summary(run)
     meta = config.get("meta", {})
     lines = [f"# Run {run.name}", ""]
-    if s.get("status") and s["status"] != "finished":
+    if "status" not in s:  # no final record: it was stopped (or is still training)
+        planned = config.get("train", {}).get("epochs")
+        lines += [f"**Status: unfinished — {s['epochs']} of {planned} epoch(s), {s['steps']} steps; continue it with "
+                  f"`nablab train --resume {run.path}`**", ""]
+    elif s["status"] != "finished":
         lines += [f"**Status: {s['status']}**", ""]
     lines += ["## Results", "", "| metric | value |", "|---|---|"]
     for key, label in (("final_train_acc", "final training accuracy (fixed sample)"),

@@ -1,0 +1,251 @@
+"""Run folders a user cannot corrupt: one writer per folder, no empty or half-set-up folders, no
+stale temporary files, resumes that say what they continue and refuse what they cannot do, and
+divergence that is noticed (a non-finite loss, or one far above the first epoch's)."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from nablab.cli import main
+from nablab.lab import TrainingDiverged, resolve, session
+from nablab.lab.lock import holder, is_locked
+from nablab.lab.run import Run, RunError
+from nablab.lab.trainer import Trainer
+
+TINY = {"model": {"hidden": [16]}, "data": {"train_eval_size": 200}, "train": {"epochs": 1}}
+
+
+def _config(name="t", **train):
+    return {**TINY, "name": name, "train": {**TINY["train"], **train}}
+
+
+def _train(root, name="t", log=None, **train):
+    return session.train(_config(name, **train), runs_root=root, progress=False, log=log, plots=False)
+
+
+def _weights(run):
+    return {k: v for k, v in load_file(str(run.last_checkpoint)).items() if k.startswith("model.")}
+
+
+def _assert_same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
+
+
+def _kinds(run):
+    return [r["kind"] for r in run.read_metrics()]
+
+
+# ------------------------------------------------------------------ one writer per run folder
+HOLD = textwrap.dedent("""
+    import sys, time
+    from nablab.lab.run import Run
+    Run(sys.argv[1]).acquire()
+    print("locked", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_a_second_writer_is_refused_naming_the_holder_and_a_dead_holders_lock_is_taken_over(tmp_path):
+    run, _ = _train(tmp_path)
+    before = run.metrics_path.read_text()
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(run.path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        assert is_locked(run.path) and holder(run.path / ".lock") == proc.pid
+        with pytest.raises(RunError, match=rf"is in use by process {proc.pid}, which is training into it"):
+            session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=None, plots=False)
+        assert run.metrics_path.read_text() == before  # the refused writer wrote nothing
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not is_locked(run.path)  # the kernel dropped the dead process's lock: it is taken over
+    log = []
+    session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=log.append, plots=False)
+    assert _kinds(run).count("epoch") == 2 and _kinds(run).count("final") == 1
+    assert holder(run.path / ".lock") == os.getpid()
+
+
+def test_a_run_holds_its_lock_while_it_trains_and_gives_it_back(tmp_path):
+    seen = []
+    session.train(_config(), runs_root=tmp_path, progress=False, log=None, plots=False,
+                  on_epoch=lambda record: seen.append(is_locked(next(tmp_path.iterdir()))))
+    assert seen == [True]
+    assert not is_locked(next(tmp_path.iterdir()))
+
+
+# ------------------------------------------------------------------ no empty or half-set-up folders
+def test_a_start_that_fails_before_training_leaves_no_folder(tmp_path, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise OSError("the data could not be read")
+
+    with monkeypatch.context() as m:  # the data (build) fails
+        m.setattr(session, "build", no_data)
+        with pytest.raises(OSError, match="could not be read"):
+            _train(tmp_path)
+    assert list(tmp_path.glob("*")) == []
+
+    def full_disk(run, transform):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:  # setting the folder up fails (config.toml is written, preprocessing is not)
+        m.setattr(session, "_save_preprocessing", full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            _train(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its hidden setup folder
+
+    def crash(self, x, y):
+        raise RuntimeError("a bug in the model")
+
+    with monkeypatch.context() as m:  # the first step fails: nothing was trained
+        m.setattr(Trainer, "_step", crash)
+        with pytest.raises(RuntimeError, match="a bug"):
+            _train(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_setup_killed_midway_leaves_only_a_hidden_folder_that_the_next_start_removes(tmp_path):
+    killed = tmp_path / ".t-20260101-000000.abc123.setup"
+    (killed / "checkpoints").mkdir(parents=True)
+    (killed / ".lock").write_text("999999\n")  # its process is gone: nobody holds the lock
+    run, _ = _train(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [run.name]
+    assert run.config_path.is_file() and (run.path / "preprocessing.safetensors").is_file()
+
+
+def test_report_of_every_folder_with_unfinished_runs_among_them(tmp_path, capsys):
+    done, _ = _train(tmp_path, name="done")
+
+    def stopped_after_one_epoch(record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.train(_config("stopped", epochs=2), runs_root=tmp_path, progress=False, log=None, plots=False,
+                      on_epoch=stopped_after_one_epoch)
+    killed = Run.create(tmp_path, "killed", config=resolve(_config("killed")))  # SIGKILLed before its first step
+    killed.release()
+    assert main(["report", *sorted(str(p) for p in tmp_path.iterdir()), "--output", str(tmp_path / "cmp")]) == 0
+    [stopped] = [p for p in tmp_path.iterdir() if p.name.startswith("stopped-")]
+    assert ("**Status: unfinished — 1 of 2 epoch(s), 40 steps; continue it with `nablab train --resume"
+            in (stopped / "report.md").read_text())
+    assert "**Status: unfinished — 0 of 1 epoch(s), 0 steps" in killed.report_path.read_text()
+    assert "Status" not in done.report_path.read_text()
+    assert (tmp_path / "cmp" / "compare.md").read_text().count("| killed-") == 1
+
+
+# ------------------------------------------------------------------ resuming
+def test_stale_temp_files_are_removed_on_resume(tmp_path):
+    run, _ = _train(tmp_path)
+    stale = [run.path / "checkpoints" / ".best.safetensors.k2j4_x9a.tmp.safetensors",
+             run.path / "plots" / ".loss.png.3hd8s0qz.tmp.png", run.path / ".metrics.jsonl.a1b2c3d4.tmp.jsonl"]
+    for path in stale:
+        path.write_bytes(b"half a file")
+    session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=None, plots=False)
+    assert not any(path.exists() for path in stale)
+    assert run.best_checkpoint.is_file() and run.config_path.is_file()
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_from_its_start(tmp_path, monkeypatch):
+    full, _ = _train(tmp_path / "full", epochs=2)
+
+    def killed_at_the_checkpoint(self, path):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:  # epoch 1's steps, its record and best.safetensors, but no last.safetensors
+        m.setattr(Trainer, "_save", killed_at_the_checkpoint)
+        with pytest.raises(KeyboardInterrupt):
+            _train(tmp_path / "parts", epochs=2)
+    [folder] = list((tmp_path / "parts").iterdir())
+    run = Run(folder)
+    assert not run.last_checkpoint.is_file() and "step" in _kinds(run)
+    log = []
+    session.train(resume=folder, progress=False, log=log.append, plots=False)
+    assert any("from its start: it was stopped before its first checkpoint" in line for line in log)
+    _assert_same_weights(full, run)
+    steps = [r["step"] for r in run.read_metrics() if r["kind"] == "step"]
+    assert steps == list(range(1, steps[-1] + 1)) and _kinds(run).count("epoch") == 2
+
+
+def test_a_damaged_checkpoint_is_one_clear_error(tmp_path):
+    run, _ = _train(tmp_path)
+    run.last_checkpoint.write_bytes(b"\x00" * 100)
+    with pytest.raises(RunError, match=r"cannot continue .* from .*last\.safetensors: .* is damaged.*Delete that file "
+                                       "to train the run again from its start"):
+        session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=None, plots=False)
+    run.last_checkpoint.unlink()  # as the message says: the run trains again from its start
+    session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=None, plots=False)
+    assert _kinds(run).count("epoch") == 2 and _kinds(run).count("final") == 1
+
+
+def test_resume_refuses_changed_settings_but_extends_a_finished_run_with_more_epochs(tmp_path):
+    reference, _ = _train(tmp_path / "two", epochs=2)
+    run, _ = _train(tmp_path / "one", epochs=1)
+    records = run.metrics_path.read_text()
+    with pytest.raises(RunError, match=r"cannot be resumed with other settings \(optim\.lr 0\.05 → 0\.5; seed 0 → 3\)"
+                                       r".*Only train\.epochs \(to train longer\)"):
+        session.train({"optim": {"lr": 0.5}, "seed": 3, "train": {"epochs": 2}}, resume=run.path, progress=False,
+                      log=None, plots=False)
+    with pytest.raises(RunError, match=r"has already finished \(1 epoch\(s\), 40 steps, test accuracy 0\.\d+\): "
+                                       r"there is nothing to resume\. To train it longer, resume it with train\.epochs "
+                                       "above 1"):
+        session.train(resume=run.path, progress=False, log=None, plots=False)
+    assert run.metrics_path.read_text() == records  # neither trained nor logged anything
+    log = []
+    session.train({"name": "other", "optim": {"lr": 0.05}, "train": {"epochs": 2}}, resume=run.path, progress=False,
+                  log=log.append, plots=False)  # the same lr given again is no change
+    assert log[0].startswith(f"resuming {run.path}: training the finished run on from epoch 1 of 2, step 40, "
+                             "from last.safetensors, train.epochs now 2")
+    _assert_same_weights(reference, run)  # 1 epoch, then 1 more: as 2 epochs at once
+    assert _kinds(run).count("final") == 1 and _kinds(run).count("epoch") == 2
+    assert run.read_config()["train"]["epochs"] == 2
+
+
+def test_a_run_killed_mid_epoch_says_where_it_continues(tmp_path, monkeypatch):
+    calls = []
+
+    def killed_after_two_epochs(record):
+        calls.append(record)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.train(_config(epochs=3), runs_root=tmp_path, progress=False, log=None, plots=False,
+                      on_epoch=killed_after_two_epochs)
+    [folder] = list(tmp_path.iterdir())
+    log = []
+    session.train(resume=folder, progress=False, log=log.append, plots=False)
+    assert log[0] == f"resuming {folder}: continuing with epoch 3 of 3, step 80, from last.safetensors"
+
+
+# ------------------------------------------------------------------ divergence
+@pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")
+def test_a_huge_finite_loss_is_divergence_and_the_message_says_which_checkpoint_is_kept(tmp_path):
+    config = {**_config(epochs=2), "optim": {"lr": 1e8}}
+    with pytest.raises(TrainingDiverged, match=r"the loss became \d\.\d+e\+\d+ at epoch 1, step 2 \(over 100× the "
+                                               r"first epoch's mean loss \d\.\d+ .*No checkpoint was written before "
+                                               "it, so .* has none to keep or resume"):
+        session.train(config, runs_root=tmp_path / "a", progress=False, log=None, plots=False)
+    [folder] = list((tmp_path / "a").iterdir())  # the diverged run's folder and report stay, for a look
+    assert "**Status: diverged:" in (folder / "report.md").read_text()
+    with pytest.raises(RunError, match="it stopped: diverged: .* resuming it would only diverge again"):
+        session.train(resume=folder, progress=False, log=None, plots=False)
+
+    config["train"]["checkpoint_every"] = 1
+    with pytest.raises(TrainingDiverged, match=r"The last checkpoint, of step 1 \(0 epoch\(s\) done\), is kept in "
+                                               r".*last\.safetensors"):
+        session.train(config, runs_root=tmp_path / "b", progress=False, log=None, plots=False)
+    [folder] = list((tmp_path / "b").iterdir())
+    assert all(np.isfinite(v).all() for v in _weights(Run(folder)).values())
+
+
+def test_the_divergence_factor_is_a_setting_of_the_trainer():
+    with pytest.raises(ValueError, match="divergence_factor must be a number above 1"):
+        Trainer(None, None, [], divergence_factor=0.5)
