@@ -24,21 +24,24 @@ def add_parser(sub) -> None:
                             "embedding, gelu, conv1d) (default all)")
     bench.add_argument("--quick", action="store_true",
                        help="a few steps per system, the ops at tiny sizes: checks that the suite runs")
-    bench.add_argument("--processes", type=int, default=None,
+    bench.add_argument("--processes", type=int, default=None, metavar="N",
                        help="fresh processes timing nablab's step per CNN workload (default 6, 2 with --quick)")
-    bench.add_argument("--threads", type=int, default=None, help="threads for BLAS and PyTorch (default: all cores)")
+    bench.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="threads for BLAS and PyTorch (default: all cores)")
     bench.add_argument("--output", metavar="FILE", help="write the sections and the summary into FILE (BENCHMARKS.md)")
     bench.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from .errors import CommandError, UsageError
+
     if args.threads is not None and args.threads < 1:
-        raise SystemExit(f"nablab bench: --threads must be at least 1, got {args.threads}")
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
     if args.processes is not None and args.processes < 1:
-        raise SystemExit(f"nablab bench: --processes must be at least 1, got {args.processes}")
+        raise UsageError(f"--processes must be at least 1, got {args.processes}")
     found = [d / "suite.py" for d in suite_dirs() if (d / "suite.py").is_file()]
     if not found:
-        raise SystemExit("nablab bench runs benchmarks/suite.py of a source checkout (with its hand-written NumPy "
+        raise CommandError("nablab bench runs benchmarks/suite.py of a source checkout (with its hand-written NumPy "
                          f"and PyTorch counterparts); none found in {', '.join(str(d) for d in suite_dirs())}")
     cmd = [sys.executable, str(found[0]), "--workload", *args.workload]
     cmd += ["--quick"] if args.quick else []

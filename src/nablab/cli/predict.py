@@ -39,14 +39,12 @@ def image_shape(text: str) -> tuple[int, int, int]:
 
 def run(args) -> int:
     """Run ``nablab predict`` with the parsed ``args``; returns the exit status."""
-    from ..io import SpecError, WeightsError, load_classifier
+    from ..io import load_classifier
+    from .errors import UsageError
 
     if args.top < 1:
-        raise SystemExit("nablab: --top must be at least 1")
-    try:
-        classifier = load_classifier(args.source, input_shape=args.input_shape)
-    except (WeightsError, SpecError, FileNotFoundError) as exc:
-        raise SystemExit(f"nablab: {exc}") from None
+        raise UsageError(f"--top must be at least 1, got {args.top}")
+    classifier = load_classifier(args.source, input_shape=args.input_shape)
     for note in classifier.notes:
         print(f"note: {note}", file=sys.stderr)
     invert = {"auto": "auto", "always": True, "never": False}[args.invert]

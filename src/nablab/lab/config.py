@@ -1,7 +1,9 @@
 """Training configurations: defaults, validation, and building the pieces a run needs.
 
-A configuration is a nested dict with the sections below (what ``config.toml`` holds). Every key
-is checked: an unknown key is an error that names it and the keys that section accepts.
+A configuration is a nested dict with the sections of :mod:`nablab.lab.settings` (what
+``config.toml`` holds), where every key is declared once with its type, range, default and help.
+Every key and value is checked: an unknown key is an error that names it and the keys that
+section accepts; a bad value names the key, the value and what is allowed.
 
 ``data.pixel_scale`` is what pixels are divided by before preprocessing (default: the data set's
 maximum, giving [0, 1]; 1 keeps the raw 0–255 values, as the HLCV report used them);
@@ -17,57 +19,22 @@ import copy
 
 import numpy as np
 
-DEFAULTS = {
-    "name": "run",
-    "seed": 0,
-    "data": {"dataset": "digits", "data_dir": None, "split": None, "val_size": None, "split_seed": 0,
-             "stratified": False, "preprocess": "scale", "pixel_scale": None, "augment": False, "train_eval_size": 1000,
-             "limit_train": None, "limit_test": None},
-    "model": {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0,
-              "dropout": 0.0, "widths": [32, 64], "batch_norm": False},
-    "optim": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
-              "l2": 0.0, "schedule": None, "lr_decay": 0.95, "step_size": 10, "eta_min": 0.0},
-    "train": {"epochs": 30, "steps": None, "batch_size": 32, "sampling": "shuffle", "grad_clip": None,
-              "patience": None, "checkpoint_every": None, "eval_batch_size": 1000},
-}
+from .settings import MODELS, ConfigError, check_keys, defaults, validate
 
-CHOICES = {
-    ("model", "kind"): ("mlp", "small_cnn", "vgg"),
-    ("optim", "optimizer"): ("sgd", "adam", "adamw"),
-    ("optim", "schedule"): (None, "exponential", "step", "cosine"),
-    ("train", "sampling"): ("shuffle", "replacement"),
-}
-
-
-class ConfigError(ValueError):
-    """A configuration key or value that nablab does not know; the message names it."""
+DEFAULTS = defaults()
 
 
 def resolve(overrides: dict | None = None) -> dict:
-    """DEFAULTS updated with ``overrides`` (nested), every key and choice checked."""
+    """DEFAULTS updated with ``overrides`` (nested), every key and value checked."""
+    overrides = overrides or {}
+    check_keys(overrides)
     config = copy.deepcopy(DEFAULTS)
-    for key, value in (overrides or {}).items():
-        if key not in DEFAULTS:
-            raise ConfigError(f"unknown configuration key {key!r}; expected one of {sorted(DEFAULTS)}")
+    for key, value in overrides.items():
         if isinstance(DEFAULTS[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(f"configuration section [{key}] must be a table, got {value!r}")
-            unknown = sorted(set(value) - set(DEFAULTS[key]))
-            if unknown:
-                raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [{key}]; expected: "
-                                  f"{', '.join(sorted(DEFAULTS[key]))}")
             config[key].update(value)
         else:
             config[key] = value
-    for (section, key), allowed in CHOICES.items():
-        if config[section][key] not in allowed:
-            raise ConfigError(f"[{section}] {key} = {config[section][key]!r} is not one of {allowed}")
-    for section, key in (("train", "epochs"), ("train", "batch_size")):
-        if not isinstance(config[section][key], int) or config[section][key] < 1:
-            raise ConfigError(f"[{section}] {key} must be a positive integer, got {config[section][key]!r}")
-    if config["optim"]["lr"] <= 0:
-        raise ConfigError(f"[optim] lr must be positive, got {config['optim']['lr']!r}")
-    return config
+    return validate(config)
 
 
 def resolve_saved(saved: dict) -> dict:
@@ -84,17 +51,15 @@ def resolve_saved(saved: dict) -> dict:
 
 def _model(m: dict, input_shape: tuple, num_classes: int):
     """The network a [model] section describes, for inputs of ``input_shape`` (without the batch axis)."""
-    from ..models import MLP, SmallCNN, VGGNet
-
     if m["kind"] == "mlp":
-        return MLP(int(input_shape[0]), m["hidden"], num_classes, activation=m["activation"], init=m["init"],
+        return MODELS["mlp"](int(input_shape[0]), m["hidden"], num_classes, activation=m["activation"], init=m["init"],
                    dropout=m["dropout"], init_scale=m["init_scale"])
     if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
         raise ConfigError(f"[model] kind = {m['kind']!r} needs square images, the data has shape {tuple(input_shape)}")
     if m["kind"] == "small_cnn":
-        return SmallCNN(input_shape[0], num_classes, widths=m["widths"], hidden=(m["hidden"] or [None])[0],
+        return MODELS["small_cnn"](input_shape[0], num_classes, widths=m["widths"], hidden=(m["hidden"] or [None])[0],
                         batch_norm=m["batch_norm"], image_size=input_shape[1])
-    return VGGNet(input_shape[0], num_classes)
+    return MODELS["vgg"](input_shape[0], num_classes)
 
 
 def build(config: dict, progress: bool = True):
@@ -106,7 +71,8 @@ def build(config: dict, progress: bool = True):
     manual_seed(config["seed"])
     d, m, o, t = config["data"], config["model"], config["optim"], config["train"]
     kwargs = {k: d[k] for k in ("data_dir", "split", "val_size") if d[k] is not None}
-    ds = data.load(d["dataset"], seed=d["split_seed"], stratified=d["stratified"], progress=progress, **kwargs)
+    ds = data.load(d["dataset"], seed=d["split_seed"], stratified=d["stratified"], verify=d["verify"],
+                   progress=progress, **kwargs)
     if d["limit_train"]:
         ds.train = data.Split(ds.train.x[: d["limit_train"]], ds.train.y[: d["limit_train"]])
     if d["limit_test"]:

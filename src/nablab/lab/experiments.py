@@ -8,7 +8,9 @@ settings that produced them. Three kinds:
 - ``train``: one or more variants of a nablab configuration (``[base]`` merged with each
   ``[[variants]]`` entry's ``config``) trained by the :class:`Trainer`.
 
-``[quick]`` holds overrides that make a small version for CI. The result is a folder with one
+``[quick]`` holds overrides that make a small version for CI. A file is checked whole when it is
+loaded — every top-level key, every variant and every setting, in the full and the quick form —
+so a typo in the last variant is an error before the first one trains. The result is a folder with one
 run folder per variant and ``report.md``: the published figures and ours side by side, with
 the difference, and the variants' curves overlaid.
 """
@@ -30,9 +32,11 @@ from ..models import TwoLayerNet
 from ..models.two_layer import toy_problem
 from ..nn import count_parameters
 from .checkpoint import save_checkpoint
+from .config import resolve
 from .report import write_comparison, write_report
 from .run import Run, read_toml
 from .session import train
+from .settings import ConfigError, check_keys
 
 
 class ExperimentError(ValueError):
@@ -57,12 +61,24 @@ def find(name: str) -> Path:
                           f"(looked in {', '.join(str(d) for d in experiment_dirs())})")
 
 
+def read(path: Path) -> dict:
+    """The TOML table of an experiment file; a syntax error names the file, line and column."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return read_toml(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{path}: not valid TOML: {exc}") from None
+
+
 def available() -> dict[str, str]:
     """Name → title of every experiment found."""
     found = {}
     for folder in experiment_dirs():
         for path in sorted(folder.glob("*.toml")):
-            table = read_toml(path)
+            table = read(path)
             found.setdefault(path.stem, table.get("title", "") + (f" [sweep: nablab sweep {path.stem}]"
                                                                   if "sweep" in table else ""))
     return found
@@ -76,17 +92,102 @@ def merge(base: dict, override: dict) -> dict:
     return out
 
 
-def load(name: str) -> dict:
+#: the top-level keys an experiment file of each kind may hold
+TOP_LEVEL = {"toy": ("title", "source", "kind", "notes", "published"),
+             "two_layer_net": ("title", "source", "kind", "notes", "settings", "quick", "published", "sweep"),
+             "train": ("title", "source", "kind", "notes", "metrics", "base", "variants", "quick", "published",
+                       "sweep")}
+VARIANT_KEYS = ("label", "config", "published")
+
+
+def load(name: str, data_dir=None) -> dict:
+    """The experiment ``name`` (a name in experiments/ or a TOML path), checked whole.
+
+    ``data_dir`` is put into every configuration it trains (``--data-dir``).
+    """
     path = find(name)
-    spec = read_toml(path)
+    spec = read(path)
     kind = spec.get("kind")
-    if kind not in ("toy", "two_layer_net", "train"):
+    if kind not in TOP_LEVEL:
         raise ExperimentError(f"{path}: kind must be 'toy', 'two_layer_net' or 'train', got {kind!r}")
+    unknown = sorted(set(spec) - set(TOP_LEVEL[kind]))
+    if unknown:
+        raise ExperimentError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; a {kind!r} experiment holds "
+                              f"{', '.join(TOP_LEVEL[kind])}")
+    for key in ("settings", "quick", "published", "sweep", "base"):
+        if key in spec and not isinstance(spec[key], dict):
+            raise ExperimentError(f"{path}: {key} must be a table ([{key}]), got {spec[key]!r}")
     if kind == "train" and not spec.get("variants") and "sweep" not in spec:
         raise ExperimentError(f"{path}: a 'train' experiment needs [[variants]] (or a [sweep] table)")
+    if kind == "train" and "base" not in spec:
+        raise ExperimentError(f"{path}: a 'train' experiment needs a [base] table: the settings its variants share "
+                              "(e.g. [base.data] dataset = \"mnist\")")
+    if data_dir is not None:
+        if kind == "train":
+            spec["base"] = merge(spec["base"], {"data": {"data_dir": str(data_dir)}})
+        elif kind == "two_layer_net":
+            spec["settings"] = {**spec.get("settings", {}), "data_dir": str(data_dir)}
     spec["name"] = path.stem
     spec["path"] = str(path)
+    _check(spec, path)
     return spec
+
+
+def _check(spec: dict, path: Path) -> None:
+    """Every variant's configuration (full and quick form) is valid; else an ExperimentError naming it."""
+    kind, sweep = spec["kind"], "sweep" in spec
+    if kind == "two_layer_net":
+        for label, settings in (("[settings]", spec.get("settings", {})),
+                                ("[quick]", merge(spec.get("settings", {}), spec.get("quick", {})))):
+            if sweep and label == "[quick]":
+                continue  # a sweep's [quick] also holds its space: nablab.lab.sweep checks it
+            try:
+                two_layer_net_settings(settings)
+            except ExperimentError as exc:
+                raise ExperimentError(f"{path}: {label}: {exc}") from None
+        return
+    if kind != "train":
+        return
+    try:
+        check_keys(spec["base"], "[base]")
+        if not sweep:
+            check_keys(spec.get("quick", {}), "[quick]")
+    except ConfigError as exc:
+        raise ExperimentError(f"{path}: {exc}") from None
+    variants = spec.get("variants", [])
+    if not isinstance(variants, list):
+        raise ExperimentError(f"{path}: variants must be [[variants]] tables, got {variants!r}")
+    labels = []
+    for i, variant in enumerate(variants, 1):
+        if not isinstance(variant, dict) or not isinstance(variant.get("label"), str):
+            raise ExperimentError(f"{path}: variant {i} needs a label (label = \"…\")")
+        label = variant["label"]
+        unknown = sorted(set(variant) - set(VARIANT_KEYS))
+        if unknown:
+            raise ExperimentError(f"{path}: variant {label!r}: unknown key(s) {', '.join(unknown)}; a variant holds "
+                                  f"{', '.join(VARIANT_KEYS)}")
+        if label in labels:
+            raise ExperimentError(f"{path}: two variants are labelled {label!r}")
+        labels.append(label)
+        for form, quick in (("", False), (" (quick form)", True)):
+            try:
+                resolve(variant_config(spec, variant, quick))
+            except ConfigError as exc:
+                raise ExperimentError(f"{path}: variant {label!r}{form}: {exc}") from None
+    if sweep:
+        try:
+            resolve(spec["base"])
+        except ConfigError as exc:
+            raise ExperimentError(f"{path}: [base]: {exc}") from None
+
+
+def variant_config(spec: dict, variant: dict, quick: bool) -> dict:
+    """The configuration one variant trains: [base], its ``config``, then [quick] in the quick form."""
+    config = merge(spec.get("base", {}), variant.get("config", {}))
+    if quick:
+        config = merge(config, spec.get("quick", {}))
+    config["name"] = f"{spec['name']}-{variant['label']}".replace(" ", "-")
+    return config
 
 
 # ----------------------------------------------------------------- runners
@@ -188,10 +289,7 @@ def _run_two_layer_net(spec, out: Path, quick: bool, log) -> list[dict]:
 def _run_train(spec, out: Path, quick: bool, log) -> list[dict]:
     rows = []
     for variant in spec["variants"]:
-        config = merge(spec.get("base", {}), variant.get("config", {}))
-        if quick:
-            config = merge(config, spec.get("quick", {}))
-        config["name"] = f"{spec['name']}-{variant['label']}".replace(" ", "-")
+        config = variant_config(spec, variant, quick)
         if log is not None:
             log(f"== {variant['label']}")
         run, result = train(config, runs_root=out, progress=False, log=log)
@@ -236,12 +334,14 @@ def select_variants(spec: dict, wanted) -> dict:
     return {**spec, "variants": chosen}
 
 
-def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print, variants=()) -> Path:
+def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print, variants=(),
+              data_dir=None) -> Path:
     """Run experiment ``name`` and write its report; returns the report's path.
 
-    ``variants``: labels (or their beginnings) of the variants to run; all when empty.
+    ``variants``: labels (or their beginnings) of the variants to run; all when empty. ``data_dir``:
+    the folder holding the data set's files (else NABLAB_DATA, the cache, …).
     """
-    spec = load(name)
+    spec = load(name, data_dir=data_dir)
     if "sweep" in spec:
         raise ExperimentError(f"{spec['name']} is a hyperparameter search: run it with `nablab sweep {spec['name']}`")
     spec = select_variants(spec, variants)
