@@ -450,6 +450,11 @@ def addbmm(x, batch1, batch2, *, beta=1, alpha=1):
     return as_tensor(x).addbmm(batch1, batch2, beta=beta, alpha=alpha)
 
 
+def index_put(x, indices, values, accumulate: bool = False):
+    """A copy of x with ``values`` written (or added) at ``x[indices]``."""
+    return as_tensor(x).index_put(indices, values, accumulate)
+
+
 def ravel(x):
     """The elements of x as a vector."""
     return as_tensor(x).ravel()
@@ -509,11 +514,11 @@ __all__ = [
     "addbmm", "addmm", "addmv", "addr", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bmm",
     "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "chunk", "column_stack", "concat",
     "concatenate", "diag", "diag_embed", "diagonal", "dot", "dsplit", "dstack", "einsum", "flatten", "flip",
-    "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_fill", "index_select",
-    "inner", "masked_fill", "masked_scatter", "masked_select", "matmul", "meshgrid", "mm", "moveaxis", "movedim",
-    "mv", "narrow", "nonzero", "outer", "permute", "ravel", "repeat_interleave", "reshape", "roll", "rot90",
-    "row_stack", "scatter", "scatter_add", "scatter_reduce", "select", "split", "squeeze", "stack", "swapaxes",
-    "swapdims", "t", "take", "take_along_dim", "tensor_split", "tensordot", "tile", "trace", "transpose", "tril",
-    "tril_indices", "triu", "triu_indices", "unbind", "unflatten", "unsqueeze", "vdot", "vsplit", "vstack",
-    "where",
+    "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_fill", "index_put",
+    "index_select", "inner", "masked_fill", "masked_scatter", "masked_select", "matmul", "meshgrid", "mm",
+    "moveaxis", "movedim", "mv", "narrow", "nonzero", "outer", "permute", "ravel", "repeat_interleave", "reshape",
+    "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce", "select", "split", "squeeze",
+    "stack", "swapaxes", "swapdims", "t", "take", "take_along_dim", "tensor_split", "tensordot", "tile", "trace",
+    "transpose", "tril", "tril_indices", "triu", "triu_indices", "unbind", "unflatten", "unsqueeze", "vdot",
+    "vsplit", "vstack", "where",
 ]

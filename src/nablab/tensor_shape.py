@@ -80,6 +80,14 @@ class ShapeMethods:
             return _wrap(np.asarray(value, dtype=self.data.dtype))
         return value._cast(self.data.dtype)
 
+    def index_put(self, indices, values, accumulate: bool = False):
+        """A copy with ``values`` written (or, with ``accumulate``, added: repeats add up) at
+        ``self[indices]``, ``indices`` a tuple of index tensors."""
+        values = self._value_in_my_dtype(values)
+        index = ops.normalize_index(tuple(indices))
+        op = indexing.IndexPutAdd if accumulate else indexing.SetItem
+        return op.apply(self, values, index=index)
+
     # ----------------------------------------------------------------- reshaping
     def reshape(self, *shape):
         return ops.Reshape.apply(self, shape=_sizes(shape))
@@ -173,6 +181,19 @@ class ShapeMethods:
         if self.ndim < 2:
             raise ShapeError(f"tensor.mT is only supported on matrices or batches of matrices, got shape {self.shape}")
         return self.transpose(-2, -1)
+
+    @property
+    def H(self):
+        """The (conjugate) transpose of a matrix; real tensors have nothing to conjugate."""
+        if self.ndim != 2:
+            raise ShapeError(f"tensor.H is only supported on matrices (2-D tensors), got shape {self.shape}; "
+                             "for batches of matrices use tensor.mH")
+        return self.transpose(0, 1)
+
+    @property
+    def mH(self):
+        """The (conjugate) transpose of a batch of matrices: ``mT`` for real tensors."""
+        return self.mT
 
     def movedim(self, source, destination):
         """Move dims ``source`` (int or tuple) to the places ``destination``; the others keep their order."""

@@ -8,7 +8,7 @@ from .. import functions as fx
 from ..ops import BroadcastTo, MatMul, Reshape, Transpose
 from ..ops.einsum import Einsum
 from ..ops.gather_scatter import Gather, IndexAdd, Scatter, ScatterReduce
-from ..ops.indexing import GetItem, SetItem
+from ..ops.indexing import GetItem, IndexPutAdd, SetItem
 from ..ops.reorder import Flip, Roll
 from ..ops.repeat import RepeatInterleave, Tile
 from ..ops.shape import Contiguous
@@ -39,6 +39,9 @@ CASES: dict[str, Case] = {
     "getitem (mask, None, Ellipsis)": Case(GetItem, lambda a: a[None, ..., np.array([True, False, True, True])]
                                            * a[a.data > 0].sum(), lambda r: [_n(r, 2, 3, 4)]),
     "setitem": Case(SetItem, _set_item, lambda r: [_n(r, 2, 4), _n(r, 2, 3)]),
+    "index_put (accumulate, repeated positions)": Case(
+        IndexPutAdd, lambda a, v: a.index_put((np.array([0, 2, 0]), np.array([1, 3, 1])), v, accumulate=True).tanh(),
+        lambda r: [_n(r, 3, 4), _n(r, 3)]),
     "contiguous": Case(Contiguous, lambda a: a.permute(1, 0).contiguous().tanh(), lambda r: [_n(r, 3, 4)]),
     "transpose (two dims) and movedim": Case(
         Transpose, lambda a: a.transpose(0, -1).tanh() * a.movedim(0, 2).mT.sum(), lambda r: [_n(r, 2, 3, 4)]),

@@ -194,3 +194,35 @@ class SetItem(Function):
             gx = gy.copy()
             write(gx, self.index, 0)
         return gx, gv
+
+
+class IndexPutAdd(Function):
+    """y = x with v added at x[index], repeated positions adding up (``index_put(..., accumulate=True)``);
+    dL/dx = dL/dy,  dL/dv = dL/dy at the indexed positions, summed over the dims v was broadcast along."""
+
+    saves_inputs = False
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, v):
+        xp = get_array_module(x)
+        self.v_shape = v.shape
+        self.basic, self.advanced = torch_index(self.index, x.shape)
+        y = x.copy()
+        target = y[self.basic]
+        if self.advanced is None:
+            target += v
+        else:
+            selected = target[self.advanced]
+            xp.add.at(target, self.advanced, xp.broadcast_to(v, selected.shape))
+        return y
+
+    def backward(self, gy):
+        gv = None
+        if self.needs_input_grad[1]:
+            picked = gy[self.basic]
+            picked = picked if self.advanced is None else picked[self.advanced]
+            extra = len(self.v_shape) - picked.ndim
+            gv = unbroadcast(picked, self.v_shape[max(extra, 0):]).reshape(self.v_shape)
+        return gy, gv
