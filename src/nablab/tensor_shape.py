@@ -143,6 +143,30 @@ class ShapeMethods:
         dim = normalize_dim(dim, self.ndim, insert=True)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
+    # in-place forms of the moves: the tensor takes the moved view of its elements (and its history)
+    def _moved_in_place(self, name: str, move):
+        self._check_leaf(name)
+        result = move(self._stand_in())
+        if result.creator is not None and grad_mode.state.enabled:
+            self.creator, self.requires_grad = result.creator, True
+        self.data = result.data
+        self._version += 1
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._moved_in_place("squeeze_", lambda x: x.squeeze(dim))
+
+    def unsqueeze_(self, dim: int):
+        return self._moved_in_place("unsqueeze_", lambda x: x.unsqueeze(dim))
+
+    def t_(self):
+        return self._moved_in_place("t_", lambda x: x.t())
+
+    def transpose_(self, dim0, dim1):
+        return self._moved_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
     # ----------------------------------------------------------------- permuting
     def permute(self, *dims):
         """Reorder all dims: result dim i is dim ``dims[i]`` of this tensor."""

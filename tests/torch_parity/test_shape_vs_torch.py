@@ -145,6 +145,11 @@ MOVES = [
     same("expand_0d", lambda a: a.expand(2, 3), ()),
     same("expand_as", lambda a, b: a.expand_as(b) * b, (3, 1), (2, 3, 4)),
     same("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)), (3, 1)),
+    same("unsqueeze_in_place", lambda a: (a * 1.0).unsqueeze_(-1), (2, 3)),
+    same("squeeze_in_place", lambda a: (a * 1.0).squeeze_(0), (1, 3)),
+    same("t_in_place", lambda a: (a * 1.0).t_(), (2, 3)),
+    same("transpose_in_place", lambda a: (a * 1.0).transpose_(0, -1), (2, 3, 4)),
+    same("swapaxes_in_place", lambda a: (a * 1.0).swapaxes_(0, 1), (2, 3)),
     same("contiguous", lambda a: a.permute(1, 0).contiguous(), (3, 4)),
     same("contiguous_already", lambda a: a.contiguous(), (3, 4)),
 ]
@@ -574,6 +579,15 @@ def test_addmm_with_beta_0_ignores_the_input_even_nan():
     c, a, b = np.full((2, 2), np.nan), np.ones((2, 3)), np.ones((3, 2))
     y = nablab.addmm(nablab.tensor(c), nablab.tensor(a), nablab.tensor(b), beta=0)
     np.testing.assert_array_equal(y.numpy(), torch.addmm(*map(torch.tensor, (c, a, b)), beta=0).numpy())
+
+
+def test_in_place_moves_follow_torch_on_leaves_and_versions():
+    w = nablab.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.unsqueeze_(0)
+    x = nablab.ones(3)
+    before = x._version
+    assert x.unsqueeze_(0) is x and x.shape == (1, 3) and x._version == before + 1
 
 
 # --------------------------------------------------------------------------- random indices
