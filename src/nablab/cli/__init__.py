@@ -16,8 +16,9 @@ COMMANDS = ("train", "report", "reproduce", "sweep", "export", "predict", "data"
 
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
+    from .errors import Parser
 
-    parser = argparse.ArgumentParser(prog="nablab", description="nablab: deep learning from scratch on NumPy")
+    parser = Parser(prog="nablab", description="nablab: deep learning from scratch on NumPy")
     parser.add_argument("--version", action="version", version=f"nablab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error (also NABLAB_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,6 +7,7 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import os
@@ -35,6 +36,15 @@ class Exit(SystemExit):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line too: ``nablab: error: … (see `nablab train --help`)``, exit 2."""
+
+    def error(self, message: str):
+        line = f"nablab: error: {message} (see `{self.prog} --help`)"
+        print(line, file=sys.stderr)
+        raise Exit(2, line)
 
 
 def debug_requested(argv: list[str]) -> bool:
