@@ -39,9 +39,23 @@ def test_small_cnn_learns_digits_through_the_config(tmp_path):
 
 
 def test_cnn_needs_images():
-    config = resolve({"data": {"dataset": "spiral"}, "model": {"kind": "vgg"}})
-    with pytest.raises(ConfigError, match="needs square images"):
-        build(config, progress=False)
+    with pytest.raises(ConfigError, match="needs .*images"):
+        build(resolve({"data": {"dataset": "spiral"}, "model": {"kind": "vgg"}}), progress=False)
+
+
+def test_from_config_builds_the_model_of_a_model_table():
+    from nablab.models import MLP, from_config
+
+    table = {"kind": "mlp", "hidden": [128], "activation": "relu", "init": None, "init_scale": 1.0, "dropout": 0.0,
+             "widths": [32, 64], "batch_norm": False}
+    mlp = from_config({**table, "hidden": [5]}, (1, 4, 4), 3)
+    assert isinstance(mlp, MLP) and mlp.config["in_features"] == 16 and mlp.config["hidden"] == [5]
+    cnn = from_config({**table, "kind": "small_cnn", "widths": [2, 4], "hidden": []}, (3, 8, 8), 2)
+    assert isinstance(cnn, SmallCNN) and cnn.config["image_size"] == 8
+    with pytest.raises(ValueError, match=r"kind = 'small_cnn' needs square images, the data has shape \(2,\)"):
+        from_config({**table, "kind": "small_cnn"}, (2,), 2)
+    with pytest.raises(ValueError, match="kind = 'resnet' is not one of"):
+        from_config({**table, "kind": "resnet"}, (2,), 2)
 
 
 def test_batch_norm_cnn_eval_is_deterministic():

@@ -1,16 +1,16 @@
-"""Classifying image files with a trained model: ``load_classifier(RUN_DIR or weights)``.
+"""Classifying image files with a trained model: ``load_classifier(weights file)``.
 
 A :class:`Classifier` holds the model and what its training did to the images: the data set's
 class names and image shape, its raw pixel range, and the preprocessing fitted on the training
 split (``nablab.data.batch_transforms``), so that a PNG is prepared exactly as the training images were.
 
-That information (the *inference info*) comes from a run folder (``config.toml`` and
-``preprocessing.safetensors``), or from the ``inference`` metadata of a weights file written by
-``nablab export RUN --safetensors FILE``. A weights file without it (a plain ``nablab.save``) is
-classified with pixels scaled to [0, 1], the image shape guessed from the model's first layer
-(or given: ``load_classifier(..., input_shape=(C, H, W))``, ``nablab predict --input-shape``),
-and classes named by their index; :attr:`Classifier.notes` says so. Files are read and run
-through the model ``batch_size`` (256) at a time.
+That information (the *inference info*) comes from the ``inference`` metadata of a weights file
+written by ``nablab export RUN --safetensors FILE`` (or from a run folder: ``config.toml`` and
+``preprocessing.safetensors``, read by :mod:`nablab.lab.inference`). A weights file without it
+(a plain ``nablab.save``) is classified with pixels scaled to [0, 1], the image shape guessed
+from the model's first layer (or given: ``load_classifier(..., input_shape=(C, H, W))``,
+``nablab predict --input-shape``), and classes named by their index; :attr:`Classifier.notes` says
+so. Files are read and run through the model ``batch_size`` (256) at a time.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..nn import Conv2d, Linear, Module
+from ..nn.modes import evaluating
 from .images import ImageError, find_images, load_image
-from .weights import WeightsError, evaluation, load_model, read_metadata
+from .safetensors_file import CHECKPOINT_FORMAT
+from .weights import WeightsError, load_model, read_metadata
 
 KEYS = ("classes", "input_shape", "max_value", "preprocess", "pixel_scale", "flatten", "statistics")
 
@@ -101,7 +103,7 @@ def guess_inference_info(model: Module, input_shape=None) -> tuple[dict, str]:
 
     example = np.zeros([1, math.prod(shape)] if flatten else [1, *shape], dtype=first.weight.dtype)
     try:
-        with evaluation(model), no_grad():
+        with evaluating(model), no_grad():
             output = model(Tensor._make(example))
     except Exception as exc:  # the guessed size does not fit the model's layers
         what = "the given" if input_shape is not None else "the guessed"
@@ -119,24 +121,24 @@ def guess_inference_info(model: Module, input_shape=None) -> tuple[dict, str]:
     return info, note
 
 
-def inference_info(source) -> dict:
-    """What classifying raw images with the model of ``source`` needs (a run folder or a weights file
-    with ``inference`` metadata), or None for a weights file without it.
+def inference_info(path) -> dict | None:
+    """What classifying raw images with the model of the weights file ``path`` needs (its ``inference``
+    metadata), or None for a weights file without it. (A run folder's: ``nablab.lab.Run(folder).inference_info()``.)
 
     Keys: ``classes``, ``input_shape`` (C, H, W of the data set's images), ``max_value`` (their
     raw pixel maximum), ``preprocess`` (a name of ``nablab.data.batch_transforms.PREPROCESSING``),
     ``pixel_scale`` (what pixels are divided by), ``flatten`` (whether the model takes flat
     vectors), ``statistics`` (the fitted preprocessing state) and ``dataset``.
     """
-    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
-    from .runs import run_inference_info
+    path = Path(path)
+    if path.is_dir() or (path.parent.name == "checkpoints" and (path.parent.parent / "config.toml").is_file()):
+        from ..lab.model_source import load_source  # (until the CLI and the README call it themselves)
 
-    path = Path(source)
-    if path.is_dir():
-        return run_inference_info(path)
+        return load_source(path)[1]
     meta = read_metadata(path)
-    if meta.get("format") == CHECKPOINT_FORMAT and (path.parent.parent / "config.toml").is_file():
-        return run_inference_info(path.parent.parent)
+    if meta.get("format") == CHECKPOINT_FORMAT:
+        raise WeightsError(f"{path} is a training checkpoint, which records no inference information: use its run "
+                           "folder")
     return info_from_json(meta["inference"]) if "inference" in meta else None
 
 
@@ -233,14 +235,12 @@ class Classifier:
         return predictions, failures
 
 
-def load_classifier(source, classes=None, input_shape=None) -> Classifier:
-    """A :class:`Classifier` from a run folder or a weights file (see the module's description).
+def make_classifier(model: Module, info: dict | None, source, input_shape=None) -> Classifier:
+    """A :class:`Classifier` of ``model`` with the inference info ``info`` of ``source`` (None: guessed).
 
-    ``input_shape`` (C, H, W) gives the image size of a weights file that does not record it
-    (instead of guessing it from the model); where the source records it, it must agree.
+    ``input_shape`` (C, H, W) gives the image size where ``source`` does not record it (instead of
+    guessing it from the model); where it records it, the two must agree.
     """
-    model = load_model(source, classes=classes)
-    info = inference_info(source)
     notes = []
     if info is None:
         info, note = guess_inference_info(model, input_shape)
@@ -249,3 +249,9 @@ def load_classifier(source, classes=None, input_shape=None) -> Classifier:
         raise WeightsError(f"{source} records images of {'×'.join(map(str, info['input_shape']))}, not the "
                            f"{'×'.join(map(str, input_shape))} of --input-shape")
     return Classifier(model, info, notes)
+
+
+def load_classifier(path, classes=None, input_shape=None) -> Classifier:
+    """A :class:`Classifier` from a weights file (see the module's description and :func:`make_classifier`);
+    for a run folder, ``nablab.lab.model_source.classifier_for``."""
+    return make_classifier(load_model(path, classes=classes), inference_info(path), path, input_shape)

@@ -87,7 +87,8 @@ def module_spec(model: Module, where: str | None = None) -> dict:
     return {"class": class_name(cls), "args": args, "kwargs": kwargs}
 
 
-def _resolve_class(name: str, classes: dict | None):
+def resolve_class(name: str, classes: dict | None):
+    """The class a spec names: one of ``classes`` (by dotted, qualified or plain name), else nablab's own."""
     if classes:
         for cls in classes.values() if isinstance(classes, dict) else classes:
             if name in (class_name(cls), cls.__qualname__, cls.__name__):
@@ -130,7 +131,7 @@ def build_module(spec: dict, classes=None) -> Module:
     """
     if not isinstance(spec, dict) or not {"class", "args", "kwargs"} <= set(spec):
         raise SpecError(f"not a model description: {spec!r:.200}")
-    cls = _resolve_class(spec["class"], classes)
+    cls = resolve_class(spec["class"], classes)
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise SpecError(f"{spec['class']} is not a nablab.nn.Module")
     args = _decode(spec["args"], classes)

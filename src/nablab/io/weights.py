@@ -27,25 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
+from .. import __version__
+from .. import random as nablab_random
 from ..nn import Module
+from ..nn.modes import evaluating as evaluation  # noqa: F401  (cli/export.py's name for it)
 from ..tensor import Tensor
+from . import safetensors_file
+from .expected_state import check_against_file
+from .safetensors_file import CHECKPOINT_FORMAT, WEIGHTS_FORMAT, WeightsError, checkpoint_model_state
 from .spec import SpecError, build_module, class_name, layout_difference, module_layout, module_spec
 
-FORMAT = "nablab-weights-1"
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be read, or that does not fit the model it is loaded into."""
-
-
-def _safetensors():
-    try:
-        from safetensors import safe_open
-        from safetensors.numpy import load_file, save_file
-    except ImportError:
-        raise ImportError("weights files are safetensors: pip install 'nablab[interop]' (or safetensors)") from None
-    return save_file, load_file, safe_open
+FORMAT = WEIGHTS_FORMAT
 
 
 def _array(value, name: str) -> np.ndarray:
@@ -76,9 +68,6 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
     with :func:`read_metadata`); ``inference`` is what ``nablab predict`` needs to classify images
     with the model (see :func:`nablab.io.predict.inference_info`). Returns the path.
     """
-    from .. import __version__
-
-    save_file, _, _ = _safetensors()
     meta = {"format": FORMAT, "nablab": __version__}
     if isinstance(obj, Module):
         state = obj.state_dict()
@@ -102,41 +91,20 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
         meta["inference"] = json.dumps(inference)
     if metadata:
         meta["user"] = json.dumps(metadata)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
-    return Path(path)
+    return safetensors_file.write(path, tensors, meta)
 
 
-def _header(path) -> dict:
-    """The metadata of any safetensors file, with clear errors for a missing or foreign file."""
-    _, _, safe_open = _safetensors()
+def _file(path) -> Path:
     path = Path(path)
     if path.is_dir():
-        raise WeightsError(f"{path} is a folder; nablab.load reads one .safetensors file "
-                           "(nablab.models.load takes a run folder)")
-    if not path.is_file():
-        raise FileNotFoundError(f"no weights file at {path}")
-    try:
-        with safe_open(str(path), framework="np") as fh:
-            return dict(fh.metadata() or {})
-    except Exception as exc:  # safetensors raises its own error types for damaged or foreign files
-        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
+        raise WeightsError(f"{path} is a folder; nablab.load and nablab.models.load read one .safetensors file "
+                           "(a run folder's model: nablab.lab.Run(folder).load_model(), or nablab export RUN)")
+    return path
 
 
-def _open(path) -> tuple[dict, dict]:
-    """(tensors, metadata) of any safetensors file, with clear errors for a missing or foreign file."""
-    _, load_file, _ = _safetensors()
-    meta = _header(path)
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:
-        raise WeightsError(f"{path} is not a safetensors weights file ({exc})") from None
-    return tensors, meta
-
-
-def read_metadata(path) -> dict:
-    """The metadata of a weights file, JSON entries decoded (``model``, ``modules``, ``inference``, ``user``)."""
-    meta = _header(path)
+def _decoded(path, meta: dict) -> dict:
+    """``meta`` with its JSON entries decoded (``model``, ``modules``, ``inference``, ``user``)."""
+    meta = dict(meta)
     for key in ("model", "modules", "inference", "user"):
         if key in meta:
             try:
@@ -144,6 +112,11 @@ def read_metadata(path) -> dict:
             except json.JSONDecodeError:
                 raise WeightsError(f"{path}: the {key!r} metadata is not valid JSON") from None
     return meta
+
+
+def read_metadata(path) -> dict:
+    """The metadata of a weights file, JSON entries decoded (``model``, ``modules``, ``inference``, ``user``)."""
+    return _decoded(path, safetensors_file.read_header(_file(path))[1])
 
 
 def load(path, map_location=None, weights_only: bool = True, **_ignored) -> OrderedDict:
@@ -155,21 +128,18 @@ def load(path, map_location=None, weights_only: bool = True, **_ignored) -> Orde
     convert it with ``nablab.io.from_torch`` where torch is installed).
 
     Reads files written by :func:`save`, nablab's training checkpoints (their model weights, with
-    :func:`nablab.lab.checkpoint.model_state`'s fix-up for older checkpoints) and safetensors files
+    :func:`nablab.io.safetensors_file.checkpoint_model_state`'s fix-up for older checkpoints) and safetensors files
     from elsewhere (every tensor in them). Load it into a model with
     ``model.load_state_dict(nablab.load(path))``, which names any missing or unexpected tensor and
     any shape that does not fit. A path that is not a safetensors file is a :class:`WeightsError`.
     """
-    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
-    from ..lab.checkpoint import model_state
-
     if not weights_only:
         raise ValueError("nablab.load reads safetensors only and never unpickles: weights_only=False is not "
                          "supported (load the file with torch.load and convert it with nablab.io.from_torch)")
-    tensors, meta = _open(path)
+    tensors, meta = safetensors_file.read(_file(path))
     fmt = meta.get("format")
     if fmt == CHECKPOINT_FORMAT:
-        tensors = model_state(tensors)
+        tensors = checkpoint_model_state(tensors)
     elif fmt is not None and fmt.startswith("nablab-") and fmt != FORMAT:
         raise WeightsError(f"{path} is a {fmt!r} file, which this version of nablab cannot read as weights")
     state = OrderedDict((name, Tensor._make(np.asarray(value))) for name, value in tensors.items())
@@ -181,29 +151,11 @@ def load(path, map_location=None, weights_only: bool = True, **_ignored) -> Orde
 @contextlib.contextmanager
 def rng_untouched():
     """Run a block without moving nablab's random generator (building a model draws initial weights)."""
-    from .. import random as nablab_random
-
     state = nablab_random.get_rng_state()
     try:
         yield
     finally:
         nablab_random.set_rng_state(state)
-
-
-@contextlib.contextmanager
-def evaluation(model: Module):
-    """Run a block with ``model`` in evaluation mode, then give every module back its own mode.
-
-    ``model.train(was_training)`` would set every sub-module to the top-level flag; this restores
-    each one's ``training`` as it was (a frozen BatchNorm inside a training model stays frozen).
-    """
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for m, training in modes:
-            object.__setattr__(m, "training", training)
 
 
 def _dtype_name(value) -> str:
@@ -238,33 +190,35 @@ def load_into(model: Module, state: dict, source, cast: bool = False) -> Module:
 
 
 def load_model(path, classes=None, cast: bool = False) -> Module:
-    """Rebuild the model saved in ``path`` and load its weights (``nablab.models.load``).
+    """Rebuild the model saved in the weights file ``path`` and load its weights (``nablab.models.load``).
 
-    ``path`` is a file written by :func:`save`, a run folder (the model its ``config.toml`` describes,
-    with the best-validation weights, else the last), or a checkpoint inside a run folder.
+    ``path`` is a file written by :func:`save` (a run folder's model is ``nablab.lab.Run(folder).load_model()``).
     ``classes`` admits model classes from outside nablab (see :func:`nablab.io.spec.build_module`).
-    The rebuilt model is checked against the modules the file records (names, classes, settings):
-    a layer swapped or a setting changed after the model was built is a :class:`WeightsError` naming
-    the first difference. A tensor whose dtype differs from the rebuilt model's is one too, unless
-    ``cast`` is true. Building the model does not move nablab's random generator.
+    Before anything is built, the tensors the recorded model would hold (names, shapes: see
+    :mod:`nablab.io.expected_state`) are compared with those the file's header lists, so a file whose
+    metadata describes a larger model than its tensors is a :class:`WeightsError` naming the layer and
+    both shapes, not an allocation of what the metadata claims. The rebuilt model is then checked
+    against the modules the file records (names, classes, settings): a layer swapped or a setting
+    changed after the model was built is a :class:`WeightsError` naming the first difference. A tensor
+    whose dtype differs from the rebuilt model's is one too, unless ``cast`` is true. Building the
+    model does not move nablab's random generator.
     """
-    from ..lab.checkpoint import FORMAT as CHECKPOINT_FORMAT
-    from . import runs
-
     path = Path(path)
-    if path.is_dir():
-        return runs.load_run_model(path, cast=cast)
-    meta = read_metadata(path)
+    if path.is_dir() or (path.parent.name == "checkpoints" and (path.parent.parent / "config.toml").is_file()):
+        from ..lab.model_source import load_source  # (until the CLI and the README call it themselves)
+
+        return load_source(path, classes=classes, cast=cast)[0]
+    infos, header = safetensors_file.read_header(path)
+    meta = _decoded(path, header)
     if meta.get("format") == CHECKPOINT_FORMAT:
-        run_dir = path.parent.parent
-        if path.parent.name == "checkpoints" and (run_dir / "config.toml").is_file():
-            return runs.load_run_model(run_dir, checkpoint=path, cast=cast)
-        raise WeightsError(f"{path} is a training checkpoint outside its run folder: it records no architecture; "
-                           "load the run folder, or build the model and use model.load_state_dict(nablab.load(path))")
+        raise WeightsError(f"{path} is a training checkpoint: it records no architecture; load its run folder "
+                           "(nablab.lab.Run(folder).load_model(checkpoint=path)), or build the model and use "
+                           "model.load_state_dict(nablab.load(path))")
     if "model" not in meta:
         why = meta.get("model_error") or "it was saved from a state dict or by another program"
         raise WeightsError(f"{path} records no model to rebuild ({why}); build the model yourself and use "
                            "model.load_state_dict(nablab.load(path))")
+    check_against_file(meta["model"], infos, path, classes)
     try:
         with rng_untouched():
             model = build_module(meta["model"], classes)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from .. import nn
 
 
-def _conv_block(cin, cout, batch_norm):
-    layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=not batch_norm)]
+def _conv_block(cin, cout, batch_norm) -> list:
+    """3×3 convolution [→ BatchNorm] → ReLU, as ``(class, args, kwargs)``."""
+    layers = [(nn.Conv2d, (cin, cout, 3), {"padding": 1, "bias": not batch_norm})]
     if batch_norm:
-        layers.append(nn.BatchNorm2d(cout))
-    return [*layers, nn.ReLU()]
+        layers.append((nn.BatchNorm2d, (cout,), {}))
+    return [*layers, (nn.ReLU, (), {})]
+
+
+def _build(plan) -> list:
+    return [cls(*args, **kwargs) for cls, args, kwargs in plan]
 
 
 class SmallCNN(nn.Sequential):
@@ -20,21 +25,27 @@ class SmallCNN(nn.Sequential):
     model); ``hidden=256`` adds a 256-unit layer (the benchmark's network, 1.1M parameters).
     """
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 10, widths=(32, 64), hidden: int | None = None,
-                 batch_norm: bool = False, image_size: int = 32):
+    @staticmethod
+    def layer_plan(in_channels: int = 3, num_classes: int = 10, widths=(32, 64), hidden: int | None = None,
+                   batch_norm: bool = False, image_size: int = 32) -> list:
+        """The layers the constructor builds, in order, as ``(class, args, kwargs)`` (nothing is allocated)."""
         layers, cin = [], in_channels
         for width in widths:
             layers += _conv_block(cin, width, batch_norm) + _conv_block(width, width, batch_norm)
-            layers.append(nn.MaxPool2d(2))
+            layers.append((nn.MaxPool2d, (2,), {}))
             cin = width
         side = image_size // 2 ** len(widths)
         features = cin * side * side
-        layers.append(nn.Flatten())
+        layers.append((nn.Flatten, (), {}))
         if hidden:
-            layers += [nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)]
+            layers += [(nn.Linear, (features, hidden), {}), (nn.ReLU, (), {}), (nn.Linear, (hidden, num_classes), {})]
         else:
-            layers.append(nn.Linear(features, num_classes))
-        super().__init__(*layers)
+            layers.append((nn.Linear, (features, num_classes), {}))
+        return layers
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, widths=(32, 64), hidden: int | None = None,
+                 batch_norm: bool = False, image_size: int = 32):
+        super().__init__(*_build(self.layer_plan(in_channels, num_classes, widths, hidden, batch_norm, image_size)))
         self.config = dict(in_channels=in_channels, num_classes=num_classes, widths=list(widths), hidden=hidden,
                            batch_norm=batch_norm, image_size=image_size)
 
@@ -50,14 +61,18 @@ class VGGNet(nn.Sequential):
 
     PLAN = (64, "pool", 128, "pool", 256, 256, "pool", 512, 512, "pool", 512, 512, "pool")
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 10):
+    @classmethod
+    def layer_plan(cls, in_channels: int = 3, num_classes: int = 10) -> list:
+        """The layers the constructor builds, in order, as ``(class, args, kwargs)`` (nothing is allocated)."""
         layers, cin = [], in_channels
-        for item in self.PLAN:
+        for item in cls.PLAN:
             if item == "pool":
-                layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+                layers.append((nn.MaxPool2d, (3,), {"stride": 2, "padding": 1}))
             else:
                 layers += _conv_block(cin, item, batch_norm=True)
                 cin = item
-        layers += [nn.Flatten(), nn.Linear(cin, num_classes)]
-        super().__init__(*layers)
+        return layers + [(nn.Flatten, (), {}), (nn.Linear, (cin, num_classes), {})]
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 10):
+        super().__init__(*_build(self.layer_plan(in_channels, num_classes)))
         self.config = dict(in_channels=in_channels, num_classes=num_classes)

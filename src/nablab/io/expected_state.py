@@ -1,0 +1,252 @@
+"""The tensors a model description would create, worked out without building it.
+
+``nablab.models.load`` rebuilds a model from the constructor arguments in a weights file's
+metadata. Building first and comparing afterwards would let a file whose metadata says
+``Linear(100000, 100000)`` allocate 37 GiB before anything is checked, so the shapes come first:
+:func:`expected_state` turns a description (see :mod:`nablab.io.spec`) into the name, dtype and
+shape of every tensor the model's ``state_dict()`` would hold, and :func:`check_against_file`
+compares them with the tensors the file's header lists (no tensor data is read).
+
+The shapes follow from the arguments by the rules of :data:`RULES`: one per nablab layer that
+creates tensors (Linear, the convolutions, the norms, Embedding, PReLU). ``Sequential``,
+``ModuleList`` and the ready-made models (whose ``layer_plan`` lists their layers as
+``(class, args, kwargs)``) are walked layer by layer; every other nablab module creates no
+tensors. A class from outside nablab (admitted with ``classes=``) is the caller's own and not
+worked out here: its tensors are compared with the file after it is built.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from .. import nn
+from ..nn.batchnorm import _NormBase
+from ..nn.conv import _ConvNd
+from .safetensors_file import TensorInfo, WeightsError
+from .spec import SpecError, resolve_class
+
+
+def _dtype(value) -> str:
+    try:
+        return np.dtype("float32" if value is None else value).name
+    except TypeError:
+        raise SpecError(f"{value!r} is not a dtype") from None
+
+
+def _size(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SpecError(f"{what} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _sizes(value, n: int | None, what: str) -> tuple:
+    if isinstance(value, int):
+        return (_size(value, what),) * (n or 1)
+    if not isinstance(value, (list, tuple)) or (n is not None and len(value) != n):
+        raise SpecError(f"{what} must be an integer or {n or 'a list of'} integers, got {value!r}")
+    return tuple(_size(v, what) for v in value)
+
+
+def _linear(cls, a):
+    dtype, out = _dtype(a["dtype"]), _size(a["out_features"], "out_features")
+    state = {"weight": ((out, _size(a["in_features"], "in_features")), dtype)}
+    if a["bias"]:
+        state["bias"] = ((out,), dtype)
+    return state
+
+
+def _conv(cls, a):
+    dtype, groups = _dtype(a["dtype"]), _size(a["groups"], "groups") or 1
+    cin, cout = _size(a["in_channels"], "in_channels"), _size(a["out_channels"], "out_channels")
+    kernel = _sizes(a["kernel_size"], cls.dims, "kernel_size")
+    shape = (cin, cout // groups) if cls.transposed else (cout, cin // groups)
+    state = {"weight": (shape + kernel, dtype)}
+    if a["bias"]:
+        state["bias"] = ((cout,), dtype)
+    return state
+
+
+def _norm(cls, a):
+    dtype, n = _dtype(a["dtype"]), (_size(a["num_features"], "num_features"),)
+    state = {"weight": (n, dtype), "bias": (n, dtype)} if a["affine"] else {}
+    if a["track_running_stats"]:
+        state.update(running_mean=(n, dtype), running_var=(n, dtype), num_batches_tracked=((), "int64"))
+    return state
+
+
+def _group_norm(cls, a):
+    n, dtype = (_size(a["num_channels"], "num_channels"),), _dtype(a["dtype"])
+    return {"weight": (n, dtype), "bias": (n, dtype)} if a["affine"] else {}
+
+
+def _layer_norm(cls, a):
+    shape, dtype = _sizes(a["normalized_shape"], None, "normalized_shape"), _dtype(a["dtype"])
+    state = {"weight": (shape, dtype)} if a["elementwise_affine"] else {}
+    if a["elementwise_affine"] and a["bias"]:
+        state["bias"] = (shape, dtype)
+    return state
+
+
+def _embedding(cls, a):
+    if a["_weight"] is not None:
+        raise SpecError("an Embedding built from given weights (_weight) cannot be described")
+    shape = (_size(a["num_embeddings"], "num_embeddings"), _size(a["embedding_dim"], "embedding_dim"))
+    return {"weight": (shape, _dtype(a["dtype"]))}
+
+
+def _prelu(cls, a):
+    return {"weight": ((_size(a["num_parameters"], "num_parameters"),), _dtype(a["dtype"]))}
+
+
+#: (base class, rule): the rule maps a layer's class and bound constructor arguments to {name: (shape, dtype)}
+RULES = ((nn.Linear, _linear), (_ConvNd, _conv), (_NormBase, _norm), (nn.GroupNorm, _group_norm),
+         (nn.LayerNorm, _layer_norm), (nn.Embedding, _embedding), (nn.PReLU, _prelu))
+
+
+def _rule(cls):
+    return next((rule for base, rule in RULES if issubclass(cls, base)), None)
+
+
+def _plain(value):
+    """A decoded argument that is not a module (tuples, dtypes and dicts as :mod:`nablab.io.spec` writes them)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"tuple"}:
+            return tuple(_plain(v) for v in value["tuple"])
+        if set(value) == {"dtype"}:
+            return value["dtype"]
+        if set(value) == {"dict"}:
+            return {k: _plain(v) for k, v in value["dict"].items()}
+        raise SpecError(f"unexpected entry in a layer's arguments: {value!r:.200}")
+    return value
+
+
+def _bound(cls, args, kwargs) -> dict:
+    try:
+        bound = inspect.signature(cls).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise SpecError(f"{cls.__name__} cannot take the recorded arguments: {exc}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _modules_in(value):
+    """The module descriptions nested anywhere in an encoded argument."""
+    if isinstance(value, list):
+        for v in value:
+            yield from _modules_in(v)
+    elif isinstance(value, dict):
+        if set(value) == {"module"}:
+            yield value["module"]
+        else:
+            for v in value.values():
+                yield from _modules_in(v)
+
+
+def _walk(cls, args, kwargs, prefix, classes, expected, unknown) -> None:
+    """Add the tensors of the layer ``cls(*args, **kwargs)`` named ``prefix`` to ``expected``.
+
+    Modules given as arguments to another module than ``Sequential``/``ModuleList`` (a ModuleDict's,
+    say) are worked out too, under the names ``<prefix><i>?.…``, and ``prefix`` is listed in ``unknown``:
+    their sizes count, their names are compared after building.
+    """
+    label = prefix.rstrip(".") or "the model"
+    if cls in (nn.Sequential, nn.ModuleList):
+        children = args[0] if cls is nn.ModuleList and args else args
+        for i, child in enumerate(children):
+            if not (isinstance(child, dict) and set(child) == {"module"}):
+                raise SpecError(f"{label}[{i}] is not a module")
+            _walk_spec(child["module"], f"{prefix}{i}.", classes, expected, unknown)
+        return
+    nested = [m for v in [*args, *kwargs.values()] for m in _modules_in(v)]
+    if nested:
+        unknown.append(prefix)
+        for i, child in enumerate(nested):
+            _walk_spec(child, f"{prefix}{i}?.", classes, expected, unknown)
+        return
+    plain_args, plain_kwargs = [_plain(v) for v in args], {k: _plain(v) for k, v in kwargs.items()}
+    if hasattr(cls, "layer_plan"):  # a ready-made model: walk the layers it would build
+        try:
+            plan = cls.layer_plan(*plain_args, **plain_kwargs)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"{label} ({cls.__name__}) cannot take the recorded arguments: {exc}") from None
+        for i, (layer, layer_args, layer_kwargs) in enumerate(plan):
+            _walk(layer, list(layer_args), dict(layer_kwargs), f"{prefix}{i}.", classes, expected, unknown)
+        return
+    rule = _rule(cls)
+    if rule is None:
+        if not cls.__module__.startswith("nablab."):  # the caller's own class: compared after building
+            unknown.append(prefix)
+        return
+    try:
+        state = rule(cls, _bound(cls, plain_args, plain_kwargs))
+    except SpecError as exc:
+        raise SpecError(f"{label} ({cls.__name__}): {exc}") from None
+    for name, (shape, dtype) in state.items():
+        expected[prefix + name] = TensorInfo(dtype, tuple(shape))
+
+
+def _walk_spec(spec, prefix, classes, expected, unknown) -> None:
+    if not isinstance(spec, dict) or not {"class", "args", "kwargs"} <= set(spec):
+        raise SpecError(f"not a model description: {spec!r:.200}")
+    cls = resolve_class(spec["class"], classes)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise SpecError(f"{spec['class']} is not a nablab.nn.Module")
+    if not isinstance(spec["args"], list) or not isinstance(spec["kwargs"], dict):
+        raise SpecError(f"not a model description: {spec!r:.200}")
+    _walk(cls, spec["args"], spec["kwargs"], prefix, classes, expected, unknown)
+
+
+def expected_state(spec: dict, classes=None) -> tuple[dict[str, TensorInfo], list[str]]:
+    """``(name → TensorInfo, prefixes not worked out)`` of the model ``spec`` describes, without building it.
+
+    The second item lists the name prefixes of modules from outside nablab (``""`` for the whole
+    model). Raises :class:`SpecError` for a description that cannot be built.
+    """
+    expected, unknown = {}, []
+    _walk_spec(spec, "", classes, expected, unknown)
+    return expected, unknown
+
+
+def _shape(shape) -> str:
+    return "×".join(map(str, shape)) if shape else "a scalar (0-d)"
+
+
+def _layer(name: str) -> str:
+    module, _, tensor = name.rpartition(".")
+    return f"layer {module}'s {tensor}" if module else f"the model's {tensor}"
+
+
+def check_against_file(spec: dict, tensors: dict[str, TensorInfo], source, classes=None) -> None:
+    """Raise :class:`WeightsError` unless the model ``spec`` describes holds exactly the tensors of
+    the file's header ``tensors`` (names and shapes) and, in all, no more elements than the file.
+
+    Nothing is built or allocated, so at most what the file holds on disk is allocated afterwards.
+    The message names the layer, the shape the metadata describes and the file's.
+    """
+    try:
+        expected, unknown = expected_state(spec, classes)
+    except SpecError as exc:
+        raise WeightsError(f"{source}: {exc}") from None
+    for name, info in expected.items():
+        if any(name.startswith(p) for p in unknown):
+            continue
+        if name not in tensors:
+            raise WeightsError(f"{source}: the metadata describes {_layer(name)} of shape {_shape(info.shape)}, "
+                               f"the file holds no tensor {name}")
+        if tensors[name].shape != info.shape:
+            raise WeightsError(f"{source}: the metadata describes {_layer(name)} of shape {_shape(info.shape)}, "
+                               f"the file's {name} is {_shape(tensors[name].shape)}")
+    extra = [n for n in tensors if n not in expected and not any(n.startswith(p) for p in unknown)]
+    if extra:
+        raise WeightsError(f"{source}: the file holds {', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}, "
+                           "which the model its metadata describes does not have")
+    described = sum(math.prod(info.shape) for info in expected.values())
+    held = sum(math.prod(info.shape) for info in tensors.values())
+    if described > held:  # (modules whose names are compared after building count here)
+        raise WeightsError(f"{source}: the model its metadata describes has {described:,} tensor elements, "
+                           f"the file holds {held:,}")
