@@ -48,7 +48,7 @@ def _kinds(run):
 HOLD = textwrap.dedent("""
     import sys, time
     from nablab.lab.run import Run
-    Run(sys.argv[1]).acquire()
+    run = Run(sys.argv[1]).acquire()
     print("locked", flush=True)
     time.sleep(60)
 """)
@@ -116,8 +116,11 @@ def test_a_setup_killed_midway_leaves_only_a_hidden_folder_that_the_next_start_r
     killed = tmp_path / ".t-20260101-000000.abc123.setup"
     (killed / "checkpoints").mkdir(parents=True)
     (killed / ".lock").write_text("999999\n")  # its process is gone: nobody holds the lock
+    young = tmp_path / ".t-20260101-000001.def456.setup"  # a start that is making its folder right now
+    young.mkdir()
+    os.utime(killed, (0, 0))
     run, _ = _train(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [run.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, run.name]
     assert run.config_path.is_file() and (run.path / "preprocessing.safetensors").is_file()
 
 
@@ -223,6 +226,46 @@ def test_a_run_killed_mid_epoch_says_where_it_continues(tmp_path, monkeypatch):
     log = []
     session.train(resume=folder, progress=False, log=log.append, plots=False)
     assert log[0] == f"resuming {folder}: continuing with epoch 3 of 3, step 80, from last.safetensors"
+
+
+def test_a_run_killed_after_its_last_epoch_is_evaluated_on_resume(tmp_path):
+    def killed_before_the_test_evaluation(record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.train(_config(), runs_root=tmp_path, progress=False, log=None, plots=False,
+                      on_epoch=killed_before_the_test_evaluation)
+    [folder] = list(tmp_path.iterdir())
+    log = []
+    session.train(resume=folder, progress=False, log=log.append, plots=False)
+    assert log == [f"resuming {folder}: its training is complete (step 40): evaluating it and writing its report, "
+                   "from last.safetensors"]
+    assert _kinds(Run(folder)).count("final") == 1
+
+
+def test_a_full_disk_during_a_checkpoint_loses_nothing(tmp_path, monkeypatch):
+    from nablab.atomic import atomic_path
+    from nablab.lab import trainer as trainer_module
+
+    full, _ = _train(tmp_path / "full", epochs=2, checkpoint_every=10)
+    real, calls = trainer_module.save_checkpoint, []
+
+    def disk_fills_up(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) < 3:
+            return real(path, *args, **kwargs)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"the first bytes of a checkpoint")
+            raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(trainer_module, "save_checkpoint", disk_fills_up)
+        with pytest.raises(OSError, match="No space left"):
+            _train(tmp_path / "parts", epochs=2, checkpoint_every=10)
+    [folder] = list((tmp_path / "parts").iterdir())
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["last.safetensors"]  # no half-written file
+    session.train(resume=folder, progress=False, log=None, plots=False)
+    _assert_same_weights(full, Run(folder))
 
 
 # ------------------------------------------------------------------ divergence

@@ -63,6 +63,9 @@ class RunLock:
         """The locked folder was renamed to ``folder`` (the lock, held on the open file, goes with it)."""
         self.path = Path(folder) / self.NAME
 
+    def __del__(self) -> None:  # a lock lasts as long as the object that holds it
+        self.release()
+
     def __enter__(self) -> RunLock:
         return self.acquire()
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..atomic import remove_temp_files, write_text
 from .lock import LockHeld, RunLock, is_locked
 
-#: a hidden setup folder with no lock file that is older than this (seconds) was left by a killed start
+#: a hidden setup folder older than this (seconds) whose lock no one holds was left by a killed start
 _SETUP_GRACE_S = 60.0
 
 
@@ -220,10 +220,8 @@ def _rename_into_place(staging: Path, root: Path, base: str) -> Path:
 def _remove_abandoned_setups(root: Path) -> None:
     """Remove the hidden setup folders of starts that were killed (unlocked: their process is gone)."""
     for folder in root.glob(".*.setup"):
-        if not folder.is_dir() or is_locked(folder):
-            continue
-        started = (folder / RunLock.NAME).is_file()
-        if started or time.time() - folder.stat().st_mtime > _SETUP_GRACE_S:
+        # old first: a start that is just making its folder has not taken the lock yet
+        if folder.is_dir() and time.time() - folder.stat().st_mtime > _SETUP_GRACE_S and not is_locked(folder):
             shutil.rmtree(folder, ignore_errors=True)
 
 
