@@ -19,6 +19,7 @@ import numbers
 
 import numpy as np
 
+from .. import function
 from ..backend import get_array_module
 from ..function import Function, unbroadcast
 
@@ -37,12 +38,13 @@ def normalize_index(index):
 
 def _element(part):
     """One element of an index in the form :func:`torch_index` takes."""
-    from ..tensor import Tensor
-
-    if isinstance(part, Tensor):
+    if isinstance(part, (int, slice)) or part is None or part is Ellipsis:
+        return part
+    tensor = function.Tensor  # nablab.tensor sets it once the class exists
+    if isinstance(part, tensor):
         part = part.data
     if isinstance(part, (list, tuple)):
-        return np.asarray([p.data if isinstance(p, Tensor) else p for p in part], dtype=None if part else np.int64)
+        return np.asarray([p.data if isinstance(p, tensor) else p for p in part], dtype=None if part else np.int64)
     if isinstance(part, (np.generic, np.ndarray)) or hasattr(part, "__array_namespace__"):
         if part.ndim == 0 and part.dtype.kind in "iub":
             return bool(part) if part.dtype.kind == "b" else int(part)
@@ -102,7 +104,8 @@ def torch_index(index, shape) -> tuple:
         elif isinstance(p, bool):
             advanced.append(p)
         elif isinstance(p, numbers.Integral):
-            _check_in_range(np.asarray(p), dim, shape[dim])
+            if not -shape[dim] <= p < shape[dim]:
+                raise IndexError(f"index {p} is out of bounds for dimension {dim} with size {shape[dim]}")
             basic.append(int(p))
             dim += 1
         elif isinstance(p, slice):

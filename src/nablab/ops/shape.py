@@ -3,6 +3,8 @@ Their backward moves the gradient back the same way. Indexing is in :mod:`nablab
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..backend import get_array_module
@@ -15,17 +17,19 @@ def normalize_dim(dim, ndim: int, insert: bool = False) -> int:
     """``dim`` as an index in ``[0, ndim)``, PyTorch's rule: negative dims count from the end and a 0-d
     tensor accepts 0 and −1. With ``insert`` the dim is a place for a new dim, in ``[0, ndim]``.
     Anything else raises :class:`~nablab.errors.DimError`."""
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"a dim must be an int, got {type(dim).__name__} {dim!r}")
-    n = ndim + 1 if insert else max(ndim, 1)
+    if type(dim) is not int:  # the common case first: this runs for every dim argument
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"a dim must be an int, got {type(dim).__name__} {dim!r}")
+        dim = int(dim)
+    n = ndim + 1 if insert else (ndim or 1)
     if not -n <= dim < n:
         raise DimError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return int(dim) % n
+    return dim % n
 
 
 def normalize_dims(dims, ndim: int) -> tuple:
     """A dim or a sequence of dims as a tuple of distinct indices in ``[0, ndim)`` (in the order given)."""
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     out = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
         raise ShapeError(f"dims {dims} name a dimension twice")
