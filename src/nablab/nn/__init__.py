@@ -17,6 +17,7 @@ from . import (
     loss,
     module,
     normalization,
+    padding,
     parameter,
     pooling,
     sparse,
@@ -33,6 +34,7 @@ from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
+from .padding import *  # noqa: F403
 from .parameter import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .sparse import *  # noqa: F403
@@ -41,5 +43,5 @@ from .utils import *  # noqa: F403
 
 __all__ = ["functional", "init", "utils"]
 for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
-                parameter, pooling, sparse, upsampling, utils):
+                padding, parameter, pooling, sparse, upsampling, utils):
     __all__ += _family.__all__

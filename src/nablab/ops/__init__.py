@@ -9,9 +9,11 @@ from .activations_piecewise import Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
 from .activations_smooth import ELU, GELU, LogSigmoid, Mish, SiLU, Softplus, Softsign
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, Sub
 from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
 from .copy import Clone, ToDevice
 from .elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, Where
 from .embedding import Embedding
+from .interpolate import ResizeLinear, ResizeNearest
 from .linalg import Linear, MatMul
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from .losses_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
@@ -20,17 +22,18 @@ from .losses_nll import NLLLoss
 from .losses_regression import Huber, SmoothL1
 from .normalization import BatchNormEval, BatchNormTrain
 from .normalize import Normalize
+from .padding import Pad
 from .pooling import AvgPool2d, MaxPool2d
 from .reduction import Max, Mean, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose, normalize_index
 
 __all__ = [
     "Abs", "Add", "AvgPool2d", "BatchNormEval", "BatchNormTrain", "BinaryCrossEntropy",
-    "BinaryCrossEntropyWithLogits", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate", "Conv2d", "Div", "ELU",
-    "Embedding", "Exp", "GELU", "GetItem", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "Huber",
-    "KLDivergence", "LeakyReLU", "Linear", "Log", "LogSigmoid", "LogSoftmax", "MatMul", "Max", "Maximum",
-    "MaxPool2d", "Mean", "Min", "Minimum", "Mish", "Mul", "Neg", "NLLLoss", "Normalize", "normalize_axis",
-    "normalize_index", "Pow", "PowTensor", "PReLU", "ReLU", "Reshape", "Sigmoid", "SiLU", "SmoothL1", "Softmax",
-    "SoftmaxCrossEntropy", "Softplus", "Softshrink", "Softsign", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Threshold",
-    "ToDevice", "Transpose", "Where",
+    "BinaryCrossEntropyWithLogits", "BroadcastTo", "Cast", "Clip", "Clone", "Concatenate", "Conv2d",
+    "ConvTranspose2d", "Div", "ELU", "Embedding", "Exp", "GELU", "GetItem", "Hardshrink", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "Huber", "KLDivergence", "LeakyReLU", "Linear", "Log", "LogSigmoid", "LogSoftmax",
+    "MatMul", "Max", "Maximum", "MaxPool2d", "Mean", "Min", "Minimum", "Mish", "Mul", "Neg", "NLLLoss", "Normalize",
+    "normalize_axis", "normalize_index", "Pad", "Pow", "PowTensor", "PReLU", "ReLU", "Reshape", "ResizeLinear",
+    "ResizeNearest", "Sigmoid", "SiLU", "SmoothL1", "Softmax", "SoftmaxCrossEntropy", "Softplus", "Softshrink",
+    "Softsign", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Threshold", "ToDevice", "Transpose", "Where",
 ]
