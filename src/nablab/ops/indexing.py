@@ -45,10 +45,9 @@ def _element(part):
         part = part.data
     if isinstance(part, (list, tuple)):
         return np.asarray([p.data if isinstance(p, tensor) else p for p in part], dtype=None if part else np.int64)
-    if isinstance(part, (np.generic, np.ndarray)) or hasattr(part, "__array_namespace__"):
-        if part.ndim == 0 and part.dtype.kind in "iub":
-            return bool(part) if part.dtype.kind == "b" else int(part)
-        return part
+    is_array = isinstance(part, (np.generic, np.ndarray)) or hasattr(part, "__array_namespace__")
+    if is_array and part.ndim == 0 and part.dtype.kind in "iub":  # a 0-d index acts as a number
+        return bool(part) if part.dtype.kind == "b" else int(part)
     return part
 
 
