@@ -21,7 +21,7 @@ Backward: max pooling routes dL/dy[n, c, i, j] to the one element of its window 
 maximum is NaN, the last NaN, as PyTorch does) — and average pooling gives every element of the
 window dL/dy / D. Both then add the windows' gradients back onto the input (col2im, since
 windows overlap when s < k). ``return_indices`` gives the picked elements' flat positions
-h·W + w in each (unpadded) plane, as PyTorch does; :class:`MaxUnpool2d` puts values back there.
+h·W + w in each (unpadded) plane, as PyTorch does; :class:`nablab.ops.unpooling.MaxUnpool2d` puts values back there.
 
 This is the reference, for every window, stride, padding, dilation and mode on any array module.
 The CPU kernels (a running maximum over strided views that keeps a channels-last layout, average
