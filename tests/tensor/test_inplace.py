@@ -114,3 +114,13 @@ def test_the_same_in_place_misuse_is_an_error_in_both():
             y.backward()
         with pytest.raises(RuntimeError, match="leaf"):
             w.add_(1)
+
+
+def test_ops_that_never_read_their_inputs_do_not_mind_a_later_change():
+    w = nablab.tensor([1.0, 2.0], requires_grad=True)
+    x = w * 1
+    y = (x + 1).sum() + (-x).sum() + (x - 2).sum()
+    with nablab.no_grad():
+        x.mul_(10)  # Add, Neg and Sub kept only shapes: their backward is still right
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0]

@@ -14,6 +14,8 @@ from ..function import Function, unbroadcast
 class Add(Function):
     """y = a + b;  dL/da = dL/dy,  dL/db = dL/dy  (each summed to its input's shape)."""
 
+    saves_inputs = False  # backward needs only the shapes
+
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
         return a + b
@@ -25,6 +27,8 @@ class Add(Function):
 
 class Sub(Function):
     """y = a − b;  dL/da = dL/dy,  dL/db = −dL/dy."""
+
+    saves_inputs = False  # backward needs only the shapes
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -67,6 +71,8 @@ class Div(Function):
 class Neg(Function):
     """y = −x;  dL/dx = −dL/dy."""
 
+    saves_inputs = False  # backward needs only the shapes
+
     def forward(self, x):
         return -x
 
@@ -102,6 +108,8 @@ class PowTensor(Function):
     dL/da = dL/dy · b · aᵇ⁻¹, and 0 where b = 0 (a⁰ = 1 is constant);
     dL/db = dL/dy · aᵇ · ln a, and 0 where a = 0 and b ≥ 0 (0ᵇ is constant there: 0, or 1 at b = 0).
     """
+
+    saves_output = True  # dL/db reads y = aᵇ
 
     def forward(self, a, b):
         if a.dtype == bool:
