@@ -95,7 +95,7 @@ class Trainer:
         self.checkpointed = (self.state["epoch"], self.state["step"])
         self.records = self.run.truncate_metrics(self.state["step"])
         if self.state["first_epoch_loss"] is None and self.state["epoch"] > 0:  # a checkpoint of before the rule
-            self.state["first_epoch_loss"] = next(r["train_loss"] for r in self.records if r["kind"] == "epoch")
+            self.state["first_epoch_loss"] = next((r["train_loss"] for r in self.records if r["kind"] == "epoch"), None)
         if self.run.best_checkpoint.is_file():
             try:
                 tensors, _ = read_checkpoint(self.run.best_checkpoint)
