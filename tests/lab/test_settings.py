@@ -167,3 +167,23 @@ def test_the_quick_form_is_checked_too(tmp_path):
 def test_every_shipped_experiment_is_valid():
     for name in experiments.available():
         experiments.load(name)
+
+
+def test_numpy_numbers_are_accepted_as_python_numbers():
+    np = pytest.importorskip("numpy")
+    config = resolve({"train": {"epochs": np.int64(3)}, "optim": {"lr": np.float32(0.5)},
+                      "model": {"hidden": [np.int64(4)]}})
+    assert type(config["train"]["epochs"]) is int and type(config["optim"]["lr"]) is float
+    assert config["model"]["hidden"] == [4]
+
+
+def test_two_layer_net_settings_are_checked_by_name_and_value(tmp_path):
+    assert experiments.two_layer_net_settings({"reg": 0.3})["hidden_size"] == 50
+    with pytest.raises(experiments.ExperimentError, match=r"unknown two_layer_net setting\(s\) regg"):
+        experiments.two_layer_net_settings({"regg": 0.3})
+    with pytest.raises(experiments.ExperimentError, match=r"\[settings\] reg = -1 is not allowed: expected a finite "
+                                                          r"number ≥ 0$"):
+        experiments.two_layer_net_settings({"reg": -1})
+    path = _experiment(tmp_path, 'kind = "two_layer_net"\n[settings]\nhidden_size = 50\n[quick]\nnum_iters = 0\n')
+    with pytest.raises(experiments.ExperimentError, match=r"\[quick\]: \[settings\] num_iters = 0 is not allowed"):
+        experiments.load(path)

@@ -36,7 +36,7 @@ from .config import resolve
 from .report import write_comparison, write_report
 from .run import Run, read_toml
 from .session import train
-from .settings import ConfigError, check_keys
+from .settings import TWO_LAYER_NET, ConfigError, check_keys, validate_two_layer_net
 
 
 class ExperimentError(ValueError):
@@ -208,18 +208,15 @@ def _run_toy(spec, out: Path, quick: bool, log) -> list[dict]:
 
 
 #: the settings of a ``two_layer_net`` experiment (the HLCV report's names) and their defaults
-TWO_LAYER_NET_SETTINGS = {"dataset": "cifar10", "split": "hlcv", "data_dir": None, "limit_train": None,
-                          "pixel_scale": 1.0, "hidden_size": 50, "num_iters": 1000, "batch_size": 200,
-                          "learning_rate": 1e-3, "learning_rate_decay": 0.95, "reg": 0.25, "std": 1e-4, "seed": 0}
+TWO_LAYER_NET_SETTINGS = {s.key: s.default for s in TWO_LAYER_NET}
 
 
 def two_layer_net_settings(settings: dict) -> dict:
-    """``settings`` over :data:`TWO_LAYER_NET_SETTINGS`; an unknown name is an error naming it."""
-    unknown = sorted(set(settings) - set(TWO_LAYER_NET_SETTINGS))
-    if unknown:
-        raise ExperimentError(f"unknown two_layer_net setting(s) {', '.join(unknown)}; expected: "
-                              f"{', '.join(TWO_LAYER_NET_SETTINGS)}")
-    return {**TWO_LAYER_NET_SETTINGS, **settings}
+    """``settings`` over :data:`TWO_LAYER_NET_SETTINGS`; an unknown name or a bad value is an error naming it."""
+    try:
+        return validate_two_layer_net(settings)
+    except ConfigError as exc:
+        raise ExperimentError(str(exc)) from None
 
 
 def load_two_layer_net_data(s: dict):

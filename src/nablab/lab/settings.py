@@ -12,6 +12,7 @@ error names the key, the value and what is allowed.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,8 @@ class Setting:
 
     ``kind`` is int, float, bool, str, or list (of positive integers); ``low``/``high`` bound
     numbers (``low_open``/``high_open``: the bound itself is excluded); ``unset`` says what None
-    means where None is allowed; ``flag`` is the ``nablab train`` option (default: the key with dashes).
+    means where None is allowed; ``flag`` is the ``nablab train`` option (default: the key with dashes;
+    ``""`` for a setting that has none).
     """
 
     section: str | None
@@ -78,7 +80,7 @@ class Setting:
 
     def error(self, value, problem: str) -> ConfigError:
         """A ConfigError: ``[section] key = value <problem> (--flag)``."""
-        return ConfigError(f"{self.where(value)} {problem} ({self.option})")
+        return ConfigError(f"{self.where(value)} {problem}" + (f" ({self.option})" if self.flag != "" else ""))
 
     def allowed(self) -> str:
         """What values are accepted, in words."""
@@ -120,22 +122,23 @@ class Setting:
                 raise bad
             return value
         if self.kind is list:
-            if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
-                                                           for v in value):
+            if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                                           or v < 1 for v in value):
                 raise bad
             if self.low is not None and len(value) < self.low:
                 raise self.error(value, f"is not allowed: expected at least {self.low:g} comma-separated positive "
                                         "integers")
-            return list(value)
+            return [int(v) for v in value]
         if self.kind is str:
             if not isinstance(value, str) or (self.choices is not None and value not in self.choices):
                 raise bad
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise bad
         if self.kind is int:
-            if not isinstance(value, int):
+            if not isinstance(value, numbers.Integral):
                 raise bad
+            value = int(value)
         else:
             value = float(value)
             if not math.isfinite(value):
@@ -218,6 +221,40 @@ SETTINGS: tuple[Setting, ...] = (
        unset="after every epoch only"),
     _s("train", "eval_batch_size", int, 1000, "batch size of evaluation", low=1, metavar="N"),
 )
+
+def _t(key, kind, default, help, **options) -> Setting:
+    return Setting("settings", key, kind, default, help, flag="", **options)
+
+
+#: the settings of a ``two_layer_net`` experiment (the HLCV report's reference network and its own loop)
+TWO_LAYER_NET: tuple[Setting, ...] = (
+    _t("dataset", str, "cifar10", "data set", choices=tuple(n for n in DATASETS if n not in NOT_IMAGES)),
+    _t("split", str, "hlcv", "train/val/test split", choices=("full", "hlcv")),
+    _t("data_dir", str, None, "folder holding the data set's files", unset="NABLAB_DATA, the cache, …"),
+    _t("limit_train", int, None, "keep only the first N training images", low=1, unset="all"),
+    _t("pixel_scale", float, 1.0, "divide pixels by this before subtracting the mean image", low=0, low_open=True),
+    _t("hidden_size", int, 50, "hidden units", low=1),
+    _t("num_iters", int, 1000, "training iterations", low=1),
+    _t("batch_size", int, 200, "batch size (drawn with replacement)", low=1),
+    _t("learning_rate", float, 1e-3, "learning rate", low=0, low_open=True),
+    _t("learning_rate_decay", float, 0.95, "learning-rate factor per epoch", low=0, high=1, low_open=True),
+    _t("reg", float, 0.25, "L2 penalty reg·Σ‖W‖²", low=0),
+    _t("std", float, 1e-4, "std of the initial weights", low=0, low_open=True),
+    _t("seed", int, 0, "seeds NumPy's global generator, as the reference does", low=0),
+)
+
+
+def validate_two_layer_net(settings: dict) -> dict:
+    """``settings`` over the defaults of :data:`TWO_LAYER_NET`, every key and value checked."""
+    known = {s.key: s for s in TWO_LAYER_NET}
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown two_layer_net setting(s) {', '.join(unknown)}; expected: {', '.join(known)}")
+    out = {key: s.check(settings.get(key, s.default)) for key, s in known.items()}
+    if out["split"] == "hlcv" and out["dataset"] != "cifar10":
+        raise known["split"].error("hlcv", f"is CIFAR-10's split; {out['dataset']} takes split = 'full'")
+    return out
+
 
 SECTIONS = ("data", "model", "optim", "train")
 BY_PATH = {s.path: s for s in SETTINGS}
