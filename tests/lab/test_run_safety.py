@@ -197,8 +197,8 @@ def test_resume_refuses_changed_settings_but_extends_a_finished_run_with_more_ep
         session.train({"optim": {"lr": 0.5}, "seed": 3, "train": {"epochs": 2}}, resume=run.path, progress=False,
                       log=None, plots=False)
     with pytest.raises(RunError, match=r"has already finished \(1 epoch\(s\), 40 steps, test accuracy 0\.\d+\): "
-                                       r"there is nothing to resume\. To train it longer, resume it with train\.epochs "
-                                       "above 1"):
+                                       r"there is nothing to resume\. To train it longer, resume it with a larger "
+                                       r"train\.epochs \(--epochs N, N > 1\)"):
         session.train(resume=run.path, progress=False, log=None, plots=False)
     assert run.metrics_path.read_text() == records  # neither trained nor logged anything
     log = []
@@ -273,8 +273,8 @@ def test_a_full_disk_during_a_checkpoint_loses_nothing(tmp_path, monkeypatch):
 def test_a_huge_finite_loss_is_divergence_and_the_message_says_which_checkpoint_is_kept(tmp_path):
     config = {**_config(epochs=2), "optim": {"lr": 1e8}}
     with pytest.raises(TrainingDiverged, match=r"the loss became \d\.\d+e\+\d+ at epoch 1, step 2 \(over 100× the "
-                                               r"first epoch's mean loss \d\.\d+ .*No checkpoint was written before "
-                                               "it, so .* has none to keep or resume"):
+                                               r"first epoch's mean loss \d\.\d+, the divergence_factor; .*No "
+                                               "checkpoint was written before it, so .* has none to keep or resume"):
         session.train(config, runs_root=tmp_path / "a", progress=False, log=None, plots=False)
     [folder] = list((tmp_path / "a").iterdir())  # the diverged run's folder and report stay, for a look
     assert "**Status: diverged:" in (folder / "report.md").read_text()

@@ -174,7 +174,7 @@ def _refuse_finished(run: Run, config: dict, changed: dict, final: dict) -> None
                        "accuracy): there is nothing to resume; start a new run to train it differently")
     if changed.get(("train", key), reached) <= reached:
         raise RunError(f"{done}, test accuracy {final.get('test_acc', float('nan')):.4f}): there is nothing to "
-                       f"resume. To train it longer, resume it with train.{key} above {reached}")
+                       f"resume. To train it longer, resume it with a larger train.{key} (--{key} N, N > {reached})")
 
 
 def _continues(run: Run, trainer: Trainer, from_checkpoint: bool, changed: dict, final) -> str:

@@ -141,8 +141,8 @@ class Trainer:
             return "not a finite number"
         reference = self.reference_loss()
         if self.divergence_factor is not None and reference is not None and value > self.divergence_factor * reference:
-            return (f"over {self.divergence_factor:g}× the first epoch's mean loss {reference:.6g} "
-                    "(the limit divergence_factor)")
+            factor = self.divergence_factor
+            return f"over {factor:g}× the first epoch's mean loss {reference:.6g}, the divergence_factor"
         return None
 
     def _kept_checkpoint(self) -> str:
