@@ -38,6 +38,7 @@ from .. import nn
 from ..atomic import atomic_path
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from ..version import __version__
 from .weights import evaluation
 
 DEFAULT_OPSET = 17
@@ -241,8 +242,6 @@ def to_onnx(model: nn.Module, example_input, path=None, *, opset: int = DEFAULT_
     inference). An unsupported layer, or a model whose forward is not a chain of its layers, is an
     :class:`ExportError` naming it. Every module's training/evaluation mode is left as it was.
     """
-    from .. import __version__
-
     onnx, helper, numpy_helper = _onnx()
     if opset < DEFAULT_OPSET:
         raise ValueError(f"opset {opset} is too old; nablab writes opset {DEFAULT_OPSET} or newer")

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from .. import random as nablab_random
 from ..nn import Module
 from ..nn.modes import evaluating as evaluation  # noqa: F401  (cli/export.py's name for it)
 from ..tensor import Tensor
+from ..version import __version__
 from . import safetensors_file
 from .expected_state import check_against_file
 from .safetensors_file import CHECKPOINT_FORMAT, WEIGHTS_FORMAT, WeightsError, checkpoint_model_state
