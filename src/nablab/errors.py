@@ -12,3 +12,8 @@ class ShapeError(RuntimeError, ValueError):
 
 class DimError(IndexError, ValueError):
     """A dimension (axis) outside ``[-ndim, ndim)``."""
+
+
+class DTypeError(TypeError, RuntimeError):
+    """Operands whose dtypes an op does not combine (matmul of float32 and float64): a TypeError,
+    as nablab raises for dtypes, and the RuntimeError PyTorch raises."""

@@ -16,7 +16,7 @@ import numpy as np
 from . import dtypes, function, ops
 from .backend import get_array_module, is_float_dtype
 from .dtypes import DEFAULT_DTYPE
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 from .function import backward as _run_backward
 from .tensor_inplace import InPlaceMethods, install
 from .tensor_math import MathMethods
@@ -346,7 +346,7 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
         """matmul does not promote (PyTorch neither): ``other`` as a tensor of this tensor's dtype, or an error."""
         other = self._operand(other)
         if other.data.dtype != self.data.dtype:
-            raise ValueError(
+            raise DTypeError(
                 f"matmul of a {self.data.dtype} and a {other.data.dtype} tensor: matmul does not promote "
                 "dtypes, cast one of them first (.astype)"
             )

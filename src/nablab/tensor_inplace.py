@@ -27,10 +27,10 @@ from .random import get_generator
 #: out-of-place methods that also come as in-place ``name_`` methods, where Tensor has them
 IN_PLACE_FORMS = (
     "abs", "acos", "add", "addcdiv", "addcmul", "asin", "atan", "ceil", "clamp", "clip", "cos", "cosh", "div",
-    "exp", "expm1", "fill_diagonal", "floor", "fmod", "frac", "index_add", "index_fill", "leaky_relu", "lerp",
-    "log", "log1p", "log2", "log10", "masked_fill", "masked_scatter", "mul", "neg", "pow", "reciprocal", "relu",
-    "remainder", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign", "sin", "sinh", "sqrt", "square",
-    "sub", "tan", "tanh", "tril", "triu", "trunc",
+    "exp", "expm1", "fill_diagonal", "floor", "fmod", "frac", "index_add", "index_copy", "index_fill", "index_put",
+    "leaky_relu", "lerp", "log", "log1p", "log2", "log10", "masked_fill", "masked_scatter", "mul", "neg", "pow",
+    "reciprocal", "relu", "remainder", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign", "sin", "sinh",
+    "sqrt", "square", "sub", "tan", "tanh", "tril", "triu", "trunc",
 )
 
 

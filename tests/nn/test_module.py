@@ -35,7 +35,7 @@ def test_parameter_counts_of_the_report_networks():
 def test_state_dict_round_trip_and_buffers():
     a, b = Net(), Net()
     sd = a.state_dict()
-    assert list(sd) == ["fc1.weight", "fc1.bias", "fc2.weight", "steps"]
+    assert list(sd) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"]  # PyTorch's order: own entries first
     b.load_state_dict(sd)
     x = nablab.randn(5, 4)
     np.testing.assert_array_equal(a(x).data, b(x).data)

@@ -81,3 +81,25 @@ def test_forward_hooks_record_and_replace():
     pre.remove()
     net(nablab.randn(5, 3))
     assert len(seen) == 1
+
+
+def test_forward_hooks_on_fused_layers_of_a_sequential_still_run():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = nablab.randn(5, 3)
+    plain = net(x).numpy()
+    seen = []
+    net[0].register_forward_hook(lambda m, args, out: seen.append(out.numpy().min()))
+    net[1].register_forward_hook(lambda m, args, out: seen.append(out.numpy().min()))
+    assert np.allclose(net(x).numpy(), plain)
+    assert len(seen) == 2 and seen[1] >= 0.0, "the Linear's hook saw the pre-activation, the ReLU's its output"
+
+
+def test_older_batch_norm_state_dicts_still_load():
+    net = _net()
+    old = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    assert net.load_state_dict(old).missing_keys == []  # strict: the count starts at 0
+    plain = nn.BatchNorm1d(4, affine=False)
+    legacy = dict(plain.state_dict(), weight=nablab.ones(4), bias=nablab.zeros(4))  # what affine=False once saved
+    plain.load_state_dict(legacy)
+    with pytest.raises(RuntimeError, match="unexpected keys: weight"):
+        plain.load_state_dict(dict(legacy, weight=nablab.full((4,), 2.0)))  # not the identity: refused

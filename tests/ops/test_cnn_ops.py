@@ -67,8 +67,7 @@ def test_shapes_and_clear_errors():
         nn.Conv2d(3, 6, 3, groups=2)
     with pytest.raises(ValueError, match="BatchNorm2d\\(4\\) expects"):
         nn.BatchNorm2d(4)(x)
-    with pytest.raises(ValueError, match="equal square tiles"):
-        nn.AdaptiveAvgPool2d(3)(x)
+    assert nn.AdaptiveAvgPool2d(3)(x).shape[2:] == (3, 3)  # uneven tiles, as torch's
 
 
 def test_max_pool_routes_ties_to_one_element():

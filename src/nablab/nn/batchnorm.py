@@ -41,6 +41,17 @@ class _NormBase(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
 
+    def _upgrade_state(self, state: dict, prefix: str) -> None:
+        """Older nablab state dicts: no ``num_batches_tracked`` (it starts at 0), and ``weight``/``bias``
+        saved for a layer without ``affine`` (dropped when they are the identity γ = 1, β = 0)."""
+        if self.track_running_stats and f"{prefix}running_mean" in state:
+            state.setdefault(f"{prefix}num_batches_tracked", Tensor._make(np.zeros((), dtype=np.int64)))
+        if not self.affine:
+            for name, identity in (("weight", 1.0), ("bias", 0.0)):
+                value = state.get(prefix + name)
+                if value is not None and np.all(np.asarray(getattr(value, "data", value)) == identity):
+                    del state[prefix + name]
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean.data[...] = 0

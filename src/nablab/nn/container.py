@@ -117,9 +117,11 @@ class Sequential(_Indexed):
         plan = self.__dict__.get("_plan")
         if plan is None:
             plan = self.__dict__["_plan"] = self._fuse()
-        for layer, fused in plan:
-            if not fused:
+        for layer, relu in plan:
+            if relu is None:
                 x = layer(x)
+            elif layer.__dict__.get("_hooks") or relu.__dict__.get("_hooks"):
+                x = relu(layer(x))  # forward hooks see each layer's own input and output
             elif type(layer) is Linear:
                 x = F.linear_relu(x, layer.weight, layer.bias)
             else:
@@ -127,12 +129,13 @@ class Sequential(_Indexed):
         return x
 
     def _fuse(self) -> tuple:
-        """``(layer, fused)`` pairs: a Linear or batch norm with ``fused`` True also applies the ReLU after it."""
+        """``(layer, relu)`` pairs: a Linear or batch norm with the ReLU module directly after it runs
+        both as one fused node; ``relu`` is None for every other layer."""
         layers, plan, i = list(self._modules.values()), [], 0
         while i < len(layers):
             fused = (type(layers[i]) in (Linear, BatchNorm1d, BatchNorm2d) and i + 1 < len(layers)
                      and type(layers[i + 1]) is ReLU)
-            plan.append((layers[i], fused))
+            plan.append((layers[i], layers[i + 1] if fused else None))
             i += 2 if fused else 1
         return tuple(plan)
 

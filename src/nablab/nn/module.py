@@ -245,14 +245,25 @@ class Module:
         return self
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> OrderedDict:
-        """Name → tensor for every parameter and buffer; the tensors share memory with the module."""
-        state = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p.detach()
-        for name, b in self.named_buffers():
-            state[name] = b.detach()
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Name → tensor for every parameter and buffer, in PyTorch's order (each module's parameters,
+        then its buffers, then its sub-modules'); the tensors share memory with the module (detached
+        unless ``keep_vars``). A parameter shared by two modules appears once, under its first name."""
+        state = OrderedDict() if destination is None else destination
+        seen = set()
+        for mod_name, module in self.named_modules():
+            for table, is_param in ((module._parameters, True), (module._buffers, False)):
+                for name, value in table.items():
+                    if value is None or (is_param and id(value) in seen):
+                        continue
+                    seen.add(id(value))
+                    key = f"{prefix}{mod_name}.{name}" if mod_name else f"{prefix}{name}"
+                    state[key] = value if keep_vars else value.detach()
         return state
+
+    def _upgrade_state(self, state: dict, prefix: str) -> None:
+        """Bring an older state dict's entries for this module (keys starting with ``prefix``) up to
+        date, in place; a layer whose saved form changed overrides this (batch norm does)."""
 
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy values into this module's parameters and buffers (in place, keeping their dtype).
@@ -261,6 +272,9 @@ class Module:
         error naming the key and both shapes. Returns ``(missing_keys, unexpected_keys)`` (a named tuple,
         as PyTorch's).
         """
+        state_dict = OrderedDict(state_dict)  # the caller's dict stays as it is
+        for mod_name, module in self.named_modules():
+            module._upgrade_state(state_dict, f"{mod_name}." if mod_name else "")
         own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -10,7 +10,6 @@ import numpy as np
 from ..backend import get_array_module
 from ..errors import DimError, ShapeError
 from ..function import Function, unbroadcast
-from .indexing import GetItem, normalize_index  # noqa: F401  (ops/__init__ imports them from here)
 
 
 def normalize_dim(dim, ndim: int, insert: bool = False) -> int:
