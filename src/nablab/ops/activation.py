@@ -9,6 +9,9 @@ from ..function import Function
 class Tanh(Function):
     """y = tanh x;  dL/dx = dL/dy · (1 − y²)."""
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
         return self.y
@@ -24,6 +27,9 @@ class Sigmoid(Function):
     Computed as ½·tanh(x/2) + ½, which never overflows for large |x|.
     """
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         xp = get_array_module(x)
         self.y = xp.tanh(x * 0.5) * 0.5 + 0.5
@@ -37,6 +43,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """y = max(x, 0);  dL/dx = dL/dy where x > 0, else 0."""
 
+    saves_inputs = False
+    saves_output = True
     fresh_grads = True
 
     def forward(self, x):
@@ -49,6 +57,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x if x > 0 else α·x;  dL/dx = dL/dy · (1 if x > 0 else α)."""
+
+    saves_inputs = False
 
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope

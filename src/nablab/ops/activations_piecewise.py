@@ -17,6 +17,7 @@ class Hardtanh(Function):
     ReLU6 is Hardtanh(0, 6).
     """
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, min_val=-1.0, max_val=1.0):
@@ -35,6 +36,7 @@ class Hardtanh(Function):
 class Hardsigmoid(Function):
     """y = min(max(x/6 + ½, 0), 1) = ReLU6(x + 3)/6;  dL/dx = dL/dy / 6 where −3 < x < 3, else 0."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def forward(self, x):
@@ -94,6 +96,7 @@ class PReLU(Function):
 class Threshold(Function):
     """y = x if x > threshold else value;  dL/dx = dL/dy where x > threshold, else 0."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, threshold=0.0, value=0.0):
@@ -110,6 +113,7 @@ class Threshold(Function):
 class Hardshrink(Function):
     """y = x if |x| > λ else 0;  dL/dx = dL/dy where |x| > λ, else 0."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, lambd=0.5):
@@ -126,6 +130,7 @@ class Hardshrink(Function):
 class Softshrink(Function):
     """y = x − λ·sign(x) if |x| > λ else 0;  dL/dx = dL/dy where |x| > λ, else 0."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, lambd=0.5):

@@ -89,6 +89,8 @@ class ELU(Function):
     dL/dx = dL/dy · scale · (1 if x > 0 else αβ·e^(βx))   (the exponential branch at x = 0, as PyTorch).
     """
 
+    saves_inputs = False
+
     def __init__(self, alpha=1.0, scale=1.0, input_scale=1.0):
         self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
 
@@ -108,6 +110,8 @@ class Softplus(Function):
     """y = (1/β)·log(1 + e^(βx)), and y = x where βx > threshold (PyTorch's linear tail);
     dL/dx = dL/dy · σ(βx), and dL/dy where βx > threshold."""
 
+    saves_inputs = False
+
     def __init__(self, beta=1.0, threshold=20.0):
         self.beta, self.threshold = beta, threshold
 
@@ -123,6 +127,8 @@ class Softplus(Function):
 
 class Softsign(Function):
     """y = x / (1 + |x|);  dL/dx = dL/dy / (1 + |x|)²."""
+
+    saves_inputs = False
 
     def forward(self, x):
         self.d = 1 + get_array_module(x).abs(x)

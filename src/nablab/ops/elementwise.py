@@ -10,6 +10,9 @@ from ..function import Function, unbroadcast
 class Exp(Function):
     """y = eˣ;  dL/dx = dL/dy · y."""
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
         return self.y
@@ -31,6 +34,9 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = √x;  dL/dx = dL/dy / (2y)."""
+
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).sqrt(x)
@@ -148,6 +154,8 @@ class Where(Function):
     dL/dx = dL/dy where cond (else 0),  dL/dz = dL/dy where not cond.
     """
 
+    saves_inputs = False
+
     def __init__(self, condition):
         self.condition = condition
 
@@ -183,6 +191,8 @@ class Lerp(Function):
 
 class Copysign(Function):
     """y = |a| with the sign (bit) of b;  dL/da = dL/dy · y / a, and 0 at a = 0 (as PyTorch);  dL/db = 0."""
+
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -238,6 +248,8 @@ class Remainder(Fmod):
 
 class Cast(Function):
     """y = x converted to another dtype;  dL/dx = dL/dy converted back to x's dtype."""
+
+    saves_inputs = False
 
     def __init__(self, dtype):
         self.dtype = dtype

@@ -44,6 +44,9 @@ class Log1p(Function):
 class Expm1(Function):
     """y = eˣ − 1, exact for small x;  dL/dx = dL/dy · (y + 1)."""
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         self.y = get_array_module(x).expm1(x)
         return self.y
@@ -54,6 +57,9 @@ class Expm1(Function):
 
 class Exp2(Function):
     """y = 2ˣ;  dL/dx = dL/dy · y ln 2."""
+
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).exp2(x)
@@ -66,6 +72,9 @@ class Exp2(Function):
 class Rsqrt(Function):
     """y = 1/√x;  dL/dx = −dL/dy · y³ / 2."""
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         self.y = 1 / get_array_module(x).sqrt(x)
         return self.y
@@ -77,6 +86,8 @@ class Rsqrt(Function):
 
 class LogAddExp(Function):
     """y = ln(eᵃ + eᵇ), without overflow;  dL/da = dL/dy · e^(a−y),  dL/db = dL/dy · e^(b−y)."""
+
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -73,6 +73,7 @@ class ResizeNearest(Function):
     """y = x at the source indices ``indices`` (one index array per trailing axis); dL/dx sums dL/dy
     over the outputs that copy each element (see the module docstring)."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, indices):
@@ -99,6 +100,7 @@ class ResizeLinear(Function):
     """y = (1 − λ)·x[i₀] + λ·x[i₁] along each trailing axis in turn, ``taps`` = ((i₀, i₁, λ), …) one per
     axis (linear, bilinear, trilinear); dL/dx scatters (1 − λ)·dL/dy to i₀ and λ·dL/dy to i₁."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, taps):

@@ -33,6 +33,8 @@ class Softmax(Function):
     """yᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``axis`` (as e^(xᵢ−m) / Σⱼ e^(xⱼ−m), m = max x);
     dL/dx = y ⊙ (dL/dy − Σ(dL/dy ⊙ y))."""
 
+    saves_inputs = False
+    saves_output = True
     fresh_grads = True
 
     def __init__(self, axis=-1):
@@ -57,6 +59,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """yᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``axis``;  dL/dx = dL/dy − softmax(x) · Σ dL/dy."""
 
+    saves_inputs = False
+    saves_output = True
     fresh_grads = True
 
     def __init__(self, axis=-1):
@@ -102,6 +106,8 @@ class SoftmaxCrossEntropy(Function):
     shifted by the row maximum, so logits of ±1e4 give a finite loss and gradient.
     ``reduction="sum"`` drops the 1/N.
     """
+
+    saves_inputs = False
 
     def __init__(self, labels, reduction="mean"):
         if reduction not in ("mean", "sum"):

@@ -44,6 +44,7 @@ class NLLLoss(Function):
     dL/dx[…, c, …] = −w[y]·g·[c = y] with g = dL/dy (sum), dL/dy / Σ w[y] (mean), dL/dℓ (none).
     """
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, target, weight=None, ignore_index=-100, reduction="mean"):

@@ -30,6 +30,8 @@ class SmoothL1(_LossOfDifference, Function):
     """ℓ = ½d²/β where |d| < β, else |d| − ½β;  dℓ/dd = d/β clipped to [−1, 1].  β = 0 is the L1 loss
     (dℓ/dd = sign d)."""
 
+    saves_inputs = False
+
     def __init__(self, beta=1.0):
         if beta < 0:
             raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -49,6 +51,8 @@ class SmoothL1(_LossOfDifference, Function):
 
 class Huber(_LossOfDifference, Function):
     """ℓ = ½d² where |d| < δ, else δ(|d| − ½δ)  (δ · smooth L1 with β = δ);  dℓ/dd = d clipped to [−δ, δ]."""
+
+    saves_inputs = False
 
     def __init__(self, delta=1.0):
         if delta <= 0:

@@ -61,6 +61,7 @@ class Pad(Function):
     """y = x padded by ``pads`` ((lo, hi) for every axis of x, in axis order) in ``mode``:
     'constant' (with ``value``), 'reflect', 'replicate' or 'circular'; see the module docstring."""
 
+    saves_inputs = False
     fresh_grads = True
 
     def __init__(self, pads, mode="constant", value=0.0):

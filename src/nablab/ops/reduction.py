@@ -41,6 +41,8 @@ def _expand_reduced(g, axis, keepdims):
 class Sum(Function):
     """y = Σ_axis x;  dL/dx = dL/dy broadcast back over the summed axes."""
 
+    saves_inputs = False
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
@@ -56,6 +58,8 @@ class Sum(Function):
 
 class Mean(Function):
     """y = (1/n) Σ_axis x over the n reduced elements;  dL/dx = dL/dy / n, broadcast back."""
+
+    saves_inputs = False
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -74,6 +78,8 @@ class Mean(Function):
 
 class Max(Function):
     """y = max_axis x;  dL/dx = dL/dy at the maximal elements, shared equally among ties, else 0."""
+
+    saves_output = True
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -145,6 +151,8 @@ class Var(Function):
     """y = Σ_axis (x − x̄)² / (n − c), the variance with Bessel's ``correction`` c (1 by default, as PyTorch);
     dL/dx = dL/dy · 2 (x − x̄) / (n − c)  (x̄ depends on x too, but Σ (x − x̄) = 0 cancels that term)."""
 
+    saves_inputs = False
+
     def __init__(self, axis=None, keepdims=False, correction=1):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
@@ -167,6 +175,8 @@ class Var(Function):
 class Std(Var):
     """y = √var(x) with Bessel's ``correction``;  dL/dx = dL/dy / (2y) · dvar/dx, and 0 where y = 0 (as PyTorch)."""
 
+    saves_output = True
+
     def forward(self, x):
         self.y = get_array_module(x).sqrt(self._variance(x))
         return self.y
@@ -183,6 +193,8 @@ class LogSumExp(Function):
 
     Where every element is −∞ (m = −∞) the shift is 0 instead, so y = ln 0 = −∞ without a NaN.
     """
+
+    saves_output = True
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -208,6 +220,8 @@ class Norm(Function):
     dL/dx = dL/dy · sign(x) |x|ᵖ⁻¹ / yᵖ⁻¹, and 0 where y = 0; p = 1: dL/dy · sign(x); p = ±∞: dL/dy · sign(x)
     shared equally among the elements with |x| = y; p = 0: 0.
     """
+
+    saves_output = True
 
     def __init__(self, p=2.0, axis=None, keepdims=False):
         self.p, self.axis, self.keepdims = float(p), axis, keepdims

@@ -15,6 +15,8 @@ def _integer_dtype(x):
 class CumSum(Function):
     """yᵢ = Σ_{j≤i} xⱼ along ``axis``;  dL/dxⱼ = Σ_{i≥j} dL/dyᵢ (the running sum from the end)."""
 
+    saves_inputs = False
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -33,6 +35,8 @@ class CumProd(Function):
     Pₖ = Π_{j<k} xⱼ (the product before k) and Sₖ = Σ_{i≥k} dL/dyᵢ Π_{k<j≤i} xⱼ, which runs back
     from the end as Sₖ = dL/dyₖ + xₖ₊₁ · Sₖ₊₁: one pass along the axis, no division.
     """
+
+    saves_output = True
 
     def __init__(self, axis):
         self.axis = axis

@@ -17,6 +17,8 @@ class TakeAlong(Function):
     slice): the backward then writes dL/dy in place of adding it up (much faster than ``add.at``).
     """
 
+    saves_inputs = False
+
     def __init__(self, indices, axis, squeeze=False, distinct=False):
         self.indices, self.axis, self.squeeze, self.distinct = indices, axis, squeeze, distinct
 

@@ -31,6 +31,9 @@ class Cos(Function):
 class Tan(Function):
     """y = tan x;  dL/dx = dL/dy · (1 + y²)."""
 
+    saves_inputs = False
+    saves_output = True
+
     def forward(self, x):
         self.y = get_array_module(x).tan(x)
         return self.y
