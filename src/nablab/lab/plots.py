@@ -19,6 +19,14 @@ def _pyplot():
     return plt
 
 
+def _epoch_axis(ax) -> None:
+    """Label the x axis "epoch", with ticks at whole epochs only."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _save(fig, path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
@@ -62,7 +70,7 @@ def plot_accuracy(epochs, path, title="Accuracy") -> None:
                               ("train_batch_acc", "training (the epoch's last batch)", ":o")):
         if epochs and key in epochs[0]:
             ax.plot(x, [r[key] for r in epochs], style, label=label, markersize=3)
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("accuracy")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -72,8 +80,10 @@ def plot_accuracy(epochs, path, title="Accuracy") -> None:
 
 def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-layer weights") -> None:
     """Each hidden unit's incoming weights reshaped to the input image and scaled to [0, 1],
-    tiled into one mosaic (one image draw, not one axes per unit)."""
+    tiled into one mosaic (one image draw, not one axes per unit); the first ``max_units`` units
+    are shown, and the title says how many of how many."""
     plt = _pyplot()
+    total = len(weight)
     weight = np.asarray(weight, dtype=np.float64)[:max_units]
     c, h, w = input_shape
     images = weight.reshape(len(weight), c, h, w).transpose(0, 2, 3, 1)
@@ -90,7 +100,8 @@ def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-la
     fig, ax = plt.subplots(figsize=(7, 7 * mosaic.shape[0] / mosaic.shape[1] + 0.5))
     ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, interpolation="nearest")
     ax.axis("off")
-    ax.set_title(f"{title} ({len(images)} units, each scaled to its own range)")
+    shown = f"{len(images)} units" if len(images) == total else f"the first {len(images)} of {total} units"
+    ax.set_title(f"{title} ({shown}, each scaled to its own range)")
     _save(fig, path)
 
 
@@ -122,7 +133,7 @@ def plot_compare(runs, path, key="val_acc", ylabel="validation accuracy", title=
         points = [(r["epoch"], r[key]) for r in epochs if key in r]
         if points:
             ax.plot(*zip(*points), "-o", markersize=3, label=label)
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
