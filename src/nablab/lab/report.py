@@ -82,9 +82,10 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     meta = config.get("meta", {})
     lines = [f"# Run {run.name}", ""]
     if "status" not in s:  # no final record: it was stopped (or is still training)
-        planned = config.get("train", {}).get("epochs")
-        lines += [f"**Status: unfinished — {s['epochs']} of {planned} epoch(s), {s['steps']} steps; continue it with "
-                  f"`nablab train --resume {run.path}`**", ""]
+        t = config.get("train", {})
+        done = (f"{s['epochs']} epoch(s), {s['steps']} of {t['steps']} steps" if t.get("steps")
+                else f"{s['epochs']} of {t.get('epochs')} epoch(s), {s['steps']} steps")
+        lines += [f"**Status: unfinished — {done}; continue it with `nablab train --resume {run.path}`**", ""]
     elif s["status"] != "finished":
         lines += [f"**Status: {s['status']}**", ""]
     lines += ["## Results", "", "| metric | value |", "|---|---|"]
