@@ -187,3 +187,9 @@ def test_two_layer_net_settings_are_checked_by_name_and_value(tmp_path):
     path = _experiment(tmp_path, 'kind = "two_layer_net"\n[settings]\nhidden_size = 50\n[quick]\nnum_iters = 0\n')
     with pytest.raises(experiments.ExperimentError, match=r"\[quick\]: \[settings\] num_iters = 0 is not allowed"):
         experiments.load(path)
+
+
+def test_a_saved_configuration_whose_data_folder_is_gone_still_resolves(tmp_path):
+    from nablab.lab.config import resolve_saved
+
+    assert resolve_saved({"data": {"data_dir": str(tmp_path / "moved")}})["data"]["data_dir"] == str(tmp_path / "moved")

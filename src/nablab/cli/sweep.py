@@ -35,15 +35,17 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..lab.sweep import run_sweep
+    from .errors import floating_point_notes
 
     saved = os.environ.get("NABLAB_DATA")
     if args.data_dir is not None:  # read by this process and inherited by the workers it starts
         os.environ["NABLAB_DATA"] = args.data_dir
     try:
-        report = run_sweep(args.name, out_root=args.out, quick=args.quick, storage_url=args.storage,
-                           study_name=args.study, workers=args.workers, sampler=args.sampler, trials=args.trials,
-                           pruner=args.pruner, heartbeat=args.heartbeat, grace=args.grace,
-                           log=None if args.quiet else print)
+        with floating_point_notes("the sweep"):
+            report = run_sweep(args.name, out_root=args.out, quick=args.quick, storage_url=args.storage,
+                               study_name=args.study, workers=args.workers, sampler=args.sampler,
+                               trials=args.trials, pruner=args.pruner, heartbeat=args.heartbeat, grace=args.grace,
+                               log=None if args.quiet else print)
     finally:
         if saved is None:
             os.environ.pop("NABLAB_DATA", None)

@@ -24,8 +24,9 @@ from .settings import MODELS, ConfigError, check_keys, defaults, validate
 DEFAULTS = defaults()
 
 
-def resolve(overrides: dict | None = None) -> dict:
-    """DEFAULTS updated with ``overrides`` (nested), every key and value checked."""
+def resolve(overrides: dict | None = None, check_paths: bool = True) -> dict:
+    """DEFAULTS updated with ``overrides`` (nested), every key and value checked (``check_paths``: also
+    that ``data.data_dir`` is an existing folder)."""
     overrides = overrides or {}
     check_keys(overrides)
     config = copy.deepcopy(DEFAULTS)
@@ -34,7 +35,7 @@ def resolve(overrides: dict | None = None) -> dict:
             config[key].update(value)
         else:
             config[key] = value
-    return validate(config)
+    return validate(config, check_paths=check_paths)
 
 
 def resolve_saved(saved: dict) -> dict:
@@ -42,11 +43,12 @@ def resolve_saved(saved: dict) -> dict:
 
     Runs written before ``data.split_seed`` existed drew their split with the run's ``seed``; their
     configuration gets that seed as its ``split_seed``, so they resume on the split they trained on.
+    Its ``data_dir`` may be gone (the run's model is rebuilt without its data); data.load then says so.
     """
     data = saved.get("data", {})
     if "split_seed" not in data:
         saved = {**saved, "data": {**data, "split_seed": saved.get("seed", DEFAULTS["seed"])}}
-    return resolve(saved)
+    return resolve(saved, check_paths=False)
 
 
 def _model(m: dict, input_shape: tuple, num_classes: int):

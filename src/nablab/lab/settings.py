@@ -287,13 +287,13 @@ def check_keys(config: dict, where: str = "") -> None:
                               f"{', '.join(top + list(SECTIONS))}")
 
 
-def validate(config: dict) -> dict:
+def validate(config: dict, check_paths: bool = True) -> dict:
     """``config`` (complete, nested as :func:`defaults`) with every value checked and normalised.
 
     Besides each key's own range, the combinations: ``split`` and ``val_size`` only for the data
     sets with official files, ``hlcv`` only for CIFAR-10, ``val_size`` below the training set's
-    size, ``data_dir`` an existing folder, convolutional networks only on images, Nesterov only with
-    momentum.
+    size, ``data_dir`` an existing folder (if ``check_paths``), convolutional networks only on
+    images, Nesterov only with momentum.
     """
     check_keys(config)
     out = {key: (dict(value) if isinstance(value, dict) else value) for key, value in config.items()}
@@ -317,7 +317,7 @@ def validate(config: dict) -> dict:
     if d["val_size"] is not None and size is not None and d["val_size"] >= size:
         raise BY_PATH["data.val_size"].error(d["val_size"], f"is not allowed: {name}'s training set has {size:,} "
                                              f"images, so val_size must be between 0 and {size - 1}")
-    if d["data_dir"] is not None and not Path(d["data_dir"]).expanduser().is_dir():
+    if check_paths and d["data_dir"] is not None and not Path(d["data_dir"]).expanduser().is_dir():
         raise BY_PATH["data.data_dir"].error(d["data_dir"], "is not allowed: there is no such folder (point it at "
                                              "the folder holding the data set's files)")
     if out["model"]["kind"] != "mlp" and name in NOT_IMAGES:
