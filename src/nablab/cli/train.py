@@ -28,7 +28,8 @@ def add_setting(parser, setting) -> argparse.Action:
     default = "DATASET-MODEL" if setting.path == "name" else setting.show_default()
     options = {"dest": setting.path, "default": argparse.SUPPRESS, "help": f"{setting.help} [{default}]"}
     if setting.kind is bool:
-        options.update(action="store_const", const=not setting.default)
+        state = f"on; {setting.option} turns it off" if setting.default else "off"
+        options.update(action="store_const", const=not setting.default, help=f"{setting.help} [{state}]")
     else:
         options.update(type=_int_list if setting.kind is list else setting.kind, metavar=setting.metavar)
         if setting.choices is not None:
