@@ -33,7 +33,9 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "cumsum", "cumprod", "cummax", "cummin", "any", "all", "amax", "amin", "max", "min", "argmax", "argmin",
         "median", "norm", "sort", "argsort", "topk", "unique", "logical_and", "logical_or", "logical_xor",
         "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "count_nonzero", "equal",
-        "result_type", "promote_types", "is_tensor", "numel", "softmax", "log_softmax",
+        "result_type", "promote_types", "is_tensor", "numel", "softmax", "log_softmax", "Generator",
+        "return_types", "nonzero", "argwhere", "take", "tensordot", "broadcast_tensors", "atleast_2d", "rot90",
+        "trace", "kron", "cdist", "histc", "bincount", "searchsorted", "bucketize", "diff", "cross", "flatten",
     )),
     "torch.Tensor": ("nablab.Tensor", (
         "__abs__", "__float__", "__int__", "__index__", "__bool__", "__format__", "__len__", "__iter__",
@@ -108,9 +110,14 @@ DIFFERENCES: dict[str, str] = {
     "in-place ops in a graph": "a tensor changed in place while the graph is recorded takes a new array (the old "
                                "one stays with the nodes that saved it), so a NumPy view taken of it before does "
                                "not see the change; outside the graph the array itself is written",
-    "views": "`view`, `reshape`, slicing and `detach` share memory with the source as in PyTorch, but only "
-             "`detach` shares the version counter: an in-place change through another view is not seen by "
-             "backward's check",
+    "views": "`view` and `reshape` copy where NumPy must (PyTorch's `view` refuses a non-contiguous input); "
+             "views share memory with their source, but only `detach` shares its version counter, and while "
+             "the graph is recorded a write into a view (`y = x[0]; y[1] = v`) does not reach `x`",
+    "Mul and the saved inputs": "`x * 3` keeps `x` for backward although only the constant's gradient would "
+                                "need it, so changing `x` in place before backward is refused where PyTorch "
+                                "allows it",
+    "index tensors": "a uint8 index tensor is read as integers (PyTorch reads it as a deprecated mask)",
+    "sort / topk": "always stable and sorted (`stable=False`, `sorted=False` are accepted)",
     "devices": "only `cpu`, and `cuda` through CuPy where a GPU is present (no `mps`, no `xpu`)",
     "DataLoader workers": "`num_workers`, `pin_memory` and `persistent_workers` are accepted; batches are "
                           "assembled in the main process",
