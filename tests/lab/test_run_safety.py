@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -45,33 +46,34 @@ def _kinds(run):
 
 
 # ------------------------------------------------------------------ one writer per run folder
-HOLD = textwrap.dedent("""
-    import sys, time
-    from nablab.lab.run import Run
-    run = Run(sys.argv[1]).acquire()
-    print("locked", flush=True)
-    time.sleep(60)
+RESUME_FOR_LONG = textwrap.dedent("""
+    import sys
+    from nablab.lab import session
+    session.train({"train": {"epochs": 1000}}, resume=sys.argv[1], progress=False, log=None, plots=False)
 """)
 
 
-def test_a_second_writer_is_refused_naming_the_holder_and_a_dead_holders_lock_is_taken_over(tmp_path):
+def test_a_second_resume_is_refused_naming_the_first_and_a_killed_writers_lock_is_taken_over(tmp_path):
     run, _ = _train(tmp_path)
-    before = run.metrics_path.read_text()
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(run.path)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", RESUME_FOR_LONG, str(run.path)])
     try:
-        assert proc.stdout.readline().strip() == "locked"
+        deadline = time.time() + 120
+        while holder(run.path / ".lock") != proc.pid and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
         assert is_locked(run.path) and holder(run.path / ".lock") == proc.pid
         with pytest.raises(RunError, match=rf"is in use by process {proc.pid}, which is training into it"):
-            session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=None, plots=False)
-        assert run.metrics_path.read_text() == before  # the refused writer wrote nothing
+            session.train({"train": {"epochs": 1000}}, resume=run.path, progress=False, log=None, plots=False)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert not is_locked(run.path)  # the kernel dropped the dead process's lock: it is taken over
-    log = []
-    session.train({"train": {"epochs": 2}}, resume=run.path, progress=False, log=log.append, plots=False)
-    assert _kinds(run).count("epoch") == 2 and _kinds(run).count("final") == 1
+    assert not is_locked(run.path)  # the kernel dropped the killed process's lock: it is taken over
+    epochs = _kinds(run).count("epoch") + 1
+    session.train({"train": {"epochs": epochs}}, resume=run.path, progress=False, log=None, plots=False)
     assert holder(run.path / ".lock") == os.getpid()
+    records = run.read_metrics()
+    steps = [r["step"] for r in records if r["kind"] == "step"]
+    assert steps == list(range(1, 40 * epochs + 1)) and _kinds(run).count("final") == 1  # each step once
+    assert [r["epoch"] for r in records if r["kind"] == "epoch"] == list(range(1, epochs + 1))
 
 
 def test_a_run_holds_its_lock_while_it_trains_and_gives_it_back(tmp_path):
@@ -193,7 +195,7 @@ def test_resume_refuses_changed_settings_but_extends_a_finished_run_with_more_ep
     run, _ = _train(tmp_path / "one", epochs=1)
     records = run.metrics_path.read_text()
     with pytest.raises(RunError, match=r"cannot be resumed with other settings \(optim\.lr 0\.05 → 0\.5; seed 0 → 3\)"
-                                       r".*Only train\.epochs \(to train longer\)"):
+                                       r".*Only train\.epochs \(to train longer or shorter\)"):
         session.train({"optim": {"lr": 0.5}, "seed": 3, "train": {"epochs": 2}}, resume=run.path, progress=False,
                       log=None, plots=False)
     with pytest.raises(RunError, match=r"has already finished \(1 epoch\(s\), 40 steps, test accuracy 0\.\d+\): "
@@ -223,6 +225,8 @@ def test_a_run_killed_mid_epoch_says_where_it_continues(tmp_path, monkeypatch):
         session.train(_config(epochs=3), runs_root=tmp_path, progress=False, log=None, plots=False,
                       on_epoch=killed_after_two_epochs)
     [folder] = list(tmp_path.iterdir())
+    with pytest.raises(RunError, match="has trained 2 epochs already: train.epochs 1 would end it before where it is"):
+        session.train({"train": {"epochs": 1}}, resume=folder, progress=False, log=None, plots=False)
     log = []
     session.train(resume=folder, progress=False, log=log.append, plots=False)
     assert log[0] == f"resuming {folder}: continuing with epoch 3 of 3, step 80, from last.safetensors"

@@ -48,7 +48,7 @@ def _load_preprocessing(run: Run, transform) -> None:
 
 
 #: the settings ``resume`` may change, and why they may: they change how a run is carried on, not what it computes
-RESUMABLE = {("train", "epochs"): "to train longer", ("train", "steps"): "to train longer",
+RESUMABLE = {("train", "epochs"): "to train longer or shorter", ("train", "steps"): "to train longer or shorter",
              ("train", "checkpoint_every"): "how often it checkpoints", ("data", "data_dir"): "where its data is"}
 
 
@@ -108,6 +108,9 @@ def _resume(run: Run, requested: dict, progress, log, plots, on_epoch):
         trainer = _trainer(config, parts, progress, log, on_epoch)
         trainer.run = run
         from_checkpoint = trainer.resume()
+        if trainer.state["epoch"] > trainer.epochs:
+            raise RunError(f"{run.path} has trained {trainer.state['epoch']} epochs already: train.epochs "
+                           f"{trainer.epochs} would end it before where it is; give at least {trainer.state['epoch']}")
         if changed:
             run.write_config({**config, "meta": meta})
         if log is not None:
