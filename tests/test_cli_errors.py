@@ -192,3 +192,17 @@ def test_training_runs_under_the_floating_point_note(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].startswith("nablab: note: NumPy reported") and err[1] == "nablab: error: training stopped: the " \
                                                                           "loss became inf"
+
+
+def test_a_missing_data_set_is_one_line_listing_the_files_and_folders(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NABLAB_DATA", raising=False)
+    import nablab.data.sets as sets
+
+    def offline(*args, **kwargs):
+        raise sets.DataError(sets.missing_files_message(sets.mnist.MNIST, str(tmp_path)))
+
+    monkeypatch.setattr(sets, "download_files", offline)
+    line = _fails(["data", "info", "mnist", "--data-dir", str(tmp_path)], capsys, 1)
+    assert "Put these files: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in line
+    assert f"holding them): {tmp_path}, {tmp_path / 'mnist'}" in line

@@ -101,6 +101,18 @@ def describe(exc: BaseException) -> tuple[int, str]:
                "shows the traceback; please report it)")
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: indented lines (a message's list of files or folders) joined with commas."""
+    out = ""
+    for line in text.splitlines():
+        item = line.strip()
+        if not item:
+            continue
+        listed = line[:1].isspace() and out and not out.endswith(":")
+        out += (", " if listed else " ") + item
+    return out.strip()
+
+
 def guarded(run, args) -> int:
     """``run(args)``, with every error printed as one line ``nablab: error: …`` and raised as :class:`Exit`."""
     try:
@@ -110,7 +122,7 @@ def guarded(run, args) -> int:
         raise Exit(130, "nablab: interrupted") from None
     except Exception as exc:  # noqa: BLE001 - the boundary: every error becomes one line
         status, line = describe(exc)
-        message = f"nablab: error: {line}"
+        message = f"nablab: error: {one_line(line)}"
         print(message, file=sys.stderr)
         raise Exit(status, message) from None
 
