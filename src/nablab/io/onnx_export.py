@@ -37,9 +37,9 @@ import numpy as np
 from .. import nn
 from ..atomic import atomic_path
 from ..grad_mode import no_grad
+from ..nn.modes import evaluating
 from ..tensor import Tensor
 from ..version import __version__
-from .weights import evaluation
 
 DEFAULT_OPSET = 17
 
@@ -259,7 +259,7 @@ def to_onnx(model: nn.Module, example_input, path=None, *, opset: int = DEFAULT_
                           f"{', '.join(unsupported)}; supported: {', '.join(sorted(c.__name__ for c in CONVERTERS))}")
 
     layers = []
-    with evaluation(model), no_grad():  # each module's own training flag is given back afterwards
+    with evaluating(model), no_grad():  # each module's own training flag is given back afterwards
         y = _chain(model, "", x, layers)
 
     g = _Graph(helper, numpy_helper, x.dtype)
