@@ -206,3 +206,18 @@ def test_a_missing_data_set_is_one_line_listing_the_files_and_folders(tmp_path, 
     line = _fails(["data", "info", "mnist", "--data-dir", str(tmp_path)], capsys, 1)
     assert "Put these files: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in line
     assert f"holding them): {tmp_path}, {tmp_path / 'mnist'}" in line
+
+
+def test_sweep_data_dir_reaches_the_sweep_and_its_workers(tmp_path, capsys, monkeypatch):
+    import nablab.lab.sweep
+
+    seen = {}
+
+    def fake_sweep(name, **kwargs):
+        seen["NABLAB_DATA"] = os.environ.get("NABLAB_DATA")
+        return tmp_path / "sweep.md"
+
+    monkeypatch.setattr(nablab.lab.sweep, "run_sweep", fake_sweep)
+    monkeypatch.setenv("NABLAB_DATA", "/elsewhere")
+    assert main(["sweep", "hlcv-grid", "--data-dir", str(tmp_path)]) == 0
+    assert seen["NABLAB_DATA"] == str(tmp_path) and os.environ["NABLAB_DATA"] == "/elsewhere"
