@@ -147,6 +147,13 @@ def test_report_of_every_folder_with_unfinished_runs_among_them(tmp_path, capsys
 
 
 # ------------------------------------------------------------------ resuming
+def test_resuming_a_folder_without_config_toml_says_what_it_is_and_leaves_it_alone(tmp_path):
+    (tmp_path / "old" / "checkpoints").mkdir(parents=True)  # what a failed start used to leave
+    with pytest.raises(FileNotFoundError, match=r"old has no config\.toml, so it is not a run folder .*delete it"):
+        session.train(resume=tmp_path / "old", progress=False, log=None, plots=False)
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["checkpoints"]
+
+
 def test_stale_temp_files_are_removed_on_resume(tmp_path):
     run, _ = _train(tmp_path)
     stale = [run.path / "checkpoints" / ".best.safetensors.k2j4_x9a.tmp.safetensors",

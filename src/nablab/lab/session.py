@@ -91,6 +91,7 @@ def train(config: dict | None = None, runs_root="runs", resume=None, progress: b
 
 
 def _resume(run: Run, requested: dict, progress, log, plots, on_epoch):
+    run.read_config()  # a folder that is not a run is told so, and gets no lock file
     run.acquire()
     try:
         run.remove_temp_files()
