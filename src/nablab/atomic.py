@@ -14,20 +14,26 @@ import tempfile
 from pathlib import Path
 
 _TEMP = ".tmp"
+_UMASK = os.umask(0o022)  # reading the process's umask means setting it: set it straight back
+os.umask(_UMASK)
 
 
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
 
+    The file gets ``path``'s mode if it exists, else the one the umask gives new files (0644 under 022).
+
     For libraries that write to a path themselves (safetensors, matplotlib).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_UMASK
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP + path.suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, mode)  # mkstemp's (and safetensors') files are private, 0600: the mode a plain open() gives
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -303,3 +303,12 @@ def test_a_huge_finite_loss_is_divergence_and_the_message_says_which_checkpoint_
 def test_the_divergence_factor_is_a_setting_of_the_trainer():
     with pytest.raises(ValueError, match="divergence_factor must be a number above 1"):
         Trainer(None, None, [], divergence_factor=0.5)
+
+
+def test_run_files_get_the_usual_permissions_not_private_ones(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    run, _ = _train(tmp_path)
+    assert run.path.stat().st_mode & 0o777 == 0o777 & ~umask
+    for path in (run.config_path, run.report_path, run.metrics_path, run.last_checkpoint):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name

@@ -22,8 +22,8 @@ import errno
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -78,7 +78,8 @@ class Run:
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         _remove_abandoned_setups(root)
-        staging = Path(tempfile.mkdtemp(prefix=f".{safe}-{stamp}.", suffix=".setup", dir=root))
+        staging = root / f".{safe}-{stamp}.{secrets.token_hex(4)}.setup"
+        staging.mkdir()  # the usual permissions (the umask's), which the run folder keeps
         lock = RunLock(staging)
         try:
             lock.acquire()
