@@ -457,6 +457,24 @@ def test_prod_gradient_with_one_and_two_zeros_per_row():
     check(method("prod"), method("prod"), [x[:1]], "float64")
 
 
+@pytest.mark.parametrize("shape, dim", [((0,), None), ((2, 0), 1), ((0, 3), 0)])
+def test_prod_over_no_elements_is_one_with_an_empty_gradient(shape, dim):
+    fn = method("prod") if dim is None else method("prod", dim)
+    check(fn, fn, [np.zeros(shape)], "float64")
+
+
+@pytest.mark.parametrize("name", ["max", "min", "median"])
+def test_the_gradient_of_a_nan_extreme_of_all_elements_goes_to_the_nans(name):
+    with np.errstate(all="ignore"):
+        check(method(name), method(name), [np.array([[np.nan, 0.5], [2.0, np.nan]])], "float64")
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0, -1.5])
+def test_norm_gradient_at_zero_elements_as_torch(p):
+    check(method("norm", p), method("norm", p), [np.array([[0.0, -1.0, 2.0], [0.5, 0.0, -3.0]])], "float64")
+
+
+
 # --------------------------------------------------------------------------- max/min/median/argmax along a dim
 PICK_SHAPES = [((), 0), ((1,), -1), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1)]
 PICKS = ["max", "min", "median"]

@@ -77,7 +77,11 @@ class Mean(Function):
 
 
 class Max(Function):
-    """y = max_axis x;  dL/dx = dL/dy at the maximal elements, shared equally among ties, else 0."""
+    """y = max_axis x;  dL/dx = dL/dy at the maximal elements, shared equally among ties, else 0.
+
+    Where y is NaN the maximal elements are the NaNs (PyTorch's rule for ``max()`` and ``median()``; its
+    ``amax`` gives NaN gradients there).
+    """
 
     saves_output = True
 
@@ -95,7 +99,11 @@ class Max(Function):
         return self.y if self.keepdims else self.y.reshape(_reduced_shape(x.shape, self.axis))
 
     def backward(self, gy):
-        hit = self.x == self.y
+        x, y = self.x, self.y
+        hit = x == y
+        if x.dtype.kind == "f":
+            xp = get_array_module(x)
+            hit |= xp.isnan(x) & xp.isnan(y)
         count = hit.sum(axis=self.axis, keepdims=True)
         g = _expand_reduced(gy, self.axis, self.keepdims)
         return (hit * (g / count).astype(gy.dtype, copy=False),)
@@ -140,6 +148,8 @@ class Prod(Function):
         last = tuple(range(x.ndim - len(axes), x.ndim))
         moved = xp.moveaxis(x, axes, last)
         rows = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))  # the reduced elements on one axis
+        if rows.shape[-1] == 0:  # the product of no elements is 1, and there is no element to differentiate
+            return (xp.zeros(x.shape, dtype=gy.dtype),)
         ones = xp.ones(rows.shape[:-1] + (1,), dtype=rows.dtype)
         before = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
         after = xp.cumprod(xp.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
@@ -217,8 +227,9 @@ class Norm(Function):
     """The vector p-norm over ``axis``, PyTorch's ``linalg.vector_norm``:
 
     y = (Σ |x|ᵖ)^(1/p);  p = ∞: max |x|;  p = −∞: min |x|;  p = 0: the count of nonzero elements.
-    dL/dx = dL/dy · sign(x) |x|ᵖ⁻¹ / yᵖ⁻¹, and 0 where y = 0; p = 1: dL/dy · sign(x); p = ±∞: dL/dy · sign(x)
-    shared equally among the elements with |x| = y; p = 0: 0.
+    dL/dx = dL/dy · sign(x) |x|ᵖ⁻¹ / yᵖ⁻¹, and 0 where y = 0 or x = 0 (for p < 1 the power is infinite there;
+    PyTorch takes 0); p = 1: dL/dy · sign(x); p = ±∞: dL/dy · sign(x) shared equally among the elements
+    with |x| = y; p = 0: 0.
     """
 
     saves_output = True
@@ -259,7 +270,8 @@ class Norm(Function):
             scale = xp.where(y == 0, 0, g / y ** (p - 1)).astype(gy.dtype, copy=False)
             if p == 2:
                 return (x * scale,)
-            return (x * xp.abs(x) ** (p - 2) * scale,)
+            a = xp.abs(x)
+            return (xp.where(a == 0, 0, xp.sign(x) * a ** (p - 1)).astype(gy.dtype, copy=False) * scale,)
 
 
 def _reduced_shape(shape, axis):
