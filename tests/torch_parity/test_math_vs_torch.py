@@ -474,6 +474,12 @@ def test_norm_gradient_at_zero_elements_as_torch(p):
     check(method("norm", p), method("norm", p), [np.array([[0.0, -1.0, 2.0], [0.5, 0.0, -3.0]])], "float64")
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_route_the_gradient_to_both_inputs_at_a_nan(name):
+    a, b = np.array([np.nan, 1.0, 2.0, 0.0]), np.array([0.0, np.nan, 2.0, np.nan])
+    check(function(nablab, name), function(torch, name), [a, b], "float64")
+
+
 
 # --------------------------------------------------------------------------- max/min/median/argmax along a dim
 PICK_SHAPES = [((), 0), ((1,), -1), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1)]

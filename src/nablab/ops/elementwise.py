@@ -121,32 +121,37 @@ class ClampTensor(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b) elementwise;  the larger input gets dL/dy; on ties each gets half (as PyTorch)."""
+    """y = max(a, b) elementwise (NaN if either is);  dL/da = dL/dy · (1 where a > b, ½ where a = b, 0 where
+    a < b), dL/db likewise with the roles swapped. Where a or b is NaN neither comparison holds and both
+    get dL/dy, as in PyTorch."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return get_array_module(a).maximum(a, b)
 
-    def _share(self, a, b):
-        return (a > b) + 0.5 * (a == b)
+    def _shares(self, a, b):
+        """(the share of a, the share of b): 1, ½ on ties, 0 for the input that loses."""
+        tie = 0.5 * (a == b)
+        return 1 - (a < b) - tie, 1 - (a > b) - tie
 
     def backward(self, gy):
         a, b = self.a, self.b
-        share_a = self._share(a, b).astype(gy.dtype, copy=False)
-        ga = unbroadcast(gy * share_a, a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        share_a, share_b = self._shares(a, b)
+        ga = unbroadcast(gy * share_a.astype(gy.dtype, copy=False), a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * share_b.astype(gy.dtype, copy=False), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Minimum(Maximum):
-    """y = min(a, b) elementwise;  the smaller input gets dL/dy; on ties each gets half."""
+    """y = min(a, b) elementwise;  the smaller input gets dL/dy, each half on ties, both where either is NaN."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return get_array_module(a).minimum(a, b)
 
-    def _share(self, a, b):
-        return (a < b) + 0.5 * (a == b)
+    def _shares(self, a, b):
+        share_b, share_a = Maximum._shares(self, a, b)
+        return share_a, share_b
 
 
 class Where(Function):
