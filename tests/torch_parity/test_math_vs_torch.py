@@ -480,6 +480,10 @@ def test_maximum_and_minimum_route_the_gradient_to_both_inputs_at_a_nan(name):
     check(function(nablab, name), function(torch, name), [a, b], "float64")
 
 
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    check(function(nablab, "atan2"), function(torch, "atan2"), [np.array([0.0, 1.0]), np.array([0.0, -2.0])],
+          "float64")
+
 
 # --------------------------------------------------------------------------- max/min/median/argmax along a dim
 PICK_SHAPES = [((), 0), ((1,), -1), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 1)]

@@ -77,15 +77,18 @@ class Atan(Function):
 
 class Atan2(Function):
     """y = atan2(a, b), the angle of the point (b, a);
-    dL/da = dL/dy · b / (a² + b²),  dL/db = −dL/dy · a / (a² + b²)."""
+    dL/da = dL/dy · b / (a² + b²),  dL/db = −dL/dy · a / (a² + b²), and both 0 at the origin (as PyTorch)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return get_array_module(a).arctan2(a, b)
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         a, b = self.a, self.b
-        scale = gy / (a * a + b * b)
+        r2 = a * a + b * b
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(r2 == 0, 0, gy / r2).astype(gy.dtype, copy=False)
         ga = unbroadcast(scale * b, a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(-scale * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
