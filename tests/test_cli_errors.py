@@ -135,11 +135,15 @@ def test_os_errors_name_the_file_and_give_a_hint():
     assert status == 1 and "unexpected KeyError" in line and "--debug" in line
 
 
-def test_a_resume_with_settings_is_refused_and_a_broken_config_toml_named(tmp_path, capsys):
+def test_resume_passes_the_settings_given_again_and_names_a_broken_config_toml(tmp_path, capsys):
+    assert main(["train", "--runs-dir", str(tmp_path / "runs"), "--name", "r", *QUICK]) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    capsys.readouterr()
+    line = _fails(["train", "--resume", str(run_dir), "--lr", "0.5"], capsys, 1)
+    assert "cannot be resumed with other settings (optim.lr 0.05 → 0.5)" in line
+    assert main(["train", "--resume", str(run_dir), "--epochs", "2", "--quiet", "--no-plots"]) == 0
     folder = tmp_path / "r"
     (folder / "checkpoints").mkdir(parents=True)
-    line = _fails(["train", "--resume", str(folder), "--lr", "0.5", "--epochs", "6"], capsys, 2)
-    assert "leave out --lr, --epochs" in line
     (folder / "config.toml").write_text("seed = \n")
     line = _fails(["train", "--resume", str(folder)], capsys, 2)
     assert f"{folder}/config.toml: " in line and "line 1, column 8" in line

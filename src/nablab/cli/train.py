@@ -51,15 +51,23 @@ def _int_list(text: str) -> list[int]:
     return sizes
 
 
-def _train_config(args) -> dict:
-    """The configuration (see nablab.lab.settings) that the options given describe, over the defaults."""
-    from ..lab.settings import SECTIONS, SETTINGS
+def _given(args) -> dict:
+    """The settings given on the command line (see nablab.lab.settings), nested by section; no defaults."""
+    from ..lab.settings import SETTINGS
 
-    given = vars(args)
-    config = {section: {} for section in SECTIONS}
+    options, given = vars(args), {}
     for setting in SETTINGS:
-        if setting.path in given:
-            (config if setting.section is None else config[setting.section])[setting.key] = given[setting.path]
+        if setting.path in options:
+            table = given if setting.section is None else given.setdefault(setting.section, {})
+            table[setting.key] = options[setting.path]
+    return given
+
+
+def _train_config(args) -> dict:
+    """The configuration that the options given describe (the defaults fill in the rest)."""
+    from ..lab.settings import SECTIONS
+
+    config = {section: {} for section in SECTIONS} | _given(args)
     if "lr_decay" in config["optim"]:
         config["optim"].setdefault("schedule", "exponential")  # --lr-decay alone: decay every epoch
     config.setdefault("name", f"{config['data'].get('dataset', 'digits')}-{config['model'].get('kind', 'mlp')}")
@@ -71,14 +79,11 @@ def run(args) -> int:
     from .errors import UsageError, floating_point_notes
 
     log = None if args.quiet else print
-    if args.resume:
-        given = sorted(s for s in vars(args) if "." in s or s in ("name", "seed"))
-        if given:
-            raise UsageError(f"--resume continues {args.resume} with the settings in its config.toml; "
-                             f"leave out {', '.join(_flag(s) for s in given)}")
+    if args.resume:  # the settings given again must be the run's own, except the resumable ones (train.epochs …)
         try:
             with floating_point_notes():
-                run, result = train_run(resume=args.resume, progress=not args.quiet, log=log, plots=not args.no_plots)
+                run, result = train_run(_given(args) or None, resume=args.resume, progress=not args.quiet, log=log,
+                                        plots=not args.no_plots)
         except _toml_error() as exc:
             raise UsageError(f"{args.resume}/config.toml: {exc}") from None
     else:
@@ -106,12 +111,6 @@ def run(args) -> int:
     print(f"time: {result['seconds']:.1f} s of training")
     print(f"run folder: {run.path} (report: {run.report_path})")
     return 0
-
-
-def _flag(path: str) -> str:
-    from ..lab.settings import BY_PATH
-
-    return BY_PATH[path].option
 
 
 def _toml_error():
