@@ -90,7 +90,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
         return 1, f"training stopped: {exc}"
     if isinstance(exc, DataError):
         return 1, str(exc).replace("or pass verify=False for your own data",
-                                   "or give --no-verify for your own files in the same formats")
+                                   "or, for your own files in the same formats, give --no-verify "
+                                   "([data] verify = false in an experiment file)")
     if isinstance(exc, OSError):
         return 1, _os_line(exc)
     if type(exc).__name__ == "SafetensorError":
