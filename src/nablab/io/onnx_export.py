@@ -40,6 +40,7 @@ from ..grad_mode import no_grad
 from ..nn.modes import evaluating
 from ..tensor import Tensor
 from ..version import __version__
+from .output_path import output_path
 
 DEFAULT_OPSET = 17
 
@@ -243,6 +244,8 @@ def to_onnx(model: nn.Module, example_input, path=None, *, opset: int = DEFAULT_
     :class:`ExportError` naming it. Every module's training/evaluation mode is left as it was.
     """
     onnx, helper, numpy_helper = _onnx()
+    if path is not None:
+        path = output_path(path, "the ONNX graph")
     if opset < DEFAULT_OPSET:
         raise ValueError(f"opset {opset} is too old; nablab writes opset {DEFAULT_OPSET} or newer")
     if not isinstance(model, nn.Module):

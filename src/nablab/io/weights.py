@@ -34,6 +34,7 @@ from ..tensor import Tensor
 from ..version import __version__
 from . import safetensors_file
 from .expected_state import check_against_file
+from .output_path import output_path
 from .safetensors_file import CHECKPOINT_FORMAT, WEIGHTS_FORMAT, WeightsError, checkpoint_model_state
 from .spec import SpecError, build_module, class_name, layout_difference, module_layout, module_spec
 
@@ -66,7 +67,8 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
     be written down (see :func:`nablab.io.spec.module_spec`) is saved anyway, and the file says why
     it cannot be rebuilt. ``metadata`` is any JSON-able dict to keep with the weights (read it back
     with :func:`read_metadata`); ``inference`` is what ``nablab predict`` needs to classify images
-    with the model (see :func:`nablab.io.predict.inference_info`). Returns the path.
+    with the model (see :func:`nablab.io.predict.inference_info`). The folder of ``path`` must exist (as
+    for ``torch.save``). Returns the path.
     """
     meta = {"format": FORMAT, "nablab": __version__}
     if isinstance(obj, Module):
@@ -91,7 +93,7 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
         meta["inference"] = json.dumps(inference)
     if metadata:
         meta["user"] = json.dumps(metadata)
-    return safetensors_file.write(path, tensors, meta)
+    return safetensors_file.write(output_path(path, "the weights"), tensors, meta)
 
 
 def _file(path) -> Path:
