@@ -145,3 +145,18 @@ def test_a_model_that_is_not_a_chain_is_refused():
         to_onnx(FlattensInForward(), np.ones((1, 1, 6, 6), np.float32))
     with pytest.raises(ExportError, match=r"does not run through 0 \(Linear\)"):
         to_onnx(MLP(4, [3], 2), np.ones((1, 5), np.float32))  # an example of the wrong size
+
+
+def test_the_export_input_shape_of_a_first_linear_layer_needs_no_image_size():
+    """An MLP of 5 features (not the pixels of any image) exports as N × 5 without --input-shape."""
+    from nablab.io.onnx_export import export_input_shape
+    from nablab.io.weights import WeightsError
+
+    assert export_input_shape(MLP(5, [3], 2)) == (5,)
+    assert export_input_shape(nn.Sequential(nn.Linear(784, 10))) == (784,)
+    assert export_input_shape(nn.Sequential(nn.Flatten(), nn.Linear(7, 10))) == (7,)
+    info = {"input_shape": [1, 8, 8], "flatten": True}
+    assert export_input_shape(MLP(64, [3], 2), info) == (64,)
+    assert export_input_shape(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten()), {**info, "flatten": False}) == (1, 8, 8)
+    with pytest.raises(WeightsError, match="pass --input-shape"):  # a conv net: the image size is guessed
+        export_input_shape(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(9, 2)))

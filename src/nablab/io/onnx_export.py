@@ -30,6 +30,7 @@ comparing with the module's own output.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from ..nn.modes import evaluating
 from ..tensor import Tensor
 from ..version import __version__
 from .output_path import output_path
+from .predict import first_layer, guess_inference_info
 
 DEFAULT_OPSET = 17
 
@@ -305,3 +307,20 @@ def run_onnx(model_or_path, inputs) -> np.ndarray:
     session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return session.run(None, {name: np.asarray(inputs)})[0]
+
+
+def export_input_shape(model: nn.Module, info: dict | None = None) -> tuple[int, ...]:
+    """The input shape (without the batch axis) to export ``model`` with.
+
+    From the inference info ``info`` where there is one (flattened for a model that takes vectors);
+    else a model whose first layer with weights is a Linear takes ``(in_features,)`` (a Flatten
+    before it passes N × features through) — no image size is needed to export it; else the image
+    size guessed from the model (see
+    :func:`nablab.io.predict.guess_inference_info`, whose error asks for ``--input-shape``).
+    """
+    if info is None:
+        first = first_layer(model)
+        if isinstance(first, nn.Linear):
+            return (first.in_features,)
+        info = guess_inference_info(model)[0]
+    return (math.prod(info["input_shape"]),) if info["flatten"] else tuple(int(s) for s in info["input_shape"])

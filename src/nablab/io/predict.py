@@ -43,7 +43,8 @@ def info_from_json(info: dict) -> dict:
     return {**info, "statistics": {k: np.asarray(v, dtype=np.float32) for k, v in info["statistics"].items()}}
 
 
-def _first_layer(model: Module):
+def first_layer(model: Module):
+    """The first Linear or Conv2d of ``model`` (in the order of ``modules()``), or None."""
     for module in model.modules():
         if isinstance(module, (Linear, Conv2d)):
             return module
@@ -74,7 +75,7 @@ def guess_inference_info(model: Module, input_shape=None) -> tuple[dict, str]:
     """
     hint = ("pass --input-shape C,H,W, or use the run folder (or a file written by nablab export --safetensors), "
             "which records it")
-    first = _first_layer(model)
+    first = first_layer(model)
     if first is None:
         raise WeightsError(f"cannot tell what inputs a {type(model).__name__} takes (no Linear or Conv2d layer): "
                            f"{hint}")
