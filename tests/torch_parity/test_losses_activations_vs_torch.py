@@ -350,6 +350,12 @@ CLASS_INDEX = list(class_index_cases()) + [
         x, L.c(LABELS["2d"][0])), normal(5, 4)),
     case("cross_entropy_legacy_size_average_false", lambda L, x: L.F.cross_entropy(
         x, L.c(LABELS["2d"][0]), size_average=False), normal(5, 4)),
+    # every target ignored: the mean is NaN, the gradient 0 (not NaN) as in PyTorch
+    case("nll_every_target_ignored", lambda L, x: L.F.nll_loss(x, L.c(np.array([-100, -100]))), normal(2, 3)),
+    case("cross_entropy_every_target_ignored", lambda L, x: L.F.cross_entropy(x, L.c(np.array([1, 1])),
+                                                                               ignore_index=1), normal(2, 3)),
+    case("cross_entropy_smoothing_every_target_ignored", lambda L, x: L.F.cross_entropy(
+        x, L.c(np.array([[-100, -100]])), label_smoothing=0.1), normal(1, 3, 2)),
 ]
 
 

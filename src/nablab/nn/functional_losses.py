@@ -148,7 +148,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     n_classes = x.shape[class_axis]
     keep = labels != ignore_index
     per_class = logp if w is None else logp * Tensor._make(w.reshape((-1,) + (1,) * (x.ndim - 2)))
-    smooth = -per_class.sum(axis=class_axis) * Tensor._make(keep.astype(x.dtype))
+    smooth = ops.Where.apply(-per_class.sum(axis=class_axis), Tensor._make(xp.zeros((), dtype=x.dtype)),
+                             condition=keep)  # not a product with the mask: an ignored target gets no NaN
     if reduction == "mean":
         safe = xp.where(keep, labels, 0)
         denominator = keep.sum() if w is None else (w[safe] * keep).sum()

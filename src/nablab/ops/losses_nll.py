@@ -41,7 +41,8 @@ class NLLLoss(Function):
 
     reduction "none" → ℓ;  "sum" → Σℓ;  "mean" → Σℓ / Σ w[y] over the targets not ignored (PyTorch's
     weighted mean; NaN when every target is ignored). w defaults to 1 for every class.
-    dL/dx[…, c, …] = −w[y]·g·[c = y] with g = dL/dy (sum), dL/dy / Σ w[y] (mean), dL/dℓ (none).
+    dL/dx[…, c, …] = −w[y]·g·[c = y] with g = dL/dy (sum), dL/dy / Σ w[y] (mean), dL/dℓ (none), and 0 for
+    the ignored targets (also when every target is ignored and g is NaN, as in PyTorch).
     """
 
     saves_inputs = False
@@ -57,7 +58,7 @@ class NLLLoss(Function):
         self.input_shape = x.shape
         x, target = (x, self.target) if x.ndim >= 2 else (x[None], self.target[None])
         keep = target != self.ignore_index
-        self.index = xp.where(keep, target, 0)[:, None]  # (N, 1, d₁, …)
+        self.keep, self.index = keep, xp.where(keep, target, 0)[:, None]  # (N, 1, d₁, …)
         picked = xp.take_along_axis(x, self.index, axis=1)[:, 0]
         w = keep.astype(x.dtype) if self.weight is None else self.weight.astype(x.dtype)[self.index[:, 0]] * keep
         self.w = w
@@ -83,5 +84,7 @@ class NLLLoss(Function):
             g = gy
         shape = self.input_shape if batched else (1,) + tuple(self.input_shape)
         grad = xp.zeros(shape, dtype=self.w.dtype)
-        xp.put_along_axis(grad, self.index, (-(self.w * g)).astype(grad.dtype, copy=False)[:, None], axis=1)
+        with xp.errstate(invalid="ignore"):
+            picked = xp.where(self.keep, -(self.w * g), 0).astype(grad.dtype, copy=False)
+        xp.put_along_axis(grad, self.index, picked[:, None], axis=1)
         return (grad if batched else grad[0],)
