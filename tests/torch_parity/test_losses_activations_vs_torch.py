@@ -220,6 +220,9 @@ SOFTMAX = [
     case("glu_negative_dim", lambda L, x: L.F.glu(x, dim=-3), normal(2, 3, 5)),
     case("softmax_big_logits", lambda L, x: L.F.softmax(x, dim=1), np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]])),
     case("log_softmax_big_logits", lambda L, x: L.F.log_softmax(x, 1), np.array([[1e4, -1e4, 0.0], [-1e4, 0, 1e4]])),
+    case("softmax_over_an_empty_dim", lambda L, x: L.F.softmax(x, dim=1), np.zeros((2, 0))),
+    case("log_softmax_of_no_rows", lambda L, x: L.F.log_softmax(x, dim=1), np.zeros((0, 3))),
+    case("log_softmax_over_an_empty_dim", lambda L, x: L.F.log_softmax(x, dim=-1), np.zeros((3, 0))),
 ]
 
 

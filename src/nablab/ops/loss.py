@@ -17,7 +17,10 @@ def softmax_axis(axis, ndim):
 
 
 def _shifted(x, axis, xp):
-    """x − max x along ``axis``, in a new array (one for 0-d x too, to be worked on in place)."""
+    """x − max x along ``axis``, in a new array (one for 0-d x too, to be worked on in place); an empty x
+    has no maximum and nothing to shift."""
+    if x.size == 0:
+        return xp.empty_like(x)
     return xp.subtract(x, x.max(axis=axis, keepdims=True), out=xp.empty_like(x))
 
 
