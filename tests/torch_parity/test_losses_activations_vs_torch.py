@@ -272,6 +272,8 @@ NORMALIZE = [
     case("normalize_pinf", lambda L, x: L.F.normalize(x, p=float("inf"), dim=1), normal(2, 5)),
     case("normalize_1d", lambda L, x: L.F.normalize(x, dim=0), normal(5)),
     case("normalize_eps_clamps", lambda L, x: L.F.normalize(x, dim=1, eps=10.0), normal(3, 4)),
+    case("normalize_p_half_with_zeros", lambda L, x: L.F.normalize(x, p=0.5, dim=1), np.array([[0.0, 1.0, -2.0]])),
+    case("normalize_p1.5_with_zeros", lambda L, x: L.F.normalize(x, p=1.5, dim=0), np.array([[0.0, 1.0], [3.0, 0.0]])),
     case("cosine_similarity_default", lambda L, a, b: L.F.cosine_similarity(a, b), normal(4, 5), normal(4, 5)),
     case("cosine_similarity_broadcast", lambda L, a, b: L.F.cosine_similarity(a, b, dim=-1),
          normal(3, 1, 4), normal(5, 4)),

@@ -10,7 +10,8 @@ class Normalize(Function):
     """y = x / n with n = max(‖x‖_p, ε) along ``axis``, ‖x‖_p = (Σ|x|ᵖ)^(1/p).
 
     dL/dx = dL/dy / n − (Σ dL/dy ⊙ x) / n² · ∂‖x‖_p/∂x where the norm exceeds ε, with
-    ∂‖x‖_p/∂x = sign(x)·(|x| / ‖x‖_p)^(p−1) (p = ∞: sign(x) shared among the largest |x|), and
+    ∂‖x‖_p/∂x = sign(x)·(|x| / ‖x‖_p)^(p−1) (0 where x = 0, also for p < 1 as PyTorch; p = ∞: sign(x)
+    shared among the largest |x|), and
     dL/dx = dL/dy / ε where it does not (n is then the constant ε).
     """
 
@@ -45,6 +46,6 @@ class Normalize(Function):
             dnorm = xp.sign(x) * top / top.sum(axis=self.axis, keepdims=True)
         else:
             with xp.errstate(divide="ignore", invalid="ignore"):
-                dnorm = xp.sign(x) * (xp.abs(x) / norm) ** (p - 1)
+                dnorm = xp.where(x == 0, 0, xp.sign(x) * (xp.abs(x) / norm) ** (p - 1))
         dnorm = xp.where(norm > self.eps, dnorm, 0)
         return (gy / n - inner / (n * n) * dnorm,)
