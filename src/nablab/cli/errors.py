@@ -88,10 +88,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
         return 2, str(exc)
     if isinstance(exc, TrainingDiverged):
         return 1, f"training stopped: {exc}"
-    if isinstance(exc, DataError):
-        return 1, str(exc).replace("or pass verify=False for your own data",
-                                   "or, for your own files in the same formats, give --no-verify "
-                                   "([data] verify = false in an experiment file)")
+    if isinstance(exc, DataError):  # the command line's name for verify=False
+        return 1, str(exc).replace("turn checksum verification off for your own files",
+                                   "give --no-verify for your own files ([data] verify = false in an experiment file)")
     if isinstance(exc, OSError):
         return 1, _os_line(exc)
     if type(exc).__name__ == "SafetensorError":

@@ -105,9 +105,11 @@ def verify_file(path: Path, spec: FileSpec) -> str:
             return f"uncompressed sha256 {content}"
         raise DataError(f"{path}: checksum mismatch — expected {algorithm} {expected} (or uncompressed sha256 "
                         f"{spec.content_sha256}), got {actual} (uncompressed {content}). The file is corrupt or "
-                        "not the official one; delete it to fetch it again, or pass verify=False for your own data")
+                        "not the official one; delete it to fetch it again, or turn checksum verification off for "
+                        "your own files")
     raise DataError(f"{path}: checksum mismatch — expected {algorithm} {expected}, got {actual}. The file is corrupt "
-                    "or not the official one; delete it to fetch it again, or pass verify=False for your own data")
+                    "or not the official one; delete it to fetch it again, or turn checksum verification off for your "
+                    "own files")
 
 
 def read_gzip(path: Path) -> bytes:
