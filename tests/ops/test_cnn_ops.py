@@ -62,7 +62,7 @@ def test_shapes_and_clear_errors():
     with pytest.raises(ValueError, match="does not fit"):
         nn.Conv2d(3, 6, 11)(x)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        nn.Conv2d(3, 6, 3)(nablab.randn(3, 8, 8))
+        nn.Conv2d(3, 6, 3)(nablab.randn(8, 8))  # (3, 8, 8) is an unbatched input, as in PyTorch
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 6, 3, groups=2)
     with pytest.raises(ValueError, match="BatchNorm2d\\(4\\) expects"):

@@ -13,7 +13,7 @@ r = nablab.randn
 
 CASES = [
     # call, exception, message (a regular expression)
-    (lambda: F.conv2d(r(3, 8, 8), r(6, 3, 3, 3)), ShapeError, r"shape \(N, C, H, W\).*got shapes \(3, 8, 8\)"),
+    (lambda: F.conv2d(r(8, 8), r(6, 3, 3, 3)), ShapeError, r"shape \(N, C, H, W\) \(or unbatched.*got shapes \(8, 8\)"),
     (lambda: F.conv2d(r(2, 3, 8, 8), r(6, 4, 3, 3)), ShapeError,
      r"input has 3 channels \(shape \(2, 3, 8, 8\)\), the weight \(6, 4, 3, 3\) .*shape \(N, 4, H, W\)\)"),
     (lambda: F.conv2d(r(2, 4, 8, 8), r(6, 4, 3, 3), groups=2), ShapeError, r"groups=2 expects 8 \(an input of shape"),

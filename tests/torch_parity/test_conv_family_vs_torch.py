@@ -144,6 +144,12 @@ MODULES = [
     ("ConvTranspose2d", (3, 4, 3), dict(stride=2, padding=1, output_padding=1), (2, 3, 4, 5)),
     ("ConvTranspose2d", (4, 2, (2, 3)), dict(stride=(2, 1), groups=2, dilation=(1, 2), bias=False), (1, 4, 3, 3)),
     ("ConvTranspose1d", (3, 2, 4), dict(stride=3, padding=1, output_padding=2), (2, 3, 5)),
+    # unbatched inputs, (C, H, W) and (C, L), as PyTorch takes them
+    ("Conv2d", (3, 4, 3), dict(padding=1, padding_mode="reflect"), (3, 6, 5)),
+    ("Conv2d", (4, 2, 2), dict(padding="same", groups=2), (4, 5, 5)),
+    ("Conv1d", (3, 4, 3), dict(stride=2), (3, 7)),
+    ("ConvTranspose2d", (3, 4, 3), dict(stride=2, padding=1, output_padding=1), (3, 4, 5)),
+    ("ConvTranspose1d", (3, 2, 4), dict(stride=3), (3, 5)),
 ]
 
 

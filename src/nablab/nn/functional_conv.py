@@ -1,12 +1,14 @@
 """The functional forms of convolution, padding and resampling (``nablab.nn.functional`` exports
 them all: ``F.conv2d``, ``F.pad``, ``F.interpolate``, ...), with PyTorch's arguments.
 
-The 1-D forms run the 2-D ops on (N, C, 1, L); ``padding="same"`` with an even total pads the extra
+Each convolution also takes an unbatched input ((C, H, W), (C, L)) as PyTorch does. The 1-D forms run
+the 2-D ops on (N, C, 1, L); ``padding="same"`` with an even total pads the extra
 element at the end (right, bottom), as PyTorch does, through :func:`pad` before the convolution.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,8 +40,8 @@ def _check_input(name, x, weight, groups, layout, in_channels_of_weight):
     """A ShapeError unless x is a batch in ``layout`` and its channels are those the weight expects."""
     dims = len(layout.split(","))
     if x.ndim != dims or weight.ndim != dims:
-        raise ShapeError(f"{name} expects an input of shape {layout} and a {dims}-D weight, got shapes "
-                         f"{tuple(x.shape)} and {tuple(weight.shape)}")
+        raise ShapeError(f"{name} expects an input of shape {layout} (or unbatched, without N) and a {dims}-D "
+                         f"weight, got shapes {tuple(x.shape)} and {tuple(weight.shape)}")
     expected = in_channels_of_weight(weight.shape, groups)
     if x.shape[1] != expected:
         wanted = layout.strip("()").split(", ")
@@ -47,6 +49,20 @@ def _check_input(name, x, weight, groups, layout, in_channels_of_weight):
         raise ShapeError(f"{name}: input has {x.shape[1]} channels (shape {tuple(x.shape)}), the weight "
                          f"{tuple(weight.shape)} with groups={groups} expects {expected} (an input of shape "
                          f"({', '.join(wanted)}))")
+
+
+def _unbatched(conv):
+    """``conv`` that also takes an unbatched input (one dim less than the weight: (C, H, W) for conv2d,
+    (C, L) for conv1d), as PyTorch does: run as a batch of one, that dim dropped again."""
+
+    @functools.wraps(conv)
+    def run(x, weight, *args, **kwargs):
+        if x.ndim != weight.ndim - 1 or x.ndim < 2:
+            return conv(x, weight, *args, **kwargs)
+        y = conv(ops.Reshape.apply(x, shape=(1,) + tuple(x.shape)), weight, *args, **kwargs)
+        return ops.Reshape.apply(y, shape=tuple(y.shape[1:]))
+
+    return run
 
 
 def _same_padding(x, kernel, dilation, stride):
@@ -82,10 +98,11 @@ def _transposed_in_channels(weight_shape, groups):
     return weight_shape[0]
 
 
+@_unbatched
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
-    """2-D convolution of (N, C, H, W) ``x`` with ``weight`` (O, C/groups, kh, kw); ``stride``, ``padding``
-    and ``dilation`` are ints or (height, width) pairs, ``padding`` also "same" or "valid". See
-    :mod:`nablab.ops.conv`."""
+    """2-D convolution of (N, C, H, W) (or unbatched (C, H, W)) ``x`` with ``weight`` (O, C/groups, kh, kw);
+    ``stride``, ``padding`` and ``dilation`` are ints or (height, width) pairs, ``padding`` also "same" or
+    "valid". See :mod:`nablab.ops.conv`."""
     _check_input("conv2d", x, weight, groups, "(N, C, H, W)", _conv_in_channels)
     return _conv2d(x, weight, bias, stride, padding, dilation, groups)
 
@@ -104,6 +121,7 @@ def _one(value, name: str):
     return _ints(value, 1, name)[0]
 
 
+@_unbatched
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
     """1-D convolution of (N, C, L) ``x`` with ``weight`` (O, C/groups, k): the 2-D convolution of
     (N, C, 1, L) with the (O, C/groups, 1, k) kernel. ``padding`` may be "same" or "valid"."""
@@ -115,6 +133,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 
     return _as_1d(y)
 
 
+@_unbatched
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1, dilation=1):
     """Transposed 2-D convolution of (N, C_in, H, W) ``x`` with ``weight`` (C_in, C_out/groups, kh, kw)
     (PyTorch's argument order); see :mod:`nablab.ops.conv_transpose`."""
@@ -125,6 +144,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     return ConvTranspose2d.apply(*args, groups=groups, **params)
 
 
+@_unbatched
 def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1, dilation=1):
     """Transposed 1-D convolution of (N, C_in, L) ``x`` with ``weight`` (C_in, C_out/groups, k): the 2-D
     one on (N, C_in, 1, L)."""
