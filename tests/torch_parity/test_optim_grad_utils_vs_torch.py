@@ -52,6 +52,15 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     assert_grads_equal(ours, theirs)
 
 
+def test_the_returned_norm_is_a_0d_array_that_in_place_ops_can_change_as_in_torch():
+    ours, theirs = pairs()
+    total, expected = nn.utils.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    assert type(total.numpy()) is type(expected.numpy()) is np.ndarray
+    total.mul_(2)
+    expected.mul_(2)
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
+
+
 def test_clip_grad_norm_float32_single_tensor_and_skipped_params():
     ours, theirs = pairs(scale=10.0, dtype="float32")
     ours[1].grad = theirs[1].grad = None

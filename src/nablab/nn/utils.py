@@ -75,7 +75,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"the total norm of order {order} of the gradients is {float(total)}, so they cannot "
                            "be clipped; pass error_if_nonfinite=False to scale them by it anyway")
-    return Tensor._make(total)
+    return Tensor._make(xp.asarray(total))  # a 0-d array, not a NumPy scalar (which in-place ops cannot write)
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm) -> None:
