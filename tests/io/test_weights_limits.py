@@ -114,3 +114,30 @@ def test_honest_files_still_load(tmp_path):
         again = nablab.models.load(tmp_path / f"{i}.safetensors")
         for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
             np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+#: nn classes that hold tensors only as given to them (never sized by numbers in a description)
+GIVEN_TENSORS = {"ParameterList", "ParameterDict", "_WeightedLoss", "BCEWithLogitsLoss"}
+
+
+def test_every_nn_layer_that_creates_tensors_has_a_shape_rule():
+    """A layer that makes Parameters or buffers from its arguments, without a rule in expected_state.RULES,
+    would be built before its size is checked: a new one must get a rule (or be listed above)."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    from nablab.io.expected_state import RULES
+
+    missing = []
+    for path in sorted((Path(nn.__file__).parent).glob("*.py")):
+        module = importlib.import_module(f"nablab.nn.{path.stem}") if path.stem != "__init__" else None
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if module else ():
+            if not isinstance(node, ast.ClassDef) or node.name in GIVEN_TENSORS:
+                continue
+            calls = {getattr(c.func, "id", None) or getattr(c.func, "attr", None)
+                     for c in ast.walk(node) if isinstance(c, ast.Call)}
+            if calls & {"Parameter", "register_buffer", "register_parameter"}:
+                if not any(issubclass(getattr(module, node.name), base) for base, _ in RULES):
+                    missing.append(f"nablab.nn.{path.stem}.{node.name}")
+    assert not missing, f"layers without a shape rule in nablab.io.expected_state.RULES: {missing}"

@@ -11,7 +11,9 @@ The shapes follow from the arguments by the rules of :data:`RULES`: one per nabl
 creates tensors (Linear, the convolutions, the norms, Embedding, PReLU). ``Sequential``,
 ``ModuleList`` and the ready-made models (whose ``layer_plan`` lists their layers as
 ``(class, args, kwargs)``) are walked layer by layer; every other nablab module creates no
-tensors. A class from outside nablab (admitted with ``classes=``) is the caller's own and not
+tensors from numbers (tests/io/test_weights_limits.py checks that each nn class making Parameters
+or buffers has a rule). The tensors of all the described modules together may not exceed those of
+the file. A class from outside nablab (admitted with ``classes=``) is the caller's own and not
 worked out here: its tensors are compared with the file after it is built.
 """
 
