@@ -225,3 +225,9 @@ def test_sweep_data_dir_reaches_the_sweep_and_its_workers(tmp_path, capsys, monk
     monkeypatch.setenv("NABLAB_DATA", "/elsewhere")
     assert main(["sweep", "hlcv-grid", "--data-dir", str(tmp_path)]) == 0
     assert seen["NABLAB_DATA"] == str(tmp_path) and os.environ["NABLAB_DATA"] == "/elsewhere"
+
+
+def test_report_skips_folders_that_are_not_runs(tmp_path, capsys):
+    (tmp_path / "leftover").mkdir()
+    line = _fails(["report", str(tmp_path / "leftover")], capsys, 2)
+    assert "none of the folders given is a run folder" in line

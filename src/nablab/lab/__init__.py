@@ -4,9 +4,9 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import ConfigError, resolve
 from .evaluate import evaluate
 from .report import summary, write_comparison, write_report
-from .run import Run
+from .run import Run, RunError
 from .session import train
 from .trainer import Trainer, TrainingDiverged
 
-__all__ = ["ConfigError", "Run", "Trainer", "TrainingDiverged", "evaluate", "load_checkpoint", "resolve",
+__all__ = ["ConfigError", "Run", "RunError", "Trainer", "TrainingDiverged", "evaluate", "load_checkpoint", "resolve",
            "save_checkpoint", "summary", "train", "write_comparison", "write_report"]
