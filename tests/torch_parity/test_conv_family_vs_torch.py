@@ -174,6 +174,8 @@ def test_conv_modules(dtype, name, args, kwargs, shape):
     ("ConvTranspose2d", (3, 2, 3), dict(stride=2, padding=1), (2, 3, 4, 5), (8, 9)),
     ("ConvTranspose2d", (2, 4, (3, 2)), dict(stride=(3, 2), dilation=(1, 2)), (1, 2, 3, 3), (1, 4, 10, 8)),
     ("ConvTranspose1d", (2, 3, 4), dict(stride=3, padding=1), (2, 2, 5), (15,)),
+    ("ConvTranspose2d", (3, 2, 3), dict(stride=2, padding=1), (3, 4, 5), (8, 9)),  # unbatched
+    ("ConvTranspose2d", (3, 2, 3), dict(stride=2), (3, 4, 5), (2, 10, 12)),
 ])
 def test_conv_transpose_to_an_output_size(dtype, name, args, kwargs, shape, output_size):
     rng = np.random.default_rng(9)

@@ -42,6 +42,9 @@ class _ConvNd(Module):
                              f"by groups ({groups})")
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if self.transposed and (padding_mode != "zeros" or isinstance(padding, str)):
+            raise ValueError(f"{type(self).__name__} takes int or tuple padding with padding_mode 'zeros', got "
+                             f"padding {padding!r}, padding_mode {padding_mode!r}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
@@ -82,23 +85,23 @@ class _ConvNd(Module):
 
     def _output_padding(self, x, output_size):
         """``output_padding``, or (given the output's spatial size, with or without its N and C) the output
-        padding that reaches it, which lies in [0, stride): PyTorch's rule."""
+        padding that reaches it, which lies in [0, stride): PyTorch's rule. x may be unbatched."""
         if output_size is None:
             return self.output_padding
         output_size = tuple(int(n) for n in output_size)
-        if len(output_size) == self.dims + 2:
-            output_size = output_size[2:]
+        if len(output_size) == x.ndim:
+            output_size = output_size[-self.dims:]
         if len(output_size) != self.dims:
             raise ValueError(f"{type(self).__name__}: output_size must have {self.dims} or {self.dims + 2} elements, "
                              f"got {output_size}")
         stride, padding = _tuple(self.stride, self.dims), _tuple(self.padding, self.dims)
         kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)
         smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1
-                    for n, s, p, k, d in zip(x.shape[2:], stride, padding, kernel, dilation)]
+                    for n, s, p, k, d in zip(x.shape[-self.dims:], stride, padding, kernel, dilation)]
         largest = [m + s - 1 for m, s in zip(smallest, stride)]
         if any(not lo <= n <= hi for n, lo, hi in zip(output_size, smallest, largest)):
             raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from {smallest} "
-                             f"to {largest} (for an input of {list(x.shape[2:])})")
+                             f"to {largest} (for an input of {list(x.shape[-self.dims:])})")
         return tuple(n - m for n, m in zip(output_size, smallest))
 
     def extra_repr(self) -> str:
@@ -155,9 +158,6 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
                  dtype="float32"):
-        if padding_mode != "zeros" or isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d takes int or tuple padding with padding_mode 'zeros', got padding "
-                             f"{padding!r}, padding_mode {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, output_padding, device)
 
@@ -174,9 +174,6 @@ class ConvTranspose1d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
                  dtype="float32"):
-        if padding_mode != "zeros" or isinstance(padding, str):
-            raise ValueError(f"ConvTranspose1d takes int or tuple padding with padding_mode 'zeros', got padding "
-                             f"{padding!r}, padding_mode {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, output_padding, device)
 
