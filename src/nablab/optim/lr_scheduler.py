@@ -62,6 +62,23 @@ def _set_momentum(group: dict, use_beta1: bool, value: float) -> None:
         group["momentum"] = value
 
 
+def _start_momentum_cycle(scheduler: str, optimizer, max_momentum, base_momentum, fresh: bool):
+    """Whether the optimizer's momentum is Adam's β₁ (else ``momentum``), and the per-group (high, low)
+    momenta of a cycle; a ``fresh`` start (last_epoch = −1) sets each group's momentum to its high and
+    records both in the group, as PyTorch does."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{scheduler} with cycle_momentum needs an optimizer with momentum or betas, "
+                         f"{type(optimizer).__name__} has neither")
+    use_beta1 = "betas" in optimizer.defaults
+    highs = _per_group("max_momentum", optimizer, max_momentum)
+    lows = _per_group("base_momentum", optimizer, base_momentum)
+    if fresh:
+        for group, high, low in zip(optimizer.param_groups, highs, lows):
+            _set_momentum(group, use_beta1, high)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return use_beta1, highs, lows
+
+
 class LRScheduler:
     """Base class. Subclasses give :meth:`get_lr` (the chainable rule: the rates for epoch
     ``last_epoch`` from the groups' present rates) and, where there is one, :meth:`_closed_form_lr`
@@ -442,15 +459,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR with cycle_momentum needs an optimizer with momentum or betas, "
-                                 f"{type(optimizer).__name__} has neither")
-            self.use_beta1 = "betas" in optimizer.defaults
-            if last_epoch == -1:
-                for group, high, low in zip(groups, _per_group("max_momentum", optimizer, max_momentum),
-                                            _per_group("base_momentum", optimizer, base_momentum)):
-                    _set_momentum(group, self.use_beta1, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+            self.use_beta1 = _start_momentum_cycle("OneCycleLR", optimizer, max_momentum, base_momentum,
+                                                   last_epoch == -1)[0]
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
@@ -505,16 +515,8 @@ class CyclicLR(LRScheduler):
         self.scale_mode = scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range" else "cycle")
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"CyclicLR with cycle_momentum needs an optimizer with momentum or betas, "
-                                 f"{type(optimizer).__name__} has neither")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for group, high, low in zip(optimizer.param_groups, self.max_momentums, self.base_momentums):
-                    _set_momentum(group, self.use_beta1, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+            self.use_beta1, self.max_momentums, self.base_momentums = _start_momentum_cycle(
+                "CyclicLR", optimizer, max_momentum, base_momentum, last_epoch == -1)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
