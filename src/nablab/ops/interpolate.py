@@ -25,10 +25,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..function import Function
-
-
-def _along(axis: int, index) -> tuple:
-    return (slice(None),) * axis + (index,)
+from .padding import along
 
 
 def nearest_indices(in_size: int, out_size: int, scale, exact: bool, dtype):
@@ -65,7 +62,7 @@ def linear_taps(in_size: int, out_size: int, scale, align_corners: bool, dtype):
 def _scatter_add(xp, g, index, size, axis):
     """The backward of ``take(x, index, axis)`` for an x of ``size`` along axis: Σ of g onto each source."""
     out = xp.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1 :], dtype=g.dtype)
-    xp.add.at(out, _along(axis, index), g)
+    xp.add.at(out, along(axis, index), g)
     return out
 
 

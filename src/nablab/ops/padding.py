@@ -21,7 +21,7 @@ from ..backend import get_array_module
 from ..function import Function
 
 
-def _along(axis: int, index) -> tuple:
+def along(axis: int, index) -> tuple:
     """The index that applies ``index`` (a slice) to one axis."""
     return (slice(None),) * axis + (index,)
 
@@ -30,30 +30,30 @@ def _grow(xp, x, axis, lo, hi, mode):
     """x with lo elements before and hi after along ``axis``, copied by the rule of ``mode``."""
     n = x.shape[axis]
     if mode == "reflect":
-        before = xp.flip(x[_along(axis, slice(1, lo + 1))], axis)
-        after = xp.flip(x[_along(axis, slice(n - 1 - hi, n - 1))], axis)
+        before = xp.flip(x[along(axis, slice(1, lo + 1))], axis)
+        after = xp.flip(x[along(axis, slice(n - 1 - hi, n - 1))], axis)
     elif mode == "replicate":
-        before = xp.repeat(x[_along(axis, slice(0, 1))], lo, axis=axis)
-        after = xp.repeat(x[_along(axis, slice(n - 1, n))], hi, axis=axis)
+        before = xp.repeat(x[along(axis, slice(0, 1))], lo, axis=axis)
+        after = xp.repeat(x[along(axis, slice(n - 1, n))], hi, axis=axis)
     else:  # circular
-        before, after = x[_along(axis, slice(n - lo, n))], x[_along(axis, slice(0, hi))]
+        before, after = x[along(axis, slice(n - lo, n))], x[along(axis, slice(0, hi))]
     return xp.concatenate([before, x, after], axis=axis)
 
 
 def _fold(g, axis, lo, hi, mode):
     """dL/dx along ``axis`` from dL/dy: the middle of g plus what the new elements copied back."""
     n = g.shape[axis] - lo - hi
-    gx = g[_along(axis, slice(lo, lo + n))].copy()
-    before, after = g[_along(axis, slice(0, lo))], g[_along(axis, slice(lo + n, lo + n + hi))]
+    gx = g[along(axis, slice(lo, lo + n))].copy()
+    before, after = g[along(axis, slice(0, lo))], g[along(axis, slice(lo + n, lo + n + hi))]
     if mode == "reflect":
-        gx[_along(axis, slice(1, lo + 1))] += before[_along(axis, slice(None, None, -1))]
-        gx[_along(axis, slice(n - 1 - hi, n - 1))] += after[_along(axis, slice(None, None, -1))]
+        gx[along(axis, slice(1, lo + 1))] += before[along(axis, slice(None, None, -1))]
+        gx[along(axis, slice(n - 1 - hi, n - 1))] += after[along(axis, slice(None, None, -1))]
     elif mode == "replicate":
-        gx[_along(axis, slice(0, 1))] += before.sum(axis=axis, keepdims=True)
-        gx[_along(axis, slice(n - 1, n))] += after.sum(axis=axis, keepdims=True)
+        gx[along(axis, slice(0, 1))] += before.sum(axis=axis, keepdims=True)
+        gx[along(axis, slice(n - 1, n))] += after.sum(axis=axis, keepdims=True)
     else:  # circular
-        gx[_along(axis, slice(n - lo, n))] += before
-        gx[_along(axis, slice(0, hi))] += after
+        gx[along(axis, slice(n - lo, n))] += before
+        gx[along(axis, slice(0, hi))] += after
     return gx
 
 

@@ -25,7 +25,7 @@ def normalize_axis(axis, ndim):
     return tuple(sorted({a % ndim for a in axes})) if ndim else ()
 
 
-def _integer_dtype(x):
+def integer_dtype(x):
     """x's dtype for integer x (NumPy would widen an int32 sum to int64; the caller picked the dtype), else None."""
     return x.dtype if x.dtype.kind in "iu" else None
 
@@ -48,7 +48,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        return x.sum(axis=self.axis, keepdims=self.keepdims, dtype=_integer_dtype(x))
+        return x.sum(axis=self.axis, keepdims=self.keepdims, dtype=integer_dtype(x))
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -139,7 +139,7 @@ class Prod(Function):
 
     def forward(self, x):
         self.x = x
-        return x.prod(axis=self.axis, keepdims=self.keepdims, dtype=_integer_dtype(x))
+        return x.prod(axis=self.axis, keepdims=self.keepdims, dtype=integer_dtype(x))
 
     def backward(self, gy):
         xp = get_array_module(gy)

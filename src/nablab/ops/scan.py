@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-
-
-def _integer_dtype(x):
-    """x's dtype for integer x (NumPy would widen int32 to int64; the caller picked the dtype), else None."""
-    return x.dtype if x.dtype.kind in "iu" else None
+from .reduction import integer_dtype
 
 
 class CumSum(Function):
@@ -21,7 +17,7 @@ class CumSum(Function):
         self.axis = axis
 
     def forward(self, x):
-        return x.cumsum(axis=self.axis, dtype=_integer_dtype(x))
+        return x.cumsum(axis=self.axis, dtype=integer_dtype(x))
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -43,7 +39,7 @@ class CumProd(Function):
 
     def forward(self, x):
         self.x = x
-        self.y = x.cumprod(axis=self.axis, dtype=_integer_dtype(x))
+        self.y = x.cumprod(axis=self.axis, dtype=integer_dtype(x))
         return self.y
 
     def backward(self, gy):
