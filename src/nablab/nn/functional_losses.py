@@ -80,7 +80,7 @@ def _broadcast_target(name, x, t):
                          "broadcast") from None
     warnings.warn(f"{name}: using a target of shape {tuple(t.shape)} with an input of shape {tuple(x.shape)}: "
                   "they broadcast, which is likely not what you want; give them the same shape",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=4)  # the caller of the loss: below it the loss and _regression_operands
 
 
 def _apply_weight(loss, weight, x):
@@ -212,6 +212,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # --------------------------------------------------------------------------- regression losses
+def _regression_operands(name, input, target, reduction):
+    """(x, t) of a regression loss: the input as a tensor and the target in its dtype, once the reduction
+    is known to be valid and the shapes to broadcast (see :func:`_broadcast_target`)."""
+    check_reduction(reduction)
+    x = as_tensor(input)
+    t = _float_operand(target, x)
+    _broadcast_target(name, x, t)
+    return x, t
+
+
 def _weighted_mean_or_reduce(loss, weight, reduction, x):
     """PyTorch's ``weight=`` of mse_loss and l1_loss: same shape as the input; "mean" is Σ wℓ / Σ w."""
     if weight is None:
@@ -228,10 +238,7 @@ def _weighted_mean_or_reduce(loss, weight, reduction, x):
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """(x − t)² elementwise, reduced."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
-    _broadcast_target("mse_loss", x, t)
+    x, t = _regression_operands("mse_loss", input, target, reduction)
     d = x - t
     return _weighted_mean_or_reduce(d * d, weight, reduction, x)
 
@@ -239,30 +246,21 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """|x − t| elementwise, reduced (gradient sign(x − t), 0 at a tie)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
-    _broadcast_target("l1_loss", x, t)
+    x, t = _regression_operands("l1_loss", input, target, reduction)
     return _weighted_mean_or_reduce((x - t).abs(), weight, reduction, x)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """½(x − t)²/β where |x − t| < β, else |x − t| − ½β (see :class:`nablab.ops.losses_regression.SmoothL1`)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
-    _broadcast_target("smooth_l1_loss", x, t)
+    x, t = _regression_operands("smooth_l1_loss", input, target, reduction)
     return _reduce(SmoothL1.apply(x, t, beta=beta), reduction)
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """½(x − t)² where |x − t| < δ, else δ(|x − t| − ½δ); ``weight`` multiplies it elementwise before a
     plain reduction (PyTorch's rule for this loss)."""
-    check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
-    _broadcast_target("huber_loss", x, t)
+    x, t = _regression_operands("huber_loss", input, target, reduction)
     return _reduce(_apply_weight(Huber.apply(x, t, delta=delta), weight, x), reduction)
 
 
