@@ -612,13 +612,17 @@ class MathMethods:
         """Running sums along ``dim``; integer and boolean tensors sum in int64."""
         a = _one_axis(self, _alias("dim", dim, "axis", axis))
         x = self._cast(_sum_dtype(self, dtype))
-        return scan.CumSum.apply(x, axis=a) if self.ndim else x
+        if not self.ndim:  # a new tensor of the one element (torch's), not x itself
+            return scan.CumSum.apply(x.reshape(1), axis=0).reshape(())
+        return scan.CumSum.apply(x, axis=a)
 
     def cumprod(self, dim=None, *, dtype=None, axis=None):
         """Running products along ``dim``; integer and boolean tensors multiply in int64."""
         a = _one_axis(self, _alias("dim", dim, "axis", axis))
         x = self._cast(_sum_dtype(self, dtype))
-        return scan.CumProd.apply(x, axis=a) if self.ndim else x
+        if not self.ndim:  # a new tensor of the one element (torch's), not x itself
+            return scan.CumProd.apply(x.reshape(1), axis=0).reshape(())
+        return scan.CumProd.apply(x, axis=a)
 
     def _running_extreme(self, dim, largest):
         a = _one_axis(self, dim)

@@ -480,6 +480,16 @@ def test_maximum_and_minimum_route_the_gradient_to_both_inputs_at_a_nan(name):
     check(function(nablab, name), function(torch, name), [a, b], "float64")
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+def test_a_scan_of_a_0d_tensor_is_a_new_tensor_as_torch(name):
+    for lib in (nablab, torch):
+        x = lib.tensor(3.0)
+        y = getattr(x, name)(0)
+        assert y is not x and y.shape == ()
+        y.add_(1)
+        assert x.item() == 3.0 and y.item() == 4.0, lib.__name__
+
+
 def test_atan2_gradient_at_the_origin_is_zero_as_torch():
     check(function(nablab, "atan2"), function(torch, "atan2"), [np.array([0.0, 1.0]), np.array([0.0, -2.0])],
           "float64")
