@@ -218,6 +218,16 @@ def test_pad(dtype, shape, pad, mode, value):
     _compare(F.pad(x, pad, mode=mode, value=value), TF.pad(tx, pad, mode=mode, value=value), [(x, tx)], dtype, rng)
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(0, 0), (-1, -2)], ids=["nothing", "crop"])
+def test_pad_that_only_crops_gives_a_new_tensor_as_torch(mode, pad):
+    for lib, functional in ((nablab, F), (torch, TF)):
+        x = lib.tensor(np.arange(6.0).reshape(1, 1, 6))
+        y = functional.pad(x, pad, mode=mode)
+        y.mul_(0)
+        assert x.numpy().tolist() == [[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]], lib.__name__
+
+
 PADDING_LAYERS = [
     ("ZeroPad2d", (1, 2, 0, 3), (2, 3, 4, 4)),
     ("ZeroPad1d", 2, (2, 3, 4)),

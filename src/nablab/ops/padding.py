@@ -82,6 +82,8 @@ class Pad(Function):
             y = xp.full(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, grow)), self.value, dtype=x.dtype)
             y[tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, grow))] = x
             return y
+        if not any(lo or hi for lo, hi in grow):
+            return x.copy()  # only cropped (or nothing at all): a new array, never a view of the input
         for axis, (lo, hi) in enumerate(grow):
             if lo or hi:
                 x = _grow(xp, x, axis, lo, hi, self.mode)
