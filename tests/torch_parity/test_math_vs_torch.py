@@ -480,6 +480,21 @@ def test_maximum_and_minimum_route_the_gradient_to_both_inputs_at_a_nan(name):
     check(function(nablab, name), function(torch, name), [a, b], "float64")
 
 
+@pytest.mark.parametrize("shape, dims", [((2, 3), (1, -1)), ((2, 3), [0, 0]), ((), (0, -1))])
+def test_a_dim_given_twice_is_an_error_as_torch(shape, dims):
+    for lib in (nablab, torch):
+        with pytest.raises(RuntimeError, match="appears multiple times"):
+            lib.ones(shape).sum(dim=dims)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_max_over_a_nonempty_dim_of_an_empty_tensor_is_empty_as_torch(name):
+    check(method(name, 0), method(name, 0), [np.zeros((2, 0))], "float64")
+    for lib in (nablab, torch):
+        with pytest.raises((RuntimeError, IndexError, ValueError)):
+            getattr(lib.zeros(2, 0), name)(1)
+
+
 @pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 def test_a_scan_of_a_0d_tensor_is_a_new_tensor_as_torch(name):
     for lib in (nablab, torch):

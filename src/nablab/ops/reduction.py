@@ -13,7 +13,8 @@ from ..function import Function
 def normalize_axis(axis, ndim):
     """None, or a sorted tuple of non-negative axes; an out-of-range axis is an error.
 
-    As in PyTorch, a 0-d tensor accepts axis 0 and −1, which reduce nothing: they give ``()``.
+    As in PyTorch, a 0-d tensor accepts axis 0 and −1, which reduce nothing: they give ``()``; a dim given
+    twice (1 and −1 of a 2-d tensor) is an error.
     """
     if axis is None:
         return None
@@ -22,7 +23,11 @@ def normalize_axis(axis, ndim):
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise DimError(f"dim {a} is out of range for a tensor with {ndim} dimensions "
                            f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
-    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
+    normalized = [a % max(ndim, 1) for a in axes]
+    if len(set(normalized)) != len(normalized):
+        twice = next(a for a in normalized if normalized.count(a) > 1)
+        raise RuntimeError(f"dim {twice} appears multiple times in the list of dims {tuple(axes)}")
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def integer_dtype(x):
@@ -92,8 +97,10 @@ class Max(Function):
         return x.max(axis=self.axis, keepdims=True)
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError("max/min of an empty tensor")
+        reduced = x.shape if self.axis is None else [x.shape[a] for a in self.axis]
+        if 0 in reduced:  # an empty result (another dim of size 0) is fine
+            raise ValueError(f"max/min over a dim of size 0 (input shape {tuple(x.shape)}): the extreme of no "
+                             "elements is not defined")
         self.x = x
         self.y = self._reduce(x)
         return self.y if self.keepdims else self.y.reshape(_reduced_shape(x.shape, self.axis))
