@@ -496,6 +496,40 @@ def test_elementwise_losses(expr, arrays, grads, dtype):
     check_parity(expr, list(arrays), dtype, grads)
 
 
+MIXED_DTYPES = [
+    ("mse_loss", lambda F, x, t: F.mse_loss(x, t)),
+    ("l1_loss", lambda F, x, t: F.l1_loss(x, t, reduction="none")),
+    ("smooth_l1_loss", lambda F, x, t: F.smooth_l1_loss(x, t, reduction="sum")),
+    ("kl_div", lambda F, x, t: F.kl_div(x, t, reduction="batchmean")),
+    ("bce_with_logits", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t)),
+    ("cross_entropy_probabilities", lambda F, x, t: F.cross_entropy(x, t)),
+    ("cosine_similarity", lambda F, x, t: F.cosine_similarity(x, t)),
+]
+
+
+MIXED_DTYPE_CASES = [(name, expr, "float64") for name, expr in MIXED_DTYPES] + [
+    ("cosine_similarity", MIXED_DTYPES[-1][1], "int64"),  # the losses refuse integer targets, in torch too
+]
+
+
+@pytest.mark.parametrize("name, expr, target_dtype", MIXED_DTYPE_CASES,
+                         ids=[f"{name}-{dtype}" for name, _, dtype in MIXED_DTYPE_CASES])
+def test_a_float32_input_with_another_target_dtype_promotes_as_torch(name, expr, target_dtype):
+    x, t = probabilities(3, 4), distribution(3, 4) * (10 if target_dtype == "int64" else 1)
+    results = []
+    for lib in (nablab, torch):
+        leaf = lib.tensor(x.astype(np.float32), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            y = expr(lib.nn.functional, leaf, lib.tensor(t.astype(target_dtype)))
+        y.sum().backward()
+        results.append((str(y.dtype).removeprefix("torch."), y.detach().numpy(), leaf.grad.numpy()))
+    (dtype, value, grad), (tdtype, tvalue, tgrad) = results
+    assert dtype == tdtype and grad.dtype == tgrad.dtype == np.float32
+    np.testing.assert_allclose(value, tvalue, rtol=1.3e-6, atol=1e-5)
+    np.testing.assert_allclose(grad, tgrad, rtol=1.3e-6, atol=1e-5)
+
+
 def test_elementwise_losses_reject_bad_shapes_and_inputs():
     F = nablab.nn.functional
     x = nablab.tensor(probabilities(2, 3))

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
+from ..dtypes import result_type
 from ..errors import ShapeError
 from ..ops.activations_piecewise import (
     Hardshrink,
@@ -219,6 +220,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """Σ x₁x₂ / (max(‖x₁‖, ε)·max(‖x₂‖, ε)) along ``dim``, after broadcasting x₁ against x₂ (PyTorch
     clamps each norm on its own)."""
     x1, x2 = as_tensor(x1), as_tensor(x2, like=(x1,))
+    dtype = result_type(x1, x2)  # PyTorch's promotion: float32 with int64 stays float32
+    x1, x2 = (x if x.dtype == dtype else x.astype(dtype) for x in (x1, x2))
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:

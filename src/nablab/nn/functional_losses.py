@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
+from ..dtypes import result_type
 from ..errors import ShapeError
 from ..ops.losses_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from ..ops.losses_kl import KLDivergence
@@ -47,6 +48,17 @@ def _float_operand(value, x):
     if isinstance(value, Tensor):
         return value if value.dtype == x.dtype else value.astype(x.dtype)
     return Tensor._make(get_array_module(x.data).asarray(value, dtype=x.dtype))
+
+
+def _promoted_operands(x, target):
+    """(x, t): the input and the target in PyTorch's result dtype of the two where the target is a floating
+    tensor (a float32 input and a float64 target give float64: x is cast, differentiably), else the target
+    in x's dtype."""
+    if isinstance(target, Tensor) and target.dtype.kind == "f" and target.dtype != x.dtype:
+        dtype = result_type(x, target)
+        if dtype != x.dtype:
+            x = x.astype(dtype)
+    return x, _float_operand(target, x)
 
 
 def _constant(value, x):
@@ -160,7 +172,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
 
 
 def _cross_entropy_probabilities(x, target, weight, reduction, label_smoothing):
-    t = _float_operand(target, x)
+    x, t = _promoted_operands(x, target)
     _same_shape("cross_entropy", x, t)
     class_axis = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[class_axis]
@@ -195,8 +207,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     positive term (one weight per class, broadcast along the last axis), ``weight`` the whole loss."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
+    x, t = _promoted_operands(as_tensor(input), target)
     _same_shape("binary_cross_entropy_with_logits", x, t)
     pw = _constant(pos_weight, x)
     if pw is not None:
@@ -213,11 +224,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 # --------------------------------------------------------------------------- regression losses
 def _regression_operands(name, input, target, reduction):
-    """(x, t) of a regression loss: the input as a tensor and the target in its dtype, once the reduction
+    """(x, t) of a regression loss in their promoted dtype (:func:`_promoted_operands`), once the reduction
     is known to be valid and the shapes to broadcast (see :func:`_broadcast_target`)."""
     check_reduction(reduction)
-    x = as_tensor(input)
-    t = _float_operand(target, x)
+    x, t = _promoted_operands(as_tensor(input), target)
     _broadcast_target(name, x, t)
     return x, t
 
@@ -271,8 +281,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     divided by the batch size input.shape[0])."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
-    x = as_tensor(input)
-    t = _float_operand(target, x)
+    x, t = _promoted_operands(as_tensor(input), target)
     try:
         np.broadcast_shapes(x.shape, t.shape)
     except ValueError:
