@@ -608,21 +608,22 @@ class MathMethods:
             (self.data != 0).sum(axis=axes), dtype=_INT64))
 
     # ----------------------------------------------------------------- scans
-    def cumsum(self, dim=None, *, dtype=None, axis=None):
-        """Running sums along ``dim``; integer and boolean tensors sum in int64."""
+    def _scan(self, op, dim, dtype, axis):
+        """``op`` (CumSum or CumProd) along ``dim`` in the dtype of a sum; a 0-d tensor gives a new 0-d tensor
+        (torch's), not itself."""
         a = _one_axis(self, _alias("dim", dim, "axis", axis))
         x = self._cast(_sum_dtype(self, dtype))
-        if not self.ndim:  # a new tensor of the one element (torch's), not x itself
-            return scan.CumSum.apply(x.reshape(1), axis=0).reshape(())
-        return scan.CumSum.apply(x, axis=a)
+        if not self.ndim:
+            return op.apply(x.reshape(1), axis=0).reshape(())
+        return op.apply(x, axis=a)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        """Running sums along ``dim``; integer and boolean tensors sum in int64."""
+        return self._scan(scan.CumSum, dim, dtype, axis)
 
     def cumprod(self, dim=None, *, dtype=None, axis=None):
         """Running products along ``dim``; integer and boolean tensors multiply in int64."""
-        a = _one_axis(self, _alias("dim", dim, "axis", axis))
-        x = self._cast(_sum_dtype(self, dtype))
-        if not self.ndim:  # a new tensor of the one element (torch's), not x itself
-            return scan.CumProd.apply(x.reshape(1), axis=0).reshape(())
-        return scan.CumProd.apply(x, axis=a)
+        return self._scan(scan.CumProd, dim, dtype, axis)
 
     def _running_extreme(self, dim, largest):
         a = _one_axis(self, dim)
