@@ -98,8 +98,12 @@ def test_sequential_indexing_and_dropout_modes():
 
 
 def test_linear_rejects_wrong_feature_count():
-    with pytest.raises(ValueError, match="input has 5 features"):
+    with pytest.raises(ValueError, match="input of shape \\(3, 5\\) has 5 features"):
         nn.Linear(4, 2)(nablab.randn(3, 5))
+    with pytest.raises(RuntimeError, match="has 5 features"):  # PyTorch's exception type, as for matmul
+        nablab.nn.functional.linear(nablab.randn(5), nablab.randn(2, 4))
+    with pytest.raises(RuntimeError, match="has no features"):
+        nablab.nn.functional.linear(nablab.tensor(1.0), nablab.randn(2, 1))
 
 
 def test_manual_seed_makes_initialisation_reproducible():

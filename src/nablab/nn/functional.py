@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import kernels, ops
+from ..errors import ShapeError
 
 # the activations, the softmax family and the losses live in their own modules
 from .functional_activations import *  # noqa: F403
@@ -31,9 +32,11 @@ def linear_relu(x, weight, bias=None):
 
 
 def _check_features(name, x, weight):
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"{name}: input has {x.shape[-1]} features, the weight {tuple(weight.shape)} "
-                         f"expects {weight.shape[1]}")
+    """A ShapeError (PyTorch's RuntimeError, a ValueError too) unless x's last dim is the weight's in-features."""
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        features = x.shape[-1] if x.ndim else "no"
+        raise ShapeError(f"{name}: input of shape {tuple(x.shape)} has {features} features, the weight "
+                         f"{tuple(weight.shape)} (out, in) expects {weight.shape[-1] if weight.ndim else '?'}")
 
 
 def l2_penalty(parameters, reg: float):
