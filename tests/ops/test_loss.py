@@ -107,3 +107,8 @@ def test_dropout_scales_and_is_off_in_eval():
     assert F.dropout(x, 0.3, training=False) is x
     with pytest.raises(ValueError, match="probability"):
         F.dropout(x, 1.5)
+
+
+def test_the_fused_cross_entropy_op_names_a_wrong_logits_shape_as_a_shape_error():
+    with pytest.raises(ShapeError, match=r"logits of shape \(N, C\), got \(2, 3, 4\)"):
+        nablab.ops.SoftmaxCrossEntropy.apply(nablab.zeros(2, 3, 4), labels=np.zeros(2, dtype=np.int64))

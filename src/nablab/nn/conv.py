@@ -92,7 +92,7 @@ class _ConvNd(Module):
         if len(output_size) == x.ndim:
             output_size = output_size[-self.dims:]
         if len(output_size) != self.dims:
-            raise ValueError(f"{type(self).__name__}: output_size must have {self.dims} or {self.dims + 2} elements, "
+            raise ValueError(f"{type(self).__name__}: output_size must have {self.dims} or {x.ndim} elements, "
                              f"got {output_size}")
         stride, padding = _tuple(self.stride, self.dims), _tuple(self.padding, self.dims)
         kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)

@@ -92,7 +92,7 @@ def check_class_range(name, labels, n_classes):
 def check_labels(logits_shape, labels):
     """Raise a clear error unless ``labels`` are N integer class indices in [0, C)."""
     if len(logits_shape) != 2:
-        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {tuple(logits_shape)}")
+        raise ShapeError(f"cross_entropy expects logits of shape (N, C), got {tuple(logits_shape)}")
     n, c = logits_shape
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy expects integer class labels, got dtype {labels.dtype}")
