@@ -290,6 +290,16 @@ def test_interpolate(dtype, shape, kwargs):
     _compare(F.interpolate(x, **kwargs), TF.interpolate(tx, **kwargs), [(x, tx)], dtype, rng)
 
 
+@pytest.mark.parametrize("kwargs", [dict(size=(3, 7)), dict(scale_factor=1.7), dict(scale_factor=0.5),
+                                    dict(size=(9, 11), align_corners=True)])
+def test_bilinear_interpolation_of_a_uint8_image_is_within_one_of_torch(kwargs):
+    x = np.random.default_rng(5).integers(0, 256, (2, 3, 5, 6)).astype(np.uint8)
+    ours = F.interpolate(nablab.tensor(x), mode="bilinear", **kwargs)
+    theirs = TF.interpolate(torch.tensor(x), mode="bilinear", **kwargs)
+    assert ours.dtype == np.uint8 and ours.shape == tuple(theirs.shape)
+    assert np.abs(ours.numpy().astype(int) - theirs.numpy().astype(int)).max() <= 1
+
+
 UPSAMPLING_LAYERS = [
     ("Upsample", dict(scale_factor=2), (2, 3, 4, 5)),
     ("Upsample", dict(size=(7, 6), mode="bilinear"), (2, 3, 4, 5)),

@@ -14,10 +14,12 @@ import math
 import numpy as np
 
 from .. import ops
+from ..backend import get_array_module
 from ..errors import ShapeError
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.interpolate import ResizeLinear, ResizeNearest, linear_taps, nearest_indices
 from ..ops.padding import Pad
+from ..tensor import Tensor
 from .functional_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
@@ -208,7 +210,8 @@ def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_co
     one per spatial dim): ``mode`` 'nearest', 'nearest-exact' (3-, 4- or 5-D input), 'linear' (3-D),
     'bilinear' (4-D) or 'trilinear' (5-D), with PyTorch's source-index rules (see
     :mod:`nablab.ops.interpolate`), or 'area' (3- or 4-D: adaptive average pooling to the output size);
-    the output size is ⌊d·scale_factor⌋."""
+    the output size is ⌊d·scale_factor⌋. An integer (uint8) image is interpolated linearly in float32
+    and rounded back, halves up (within 1 of PyTorch's fixed-point kernel, which rounds after each axis)."""
     if mode not in _RANKS:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented; available: {sorted(_RANKS)}")
     if antialias:
@@ -232,6 +235,10 @@ def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_co
         indices = tuple(nearest_indices(n, m, s, exact, dtype) for n, m, s in zip(spatial, out_size, scales))
         return ResizeNearest.apply(x, indices=indices)
     taps = [linear_taps(n, m, s, bool(align_corners), dtype) for n, m, s in zip(spatial, out_size, scales)]
+    if x.dtype.kind in "iu":  # integer images (uint8): weighted in float32, rounded back, as PyTorch does
+        y = ResizeLinear.apply(x.astype(np.float32), taps=tuple(taps)).data
+        info, xp = np.iinfo(x.dtype), get_array_module(y)
+        return Tensor._make(xp.clip(xp.floor(y + 0.5), info.min, info.max).astype(x.dtype))  # halves up
     return ResizeLinear.apply(x, taps=tuple(taps))
 
 
