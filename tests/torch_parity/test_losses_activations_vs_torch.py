@@ -496,6 +496,38 @@ def test_elementwise_losses(expr, arrays, grads, dtype):
     check_parity(expr, list(arrays), dtype, grads)
 
 
+INTEGER_ACTIVATIONS = {  # name: extra arguments; torch computes these of integer tensors too
+    "relu": (), "relu6": (), "hardtanh": (), "threshold": (1, 5), "sigmoid": (), "tanh": (), "softsign": (),
+    "tanhshrink": (),
+}
+FLOAT_ONLY_ACTIVATIONS = {  # torch refuses integers here; nablab takes them as float32 (not float16/float64)
+    "elu": (), "gelu": (), "silu": (), "hardswish": (), "leaky_relu": (), "softplus": (), "logsigmoid": (),
+    "mish": (), "softmax": (0,), "log_softmax": (0,), "softmin": (0,),
+}
+
+
+@pytest.mark.parametrize("name, dtype", [(name, dtype) for name in sorted(INTEGER_ACTIVATIONS)
+                                         for dtype in ("int64", "uint8") if (name, dtype) != ("hardtanh", "uint8")])
+def test_activations_of_integer_tensors_as_torch(name, dtype):  # (torch has no uint8 hardtanh)
+    x = np.array([-3, 0, 2, 7]) if dtype == "int64" else np.array([3, 0, 2, 250])
+    args = INTEGER_ACTIVATIONS[name]
+    ours = getattr(nablab.nn.functional, name)(nablab.tensor(x.astype(dtype)), *args)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x.astype(dtype)), *args)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1.3e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint8"])
+@pytest.mark.parametrize("name", sorted(FLOAT_ONLY_ACTIVATIONS))
+def test_float_activations_take_integer_tensors_as_float32(name, dtype):
+    x = np.array([-3, 0, 2, 7]) if dtype == "int64" else np.array([3, 0, 2, 250])
+    args = FLOAT_ONLY_ACTIVATIONS[name]
+    ours = getattr(nablab.nn.functional, name)(nablab.tensor(x.astype(dtype)), *args)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x.astype(dtype).astype(np.float32)), *args)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1.3e-6, atol=1e-5)
+
+
 MIXED_DTYPES = [
     ("mse_loss", lambda F, x, t: F.mse_loss(x, t)),
     ("l1_loss", lambda F, x, t: F.l1_loss(x, t, reduction="none")),

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
-from ..dtypes import result_type
+from ..dtypes import DEFAULT_DTYPE, result_type
 from ..errors import ShapeError
 from ..ops.activations_piecewise import (
     Hardshrink,
@@ -35,22 +35,32 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _apply(op, x, inplace, name, **params):
-    """``op`` applied to x, or, with ``inplace``, made x's own value (PyTorch's in-place form)."""
+def _floating(x):
+    """x as a tensor of a floating dtype: an integer or boolean one in the default float32, as PyTorch's
+    sigmoid and tanh give (NumPy would pick float16 for uint8, float64 for int64)."""
+    x = as_tensor(x)
+    return x if x.dtype.kind == "f" else x.astype(DEFAULT_DTYPE)
+
+
+def _apply(op, x, inplace, name, keeps_integers=False, **params):
+    """``op`` applied to x, or, with ``inplace``, made x's own value (PyTorch's in-place form). Unless the
+    op ``keeps_integers`` (ReLU, Hardtanh, Threshold), an integer x is taken as float32 (in place that
+    is an error: the float result cannot be written into integers)."""
     if not inplace or not isinstance(x, Tensor):
-        return op.apply(x, **params)
+        return op.apply(x if keeps_integers else _floating(x), **params)
     x._check_leaf(name)
-    return x._in_place(op.apply(x._stand_in(), **params))
+    stand_in = x._stand_in()
+    return x._in_place(op.apply(stand_in if keeps_integers else _floating(stand_in), **params))
 
 
 def relu(x, inplace: bool = False):
     """max(x, 0)"""
-    return _apply(ops.ReLU, x, inplace, "relu(inplace=True)")
+    return _apply(ops.ReLU, x, inplace, "relu(inplace=True)", keeps_integers=True)
 
 
 def relu6(x, inplace: bool = False):
     """min(max(x, 0), 6)"""
-    return _apply(Hardtanh, x, inplace, "relu6(inplace=True)", min_val=0.0, max_val=6.0)
+    return _apply(Hardtanh, x, inplace, "relu6(inplace=True)", min_val=0.0, max_val=6.0, keeps_integers=True)
 
 
 def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
@@ -66,7 +76,7 @@ def prelu(x, weight):
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """min(max(x, min_val), max_val)"""
-    return _apply(Hardtanh, x, inplace, "hardtanh(inplace=True)", min_val=min_val, max_val=max_val)
+    return _apply(Hardtanh, x, inplace, "hardtanh(inplace=True)", min_val=min_val, max_val=max_val, keeps_integers=True)
 
 
 def hardsigmoid(x, inplace: bool = False):
@@ -81,7 +91,8 @@ def hardswish(x, inplace: bool = False):
 
 def threshold(x, threshold: float, value: float, inplace: bool = False):
     """x if x > threshold else value"""
-    return _apply(Threshold, x, inplace, "threshold(inplace=True)", threshold=threshold, value=value)
+    return _apply(Threshold, x, inplace, "threshold(inplace=True)", keeps_integers=True, threshold=threshold,
+                  value=value)
 
 
 def hardshrink(x, lambd: float = 0.5):
@@ -91,12 +102,13 @@ def hardshrink(x, lambd: float = 0.5):
 
 def softshrink(x, lambd: float = 0.5):
     """x − λ·sign(x) if |x| > λ else 0"""
-    return Softshrink.apply(x, lambd=lambd)
+    return Softshrink.apply(_floating(x), lambd=lambd)
 
 
 def tanhshrink(x):
     """x − tanh x"""
     x = as_tensor(x)
+    x = _floating(x)
     return x - ops.Tanh.apply(x)
 
 
@@ -114,16 +126,16 @@ def glu(x, dim: int = -1):
 
 def sigmoid(x):
     """1 / (1 + e⁻ˣ)"""
-    return ops.Sigmoid.apply(x)
+    return ops.Sigmoid.apply(_floating(x))
 
 
 def tanh(x):
-    return ops.Tanh.apply(x)
+    return ops.Tanh.apply(_floating(x))
 
 
 def logsigmoid(x):
     """log σ(x), stable for every x"""
-    return LogSigmoid.apply(x)
+    return LogSigmoid.apply(_floating(x))
 
 
 def improved_sigmoid(x):
@@ -136,7 +148,7 @@ def improved_sigmoid(x):
 
 def gelu(x, approximate: str = "none"):
     """x·Φ(x), exact (through erf) or with PyTorch's tanh approximation (``approximate="tanh"``)."""
-    return GELU.apply(x, approximate=approximate)
+    return GELU.apply(_floating(x), approximate=approximate)
 
 
 def silu(x, inplace: bool = False):
@@ -168,12 +180,12 @@ def celu(x, alpha: float = 1.0, inplace: bool = False):
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     """(1/β)·log(1 + e^(βx)), linear where βx > threshold"""
-    return Softplus.apply(x, beta=beta, threshold=threshold)
+    return Softplus.apply(_floating(x), beta=beta, threshold=threshold)
 
 
 def softsign(x):
     """x / (1 + |x|)"""
-    return Softsign.apply(x)
+    return Softsign.apply(_floating(x))
 
 
 # --------------------------------------------------------------------------- the softmax family
@@ -194,19 +206,19 @@ def _softmax_dim(name, x, dim, axis):
 
 def softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None):
     """e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim`` (after casting to ``dtype``, if given)."""
-    x = as_tensor(x) if dtype is None else as_tensor(x).astype(dtype)
+    x = _floating(x) if dtype is None else as_tensor(x).astype(dtype)
     return ops.Softmax.apply(x, axis=_softmax_dim("softmax", x, dim, axis))
 
 
 def log_softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None):
     """xᵢ − log Σⱼ e^(xⱼ) along ``dim`` (after casting to ``dtype``, if given), stable for any x."""
-    x = as_tensor(x) if dtype is None else as_tensor(x).astype(dtype)
+    x = _floating(x) if dtype is None else as_tensor(x).astype(dtype)
     return ops.LogSoftmax.apply(x, axis=_softmax_dim("log_softmax", x, dim, axis))
 
 
 def softmin(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis: int | None = None):
     """softmax(−x) along ``dim``: e^(−xᵢ) / Σⱼ e^(−xⱼ)."""
-    x = as_tensor(x) if dtype is None else as_tensor(x).astype(dtype)
+    x = _floating(x) if dtype is None else as_tensor(x).astype(dtype)
     return ops.Softmax.apply(-x, axis=_softmax_dim("softmin", x, dim, axis))
 
 

@@ -27,7 +27,7 @@ class Hardtanh(Function):
 
     def forward(self, x):
         self.inside = (x > self.min_val) & (x < self.max_val)
-        return get_array_module(x).clip(x, self.min_val, self.max_val)
+        return get_array_module(x).clip(x, self.min_val, self.max_val).astype(x.dtype, copy=False)  # ints stay
 
     def backward(self, gy):
         return (gy * self.inside,)
