@@ -21,6 +21,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: (importer, imported) → why the import closes a cycle and what would open it
@@ -29,17 +31,6 @@ KNOWN = {
         "tensor.py's Tensor takes tensor_shape's ShapeMethods, whose methods import Tensor back inside functions",
     ("nablab.tensor_shape", "nablab.shape_functions"):
         "tensor_shape's methods import shape_functions inside functions; shape_functions imports tensor",
-    ("nablab.nn.functional_attention", "nablab.nn.functional"):
-        "nn.functional re-exports functional_attention, which imports nn.functional back",
-    ("nablab.io.weights", "nablab.lab.model_source"):
-        "io.load_model still takes run folders for the CLI and the README, until they call "
-        "nablab.lab.model_source themselves",
-    ("nablab.io.predict", "nablab.lab.model_source"):
-        "io.inference_info still takes run folders for the CLI and the README, until they call "
-        "nablab.lab.model_source themselves",
-    ("nablab.utils.data.collate", "nablab"):
-        "collate's default_collate does ``from ... import stack`` (the package root, which imports io, which "
-        "imports nablab.data, which imports utils.data): ``from ...shape_functions import stack`` opens it",
 }
 
 
@@ -156,6 +147,7 @@ def _import_alone(name: str) -> tuple[str, int, str]:
     return name, done.returncode, lines[-1] if lines else ""
 
 
+@pytest.mark.imports_alone
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     """A module that works only when another was imported first hides a cycle (or a missing import)."""
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -10,7 +10,7 @@ The public API mirrors PyTorch's so that habits carry over::
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from . import accelerator, cuda, functions, ops, return_types
+from . import accelerator, cuda, functions, gradcheck, io, kernels, nn, ops, optim, return_types
 from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
 from .creation import __all__ as _creation_names
 from .device import device
@@ -19,18 +19,15 @@ from .dtype_names import __all__ as _dtype_names
 from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
 from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .io.weights import load, save
+from .kernels import cpu as _cpu_kernels  # noqa: F401  (registers the CPU kernels for the ops)
+from .nn.functional import log_softmax, softmax
 from .queries import *  # noqa: F403  (is_tensor, numel, equal, result_type, ...)
 from .queries import __all__ as _query_names
 from .random import Generator, manual_seed
 from .size import Size
 from .tensor import Tensor, tensor
-
-__version__ = "0.1.0"
-
-from . import gradcheck, io, kernels, nn, optim  # noqa: E402  (they build on the names above)
-from .io.weights import load, save  # noqa: E402
-from .kernels import cpu as _cpu_kernels  # noqa: E402, F401  (registers the CPU kernels for the ops above)
-from .nn.functional import log_softmax, softmax  # noqa: E402
+from .version import __version__  # noqa: F401  (nablab.__version__)
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
 #: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)

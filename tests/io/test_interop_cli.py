@@ -13,7 +13,7 @@ from PIL import Image
 import nablab
 from nablab import nn
 from nablab.cli import main
-from nablab.io import load_classifier
+from nablab.lab.model_source import classifier_for
 from nablab.models import MLP
 
 digits_run = interop_runs.digits_run  # a shared fixture (see interop_runs)
@@ -97,7 +97,7 @@ def test_export_a_run_to_onnx_and_safetensors_then_predict_with_them(tmp_path, d
 
     # onnxruntime on prepared digits gives the run's model's probabilities
     ds = nablab.data.load("digits")
-    classifier = load_classifier(digits_run)
+    classifier = classifier_for(digits_run)
     x = classifier.transform(ds.test.x[:50].astype(np.float32))
     (logits,) = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(None, {"input": x})
     probs = np.exp(logits - logits.max(1, keepdims=True))
@@ -128,8 +128,12 @@ def test_export_of_plain_weights_and_errors(tmp_path, capsys):
 
     with pytest.raises(SystemExit, match="nothing to write"):
         main(["export", str(tmp_path / "mlp.safetensors")])
-    with pytest.raises(SystemExit, match="are not the pixels of a square image: pass --input-shape C,H,W"):
-        main(["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "x.onnx")])
+    # the first Linear fixes the input (N × 10, not the pixels of any image): no --input-shape needed
+    assert main(["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "guessed.onnx")]) == 0
+    assert "N×10" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no folder .*nowhere to write the ONNX graph x.onnx into"):
+        main(["export", str(tmp_path / "mlp.safetensors"), "--onnx", str(tmp_path / "nowhere" / "x.onnx")])
+    assert not (tmp_path / "nowhere").exists()
     nablab.save(nn.Sequential(nn.Linear(4, 4), nn.MSELoss()), tmp_path / "loss.safetensors")
     unsupported = r"nablab: (error: )?cannot export Sequential to ONNX: unsupported layer\(s\) 1 \(MSELoss\)"
     with pytest.raises(SystemExit, match=unsupported):

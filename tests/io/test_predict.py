@@ -11,6 +11,7 @@ import nablab
 from nablab import nn
 from nablab.io import Classifier, ImageError, WeightsError, load_classifier, load_image
 from nablab.io.predict import guess_inference_info, info_to_json
+from nablab.lab.model_source import classifier_for
 from nablab.models import MLP, SmallCNN
 
 cnn_run = interop_runs.cnn_run  # a shared fixture (see interop_runs)
@@ -35,7 +36,7 @@ def write_digits(folder, ds, n=10, fmt="png", **save_kwargs):
 
 
 def test_drawn_digits_are_classified_like_the_originals(tmp_path, digits_run, digits):
-    classifier = load_classifier(digits_run)
+    classifier = classifier_for(digits_run)
     assert classifier.input_shape == (1, 8, 8) and classifier.classes == [str(d) for d in range(10)]
     assert classifier.notes == []
     write_digits(tmp_path / "png", digits)
@@ -70,7 +71,7 @@ def test_training_statistics_are_used(cnn_run, digits):
     from nablab.lab.config import build
     from nablab.nn import functional as F
 
-    classifier = load_classifier(cnn_run)
+    classifier = classifier_for(cnn_run)
     assert type(classifier.model).__name__ == "SmallCNN"
     config = Run(cnn_run).read_config()
     config.pop("meta")

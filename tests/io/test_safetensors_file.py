@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "nablab"
 
 #: modules that still call the safetensors library themselves; each should use nablab.io.safetensors_file
 #: (save_checkpoint / read_checkpoint: write / read with CHECKPOINT_FORMAT; the preprocessing file: write / read)
-STILL_DIRECT = {"lab/checkpoint.py", "lab/session.py"}
+STILL_DIRECT = set()
 
 
 def test_header_write_and_read(tmp_path):

@@ -214,6 +214,12 @@ def test_run_folders_and_their_checkpoints(digits_run, cnn_run):
             np.testing.assert_array_equal(value.numpy(), weights[name].numpy())
         again, _ = load_source(run / "checkpoints" / "last.safetensors")
         assert type(again) is type(model)
+        with pytest.raises(WeightsError, match="is a folder; nablab.load and nablab.models.load read one"):
+            nablab.models.load(run)
+        with pytest.raises(WeightsError, match="is a training checkpoint: it records no architecture"):
+            nablab.models.load(run / "checkpoints" / "last.safetensors")
+        with pytest.raises(WeightsError, match="is a folder"):
+            nablab.io.inference_info(run)
     assert type(load_source(cnn_run)[0]).__name__ == "SmallCNN"
     assert run_model(Run(cnn_run))[1].num_batches_tracked.shape == ()
 

@@ -46,10 +46,10 @@ def _check(model, path, example) -> tuple[float, float]:
 
     from ..grad_mode import no_grad
     from ..io import run_onnx
-    from ..io.weights import evaluation
+    from ..nn.modes import evaluating
     from ..tensor import Tensor
 
-    with evaluation(model), no_grad():
+    with evaluating(model), no_grad():
         expected = model(Tensor._make(example)).numpy()
     return float(np.abs(run_onnx(path, example) - expected).max()), float(np.abs(expected).max())
 
@@ -57,29 +57,26 @@ def _check(model, path, example) -> tuple[float, float]:
 def run(args) -> int:
     """Run ``nablab export`` with the parsed ``args``; returns the exit status."""
     import json
-    import math
 
     import numpy as np
 
     from .. import __version__
-    from ..io import inference_info, load_model, save, to_onnx
-    from ..io.predict import guess_inference_info, info_to_json
+    from ..io import save, to_onnx
+    from ..io.onnx_export import export_input_shape
+    from ..io.predict import info_to_json
+    from ..lab.model_source import load_source
     from .errors import UsageError
 
     if not (args.onnx or args.safetensors):
         raise UsageError("nothing to write: give --onnx PATH and/or --safetensors PATH")
-    model = load_model(args.source)
-    info = inference_info(args.source)
+    model, info = load_source(args.source)
     if args.safetensors:
         save(model, args.safetensors, inference=info_to_json(info) if info else None)
         print(f"wrote {args.safetensors} ({type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} "
               f"parameters{', with its classes and preprocessing' if info else ''})")
     if not args.onnx:
         return 0
-    shape = args.input_shape
-    if shape is None:
-        guessed = info or guess_inference_info(model)[0]  # else a WeightsError that says to give --input-shape
-        shape = (math.prod(guessed["input_shape"]),) if guessed["flatten"] else tuple(guessed["input_shape"])
+    shape = args.input_shape or export_input_shape(model, info)  # else a WeightsError asking for --input-shape
     dtype = next(model.parameters()).dtype if any(True for _ in model.parameters()) else np.float32
     example = np.random.default_rng(0).standard_normal((4, *shape)).astype(dtype)
     metadata = {"nablab": __version__, "source": str(args.source)}

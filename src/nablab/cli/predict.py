@@ -39,12 +39,12 @@ def image_shape(text: str) -> tuple[int, int, int]:
 
 def run(args) -> int:
     """Run ``nablab predict`` with the parsed ``args``; returns the exit status."""
-    from ..io import load_classifier
+    from ..lab.model_source import classifier_for
     from .errors import UsageError
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
-    classifier = load_classifier(args.source, input_shape=args.input_shape)
+    classifier = classifier_for(args.source, input_shape=args.input_shape)
     for note in classifier.notes:
         print(f"note: {note}", file=sys.stderr)
     invert = {"auto": "auto", "always": True, "never": False}[args.invert]

@@ -131,11 +131,6 @@ def inference_info(path) -> dict | None:
     ``pixel_scale`` (what pixels are divided by), ``flatten`` (whether the model takes flat
     vectors), ``statistics`` (the fitted preprocessing state) and ``dataset``.
     """
-    path = Path(path)
-    if path.is_dir() or (path.parent.name == "checkpoints" and (path.parent.parent / "config.toml").is_file()):
-        from ..lab.model_source import load_source  # (until the CLI and the README call it themselves)
-
-        return load_source(path)[1]
     meta = read_metadata(path)
     if meta.get("format") == CHECKPOINT_FORMAT:
         raise WeightsError(f"{path} is a training checkpoint, which records no inference information: use its run "

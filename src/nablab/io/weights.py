@@ -29,7 +29,6 @@ import numpy as np
 
 from .. import random as nablab_random
 from ..nn import Module
-from ..nn.modes import evaluating as evaluation  # noqa: F401  (cli/export.py's name for it)
 from ..tensor import Tensor
 from ..version import __version__
 from . import safetensors_file
@@ -205,11 +204,7 @@ def load_model(path, classes=None, cast: bool = False) -> Module:
     whose dtype differs from the rebuilt model's is one too, unless ``cast`` is true. Building the
     model does not move nablab's random generator.
     """
-    path = Path(path)
-    if path.is_dir() or (path.parent.name == "checkpoints" and (path.parent.parent / "config.toml").is_file()):
-        from ..lab.model_source import load_source  # (until the CLI and the README call it themselves)
-
-        return load_source(path, classes=classes, cast=cast)[0]
+    path = _file(path)
     infos, header = safetensors_file.read_header(path)
     meta = _decoded(path, header)
     if meta.get("format") == CHECKPOINT_FORMAT:

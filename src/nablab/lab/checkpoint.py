@@ -13,23 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from .. import random as nablab_random
-from ..atomic import atomic_path
-
-FORMAT = "nablab-checkpoint-1"
+from ..io import safetensors_file
+from ..io.safetensors_file import CHECKPOINT_FORMAT as FORMAT
+from ..io.safetensors_file import WeightsError
+from ..io.safetensors_file import checkpoint_model_state as model_state
+from ..version import __version__
 
 
 class CheckpointError(ValueError):
     """A checkpoint file that cannot be read (damaged, cut short, or not a nablab checkpoint); the message names it."""
-
-
-def _safetensors():
-    try:
-        from safetensors.numpy import load_file, save_file
-    except ImportError:
-        raise ImportError("checkpoints are safetensors files: pip install 'nablab[lab]' (or safetensors)") from None
-    return save_file, load_file
 
 
 def _host(array) -> np.ndarray:
@@ -39,7 +32,6 @@ def _host(array) -> np.ndarray:
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, progress: dict | None = None) -> None:
     """Write everything needed to continue training exactly where it stopped."""
-    save_file, _ = _safetensors()
     tensors = {f"model.{k}": _host(v.data) for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "nablab": __version__, "model_class": type(model).__name__,
             "rng": json.dumps(nablab_random.get_rng_state()), "progress": json.dumps(progress or {})}
@@ -56,44 +48,21 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, progress: dict 
                                         "class": type(optimizer).__name__})
     if scheduler is not None:
         meta["scheduler"] = json.dumps(scheduler.state_dict())
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    safetensors_file.write(path, tensors, meta)
 
 
 def read_checkpoint(path) -> tuple[dict, dict]:
     """(tensors, metadata) of a checkpoint, with a clear error for a missing or foreign file."""
-    _, load_file = _safetensors()
-    from safetensors import safe_open
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        with safe_open(str(path), framework="np") as fh:
-            meta = fh.metadata() or {}
-        tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types for damaged files
+        tensors, meta = safetensors_file.read(path)
+    except WeightsError as exc:  # damaged, cut short or foreign
         raise CheckpointError(f"{path} is damaged: not a readable safetensors file ({exc})") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a nablab checkpoint (format {meta.get('format')!r}, expected {FORMAT!r})")
     return tensors, meta
-
-
-def model_state(tensors: dict, model=None) -> dict:
-    """The model's weights among a checkpoint's tensors (the ``model.`` entries, prefix removed).
-
-    Checkpoints of earlier versions stored 0-d tensors (BatchNorm's ``num_batches_tracked``) as
-    shape (1,): those come back 0-d — every ``num_batches_tracked``, and with ``model`` every
-    tensor the model holds as 0-d. The one place this fix-up is made: resuming
-    (:func:`load_checkpoint`), ``nablab.load`` and ``nablab.models.load`` all read checkpoints
-    through it.
-    """
-    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    scalars = {k for k, v in model.state_dict().items() if v.shape == ()} if model is not None else set()
-    for key, value in state.items():
-        if np.shape(value) == (1,) and (key in scalars or key.rpartition(".")[2] == "num_batches_tracked"):
-            state[key] = value.reshape(())
-    return state
 
 
 def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng: bool = True) -> dict:

@@ -16,6 +16,7 @@ runs with different seeds are compared on the same held-out images.
 from __future__ import annotations
 
 import copy
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -64,7 +65,19 @@ def _model(m: dict, input_shape: tuple, num_classes: int):
     return MODELS["vgg"](input_shape[0], num_classes)
 
 
-def build(config: dict, progress: bool = True):
+class Built(NamedTuple):
+    """What :func:`build` makes for a run (it unpacks like the 7-tuple it replaces)."""
+
+    dataset: Any  # nablab.data's data set: train / val / test splits, classes, input shape
+    transforms: tuple  # (training transform, evaluation transform)
+    loaders: dict  # "train", "val" (None without a validation split), "test", and "train_eval" if sampled
+    model: Any
+    optimizer: Any
+    scheduler: Any  # None without a schedule
+    penalty: Any  # a function of the model added to the loss, or None
+
+
+def build(config: dict, progress: bool = True) -> Built:
     """Data set, loaders, model, optimizer, schedule and penalty for a resolved configuration."""
     from .. import data, manual_seed, optim
     from ..data import batch_transforms as transforms
@@ -106,5 +119,5 @@ def build(config: dict, progress: bool = True):
     }
     scheduler = schedules[o["schedule"]]()
     penalty = (lambda model: F.l2_penalty(model, o["l2"])) if o["l2"] else None
-    return ds, (train_tf, eval_tf), loaders, model, optimizer, scheduler, penalty
+    return Built(ds, (train_tf, eval_tf), loaders, model, optimizer, scheduler, penalty)
 

@@ -14,11 +14,15 @@ from .run import Run
 
 
 def summary(run: Run) -> dict:
-    """The numbers of a run: final and best accuracies, loss, time, parameter count."""
-    records = run.read_metrics()
+    """The numbers of a run: final and best accuracies, loss, time, parameter count (from metrics.jsonl)."""
+    return summarize(run.name, run.read_metrics())
+
+
+def summarize(name: str, records: list[dict]) -> dict:
+    """:func:`summary` of the records of the run ``name`` (step, epoch and final records, in order)."""
     epochs = [r for r in records if r["kind"] == "epoch"]
     final = next((r for r in reversed(records) if r["kind"] == "final"), {})
-    out = {"run": run.name, "epochs": len(epochs), "steps": epochs[-1]["step"] if epochs else 0,
+    out = {"run": name, "epochs": len(epochs), "steps": epochs[-1]["step"] if epochs else 0,
            "seconds": sum(r["seconds"] for r in epochs)}
     if epochs:
         last = epochs[-1]

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from ..atomic import remove_temp_files, write_text
+from .inference import run_inference_info, run_model
 from .lock import LockHeld, RunLock, is_locked
 
 #: a hidden setup folder older than this (seconds) whose lock no one holds was left by a killed start
@@ -155,6 +156,16 @@ class Run:
     @property
     def report_path(self) -> Path:
         return self.path / "report.md"
+
+    # ----------------------------------------------------------------- model
+    def load_model(self, checkpoint=None, cast: bool = False):
+        """The run's model with its best-validation weights (else the last), or ``checkpoint``'s
+        (see :func:`nablab.lab.inference.run_model`)."""
+        return run_model(self, checkpoint=checkpoint, cast=cast)
+
+    def inference_info(self) -> dict:
+        """What classifying raw images with the run's model needs (:func:`nablab.lab.inference.run_inference_info`)."""
+        return run_inference_info(self)
 
     # ----------------------------------------------------------------- config
     def write_config(self, config: dict) -> None:

@@ -10,41 +10,35 @@ import numpy as np
 
 from .. import __version__
 from ..grad_mode import no_grad
+from ..io import safetensors_file
 from ..nn import count_parameters
+from ..nn.modes import evaluating
 from .config import build, resolve, resolve_saved
 from .evaluate import evaluate
-from .report import summary, write_report
+from .report import summarize, write_report
 from .run import Run, RunError
 from .trainer import Trainer, TrainingDiverged
 
 
 def _confusion(model, loader, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    model.eval()
-    with no_grad():
+    with evaluating(model), no_grad():
         for x, y in loader:
             pred = model(x).data.argmax(axis=1)
             np.add.at(matrix, (np.asarray(y.data), np.asarray(pred)), 1)
-    model.train()
     return matrix
 
 
 def _save_preprocessing(run: Run, transform) -> None:
-    from safetensors.numpy import save_file
-
-    from ..atomic import atomic_path
-
     state = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in transform.state_dict().items()}
-    with atomic_path(run.path / "preprocessing.safetensors") as tmp:
-        save_file(state, str(tmp), metadata={"transform": repr(transform)})
+    safetensors_file.write(run.path / "preprocessing.safetensors", state,
+                           {"format": safetensors_file.PREPROCESSING_FORMAT, "transform": repr(transform)})
 
 
 def _load_preprocessing(run: Run, transform) -> None:
-    from safetensors.numpy import load_file
-
     path = run.path / "preprocessing.safetensors"
     if path.is_file():
-        transform.load_state_dict(load_file(str(path)))
+        transform.load_state_dict(safetensors_file.read(path)[0])
 
 
 #: the settings ``resume`` may change, and why they may: they change how a run is carried on, not what it computes
@@ -229,4 +223,4 @@ def _finish(run: Run, config: dict, parts, trainer: Trainer, plots: bool):
     final["confusion"] = _confusion(model, loaders["test"], ds.num_classes).tolist()
     run.log([final])
     write_report(run, with_plots=plots)
-    return run, summary(run)
+    return run, summarize(run.name, [*trainer.records, final])  # what it computed, not re-read

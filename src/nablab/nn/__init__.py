@@ -15,6 +15,7 @@ from . import (
     init,
     linear,
     loss,
+    modes,
     module,
     normalization,
     padding,
@@ -32,6 +33,7 @@ from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
+from .modes import *  # noqa: F403
 from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .padding import *  # noqa: F403
@@ -42,6 +44,6 @@ from .upsampling import *  # noqa: F403
 from .utils import *  # noqa: F403
 
 __all__ = ["functional", "init", "utils"]
-for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
+for _family in (activation, batchnorm, container, conv, dropout, flatten, linear, loss, modes, module, normalization,
                 padding, parameter, pooling, sparse, upsampling, utils):
     __all__ += _family.__all__

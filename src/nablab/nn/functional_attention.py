@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .functional import softmax
+from .functional_activations import softmax
 from .functional_layers import dropout
 
 

@@ -39,7 +39,7 @@ def _stack_tensors(batch) -> Tensor:
             raise ShapeError(f"stack expects each tensor to be equal size, but got {list(shapes[0])} at entry 0 "
                              f"and {list(shape)} at entry {i}")
     if any(t.requires_grad for t in batch):
-        from ... import stack
+        from ...shape_functions import stack
 
         return stack(list(batch))
     return Tensor._make(np.stack([t.data for t in batch]))
