@@ -126,6 +126,9 @@ DIFFERENCES: dict[str, str] = {
     "vector_to_parameters": "copies the values into the parameters (PyTorch makes them views of the vector)",
     "optimizer switches": "`foreach`, `fused`, `capturable` and `differentiable` are not accepted; a state's "
                           "`step` is a Python int, not a tensor",
+    "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "
+                        "stays an int) where PyTorch stores pairs: `m.kernel_size[0]` needs `nablab.ops.conv.pair`",
+    "unbatched inputs": "convolutions want a batch dimension ((N, C, H, W)); PyTorch also takes (C, H, W)",
     "torchvision images": "data sets hand transforms H×W(×C) uint8 NumPy arrays where torchvision hands PIL "
                           "images; `ToTensor` takes either layout",
 }

@@ -22,8 +22,9 @@ def _randomise_batch_norm(model, seed=0):
             c = m.num_features
             m.running_mean.data[...] = rng.normal(0, 0.5, c)
             m.running_var.data[...] = rng.uniform(0.5, 2.0, c)
-            m.weight.data[...] = rng.uniform(0.5, 1.5, c)
-            m.bias.data[...] = rng.normal(0, 0.5, c)
+            if m.affine:
+                m.weight.data[...] = rng.uniform(0.5, 1.5, c)
+                m.bias.data[...] = rng.normal(0, 0.5, c)
     return model
 
 
@@ -56,6 +57,12 @@ MODELS = [
     pytest.param(lambda: nn.Sequential(nn.Flatten(2, 3), nn.Linear(25, 3), nn.ReLU()), (4, 5, 5),
                  id="linear-on-3d"),
     pytest.param(Features, (1, 8, 8), id="nested-chain"),
+    pytest.param(lambda: nn.Sequential(  # PyTorch's tuple arguments and the options a torch user sets
+        nn.Conv2d(2, 4, (3, 5), stride=(1, 2), padding=(1, 2), dilation=(1, 1)),
+        nn.MaxPool2d((2, 3), stride=(2, 1), padding=(1, 1), ceil_mode=True), nn.Conv2d(4, 4, (2, 3), padding="same"),
+        nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), nn.BatchNorm2d(4, affine=False),
+        nn.AdaptiveAvgPool2d((2, 1)), nn.Flatten(), nn.Linear(8, 3), nn.Softmax(dim=1)), (2, 11, 13),
+        id="torch-options"),
     pytest.param(VGGNet, (3, 32, 32), id="vgg"),
 ]
 
@@ -130,6 +137,17 @@ class FlattensInForward(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x).flatten(1))
+
+
+@pytest.mark.parametrize("layer, shape, message", [
+    (nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"), (1, 6, 6), "padding_mode='reflect'"),
+    (nn.AvgPool2d(2, divisor_override=3), (1, 6, 6), "divisor_override"),
+    (nn.AdaptiveAvgPool2d(4), (1, 6, 6), "uneven tiles"),
+    (nn.BatchNorm2d(1, track_running_stats=False), (1, 6, 6), "without running statistics"),
+])
+def test_options_onnx_cannot_express_are_refused(tmp_path, layer, shape, message):
+    with pytest.raises(ExportError, match=message):
+        to_onnx(nn.Sequential(layer), np.zeros((1, *shape), np.float32), tmp_path / "m.onnx")
 
 
 def test_an_unsupported_layer_is_named():

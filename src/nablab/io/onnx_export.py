@@ -146,36 +146,83 @@ def _linear(g, layer, name, x, shape_in, shape_out):
     return g.node("Add", [y, bias[0]], name) if bias else y
 
 
+def _pair(value, what: str) -> tuple[int, int]:
+    """An int or a pair of ints as a (height, width) pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ExportError(f"{what} {value!r}: ONNX export takes 2-D layers (a pair or an int)")
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
 def _conv(g, layer, name, x, shape_in, shape_out):
+    if layer.padding_mode != "zeros":
+        raise ExportError(f"{name}: padding_mode={layer.padding_mode!r} is not exported (only zero padding)")
     inputs = [x, g.constant(f"{name}.weight", layer.weight)]
     if layer.bias is not None:
         inputs.append(g.constant(f"{name}.bias", layer.bias))
-    k, p = layer.kernel_size, layer.padding
-    return g.node("Conv", inputs, name, kernel_shape=[k, k], strides=[layer.stride] * 2, pads=[p] * 4,
-                  dilations=[layer.dilation] * 2, group=layer.groups)
+    (kh, kw), (sh, sw), (dh, dw) = layer.weight.shape[2:], _pair(layer.stride, "stride"), _pair(layer.dilation,
+                                                                                              "dilation")
+    if layer.padding == "valid":
+        pads = [0, 0, 0, 0]
+    elif layer.padding == "same":  # PyTorch's split: the extra element of an odd total at the end
+        th, tw = dh * (kh - 1), dw * (kw - 1)
+        pads = [th // 2, tw // 2, th - th // 2, tw - tw // 2]
+    else:
+        ph, pw = _pair(layer.padding, "padding")
+        pads = [ph, pw, ph, pw]
+    return g.node("Conv", inputs, name, kernel_shape=[kh, kw], strides=[sh, sw], pads=pads, dilations=[dh, dw],
+                  group=layer.groups)
+
+
+def _pool_attributes(layer) -> dict:
+    (kh, kw), (ph, pw) = _pair(layer.kernel_size, "kernel_size"), _pair(layer.padding, "padding")
+    stride = layer.kernel_size if layer.stride is None else layer.stride
+    return {"kernel_shape": [kh, kw], "strides": list(_pair(stride, "stride")), "pads": [ph, pw, ph, pw],
+            "ceil_mode": int(layer.ceil_mode)}
 
 
 def _max_pool(g, layer, name, x, shape_in, shape_out):
-    k, s, p = layer.kernel_size, layer.stride, layer.padding
-    return g.node("MaxPool", [x], name, kernel_shape=[k, k], strides=[s, s], pads=[p] * 4)
+    if layer.return_indices:
+        raise ExportError(f"{name}: a max pool that returns indices is not exported")
+    return g.node("MaxPool", [x], name, dilations=list(_pair(layer.dilation, "dilation")), **_pool_attributes(layer))
 
 
 def _avg_pool(g, layer, name, x, shape_in, shape_out):
-    k, s, p = layer.kernel_size, layer.stride, layer.padding
-    return g.node("AveragePool", [x], name, kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, count_include_pad=1)
+    if layer.divisor_override is not None:
+        raise ExportError(f"{name}: divisor_override is not exported (ONNX's AveragePool has no such attribute)")
+    return g.node("AveragePool", [x], name, count_include_pad=int(layer.count_include_pad), **_pool_attributes(layer))
 
 
 def _adaptive_avg_pool(g, layer, name, x, shape_in, shape_out):
-    if layer.output_size == 1:
+    if tuple(shape_out[2:]) == (1, 1):
         return g.node("GlobalAveragePool", [x], name)
-    kh, kw = shape_in[2] // shape_out[2], shape_in[3] // shape_out[3]
-    return g.node("AveragePool", [x], name, kernel_shape=[kh, kw], strides=[kh, kw])
+    (h, w), (oh, ow) = shape_in[2:], shape_out[2:]
+    if h % oh or w % ow:
+        raise ExportError(f"{name}: adaptive pooling of {h}×{w} into {oh}×{ow} has uneven tiles, which ONNX's "
+                          "AveragePool cannot express")
+    return g.node("AveragePool", [x], name, kernel_shape=[h // oh, w // ow], strides=[h // oh, w // ow])
 
 
 def _batch_norm(g, layer, name, x, shape_in, shape_out):
-    inputs = [x] + [g.constant(f"{name}.{key}", getattr(layer, key))
-                    for key in ("weight", "bias", "running_mean", "running_var")]
+    if not layer.track_running_stats:
+        raise ExportError(f"{name}: a batch norm without running statistics normalises with each batch's own, "
+                          "which an inference graph cannot do")
+    channels = layer.running_mean.shape[0]
+    scale = layer.weight if layer.weight is not None else np.ones(channels, layer.running_mean.dtype)
+    shift = layer.bias if layer.bias is not None else np.zeros(channels, layer.running_mean.dtype)
+    inputs = [x] + [g.constant(f"{name}.{key}", value) for key, value in
+                    (("weight", scale), ("bias", shift), ("running_mean", layer.running_mean),
+                     ("running_var", layer.running_var))]
     return g.node("BatchNormalization", inputs, name, epsilon=float(layer.eps))
+
+
+def _softmax_axis(layer, shape_in) -> int:
+    """The dim a Softmax module normalises over; ``dim=None`` is PyTorch's legacy choice (0 for
+    0-, 1- and 3-D inputs, else 1)."""
+    if layer.dim is not None:
+        return int(layer.dim)
+    return 0 if len(shape_in) in (0, 1, 3) else 1
 
 
 def _flatten(g, layer, name, x, shape_in, shape_out):
@@ -213,8 +260,10 @@ CONVERTERS = {
     nn.Sigmoid: _unary("Sigmoid"),
     nn.Tanh: _unary("Tanh"),
     nn.ImprovedSigmoid: _improved_sigmoid,
-    nn.Softmax: _unary("Softmax", axis=lambda m: int(m.dim)),
-    nn.LogSoftmax: _unary("LogSoftmax", axis=lambda m: int(m.dim)),
+    nn.Softmax: lambda g, layer, name, x, shape_in, shape_out: g.node("Softmax", [x], name,
+                                                                      axis=_softmax_axis(layer, shape_in)),
+    nn.LogSoftmax: lambda g, layer, name, x, shape_in, shape_out: g.node("LogSoftmax", [x], name,
+                                                                         axis=_softmax_axis(layer, shape_in)),
 }
 
 
