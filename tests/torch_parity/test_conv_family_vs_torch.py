@@ -219,6 +219,13 @@ def test_pad(dtype, shape, pad, mode, value):
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_of_an_empty_batch_as_torch(mode):
+    x = np.zeros((0, 2, 5))
+    ours, theirs = F.pad(nablab.tensor(x), (2, 1), mode=mode), TF.pad(torch.tensor(x), (2, 1), mode=mode)
+    assert ours.shape == tuple(theirs.shape) == (0, 2, 8)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("pad", [(0, 0), (-1, -2)], ids=["nothing", "crop"])
 def test_pad_that_only_crops_gives_a_new_tensor_as_torch(mode, pad):
     for lib, functional in ((nablab, F), (torch, TF)):

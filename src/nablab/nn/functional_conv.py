@@ -187,6 +187,8 @@ def pad(x, pad, mode: str = "constant", value=None):
                                       f"more dims; got padding of length {len(pad)} for an input of shape "
                                       f"{tuple(x.shape)}")
         for n, (lo, hi) in zip(x.shape, pairs):
+            if not (lo or hi):  # an axis left alone (the batch, say) may have any size, 0 included
+                continue
             kept = n - max(-lo, 0) - max(-hi, 0)
             limit = {"reflect": kept - 1, "replicate": None if kept else 0, "circular": kept}[mode]
             if limit is not None and max(lo, hi) > limit:
