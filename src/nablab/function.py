@@ -14,6 +14,8 @@ Each op has exactly one output; ops with several results are written as several 
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import grad_mode
 from .errors import ShapeError
 from .kernels import _registry as _kernel_registry
@@ -66,7 +68,10 @@ class Function:
         impl = _select_kernel(cls, *arrays, **params) if cls in _kernel_registry else cls
         fn = impl(**params)
         try:
-            out = Tensor._make(fn.forward(*arrays))
+            y = fn.forward(*arrays)
+            if isinstance(y, np.generic):  # a full reduction's NumPy scalar: a 0-d array, as torch's 0-d tensors
+                y = np.asarray(y)
+            out = Tensor._make(y)
         except ValueError as exc:  # NumPy's broadcasting error becomes PyTorch's RuntimeError type
             if "could not be broadcast" not in str(exc):
                 raise

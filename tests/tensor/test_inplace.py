@@ -124,3 +124,27 @@ def test_ops_that_never_read_their_inputs_do_not_mind_a_later_change():
         x.mul_(10)  # Add, Neg and Sub kept only shapes: their backward is still right
     y.backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_full_reductions_are_0d_arrays_that_take_in_place_ops():
+    s = nablab.tensor([1.0, 2.0]).sum()
+    assert isinstance(s.numpy(), np.ndarray) and s.numpy().shape == ()
+    assert s.add_(1).item() == 4.0
+
+
+def test_the_fused_linear_relu_reads_its_output():
+    net = nablab.nn.Sequential(nablab.nn.Linear(3, 4), nablab.nn.ReLU())
+    y = net(nablab.randn(2, 3))
+    loss = (y * 2).sum()
+    with nablab.no_grad():
+        y.mul_(0)  # the node's mask y > 0 would change: backward must refuse
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
+def test_an_empty_batch_goes_through_a_convolution_and_back():
+    conv = nablab.nn.Conv2d(2, 3, 3, padding=1)
+    out = conv(nablab.zeros(0, 2, 5, 5))
+    assert out.shape == (0, 3, 5, 5)
+    out.sum().backward()
+    assert conv.weight.grad.shape == (3, 2, 3, 3) and not conv.weight.grad.numpy().any()

@@ -42,9 +42,9 @@ def _ints(*params) -> bool:
 
 def handles(x, w, b=None, *, stride, padding, dilation, groups):
     """Stride 1, no dilation, one group, a square kernel, padding ≤ k − 1 (ints, not pairs), NumPy arrays
-    that fit."""
+    that fit, a batch that is not empty."""
     return (_ints(stride, padding, dilation) and stride == 1 and dilation == 1 and groups == 1
-            and type(x) is np.ndarray and x.ndim == 4 and w.ndim == 4 and w.shape[2] == w.shape[3]
+            and type(x) is np.ndarray and x.ndim == 4 and x.shape[0] > 0 and w.ndim == 4 and w.shape[2] == w.shape[3]
             and padding <= w.shape[2] - 1 and x.shape[1] == w.shape[1]
             and x.shape[2] + 2 * padding >= w.shape[2] and x.shape[3] + 2 * padding >= w.shape[2])
 

@@ -51,6 +51,8 @@ class LinearReLU(ops.Linear):
     Linear directly followed by a ReLU.
     """
 
+    saves_output = True  # backward masks with y > 0
+
     def forward(self, x, weight, bias=None):
         self.y = _relu_in_place(super().forward(x, weight, bias))
         return self.y
@@ -64,6 +66,8 @@ class BatchNormReLU(BatchNormTrainFused):
     norm's fresh output, and backward masks dL/dy (in place when owned) before the batch norm's
     backward. ``nn.Sequential`` calls :func:`~nablab.nn.functional.batch_norm_relu` for a batch norm
     directly followed by a ReLU."""
+
+    saves_output = True  # backward masks with y > 0
 
     def forward(self, x, gamma, beta):
         self.y = _relu_in_place(super().forward(x, gamma, beta))
