@@ -65,13 +65,14 @@ def _given(args) -> dict:
 
 def _train_config(args) -> dict:
     """The configuration that the options given describe (the defaults fill in the rest)."""
+    from ..lab.budget import capped
     from ..lab.settings import SECTIONS
 
     config = {section: {} for section in SECTIONS} | _given(args)
     if "lr_decay" in config["optim"]:
         config["optim"].setdefault("schedule", "exponential")  # --lr-decay alone: decay every epoch
     config.setdefault("name", f"{config['data'].get('dataset', 'digits')}-{config['model'].get('kind', 'mlp')}")
-    return config
+    return capped(config)  # NABLAB_MAX_EPOCHS / NABLAB_MAX_STEPS, for smoke runs
 
 
 def run(args) -> int:

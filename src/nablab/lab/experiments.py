@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import re
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from ..gradcheck import numerical_gradient, relative_error
 from ..models import TwoLayerNet
 from ..models.two_layer import toy_problem
 from ..nn import count_parameters
+from .budget import capped, capped_two_layer_net
 from .checkpoint import save_checkpoint
 from .config import resolve
 from .report import write_comparison, write_report
@@ -186,8 +188,16 @@ def variant_config(spec: dict, variant: dict, quick: bool) -> dict:
     config = merge(spec.get("base", {}), variant.get("config", {}))
     if quick:
         config = merge(config, spec.get("quick", {}))
-    config["name"] = f"{spec['name']}-{variant['label']}".replace(" ", "-")
-    return config
+    config["name"] = slug(f"{spec['name']}-{variant['label']}")
+    return capped(config)  # NABLAB_MAX_EPOCHS / NABLAB_MAX_STEPS, for smoke runs
+
+
+def slug(text: str) -> str:
+    """A folder name from ``text``: letters, digits, ``.`` and ``_`` kept, every other run of characters one dash.
+
+    ``"ntnu-mnist-+ fan-in init"`` → ``"ntnu-mnist-fan-in-init"``.
+    """
+    return re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-")
 
 
 # ----------------------------------------------------------------- runners
@@ -236,7 +246,7 @@ def train_two_layer_net(settings: dict, out, name: str, dataset=None, on_epoch=N
     ``on_epoch(epoch, val_acc)`` is called once per epoch (a sweep prunes from it).
     Returns the run and its final record (val_acc, test_acc, …).
     """
-    s = two_layer_net_settings(settings)
+    s = capped_two_layer_net(two_layer_net_settings(settings))  # NABLAB_MAX_STEPS, for smoke runs
     ds, prep = dataset or load_two_layer_net_data(s)
     X, X_val, X_test = (prep(part.x) for part in (ds.train, ds.val, ds.test))
     np.random.seed(s["seed"])  # noqa: NPY002 - the reference draws from NumPy's global generator

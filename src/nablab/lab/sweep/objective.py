@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from ..budget import capped
 from ..experiments import load_two_layer_net_data, train_two_layer_net, two_layer_net_settings
 from ..session import train
 from ..trainer import TrainingDiverged
@@ -68,7 +69,7 @@ def _train(spec: SweepSpec, settings: dict, out: Path, name: str, report, optuna
                                        on_epoch=lambda epoch, acc: report(epoch - 1, acc) if epoch > 1 else None)
         return final[spec.objective], final["test_acc"]
     try:
-        _, result = train({**settings, "name": name}, runs_root=out, progress=False, log=None,
+        _, result = train(capped({**settings, "name": name}), runs_root=out, progress=False, log=None,
                           on_epoch=lambda record: report(record["epoch"], record.get("val_acc", 0.0)))
     except TrainingDiverged as exc:
         raise optuna.TrialPruned(f"diverged: {exc}") from None

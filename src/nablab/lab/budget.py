@@ -1,0 +1,54 @@
+"""Budget overrides from the environment, for smoke runs of the documented commands (the README test, CI).
+
+``NABLAB_MAX_EPOCHS=E`` and ``NABLAB_MAX_STEPS=S`` cap every run that ``nablab train``, ``nablab reproduce``
+and ``nablab sweep`` start: a run trains for ``min(epochs, E)`` epochs and stops after at most ``S`` steps
+(the reference TwoLayerNet's loop, which counts iterations only, after at most ``S`` iterations).
+Unset (the default), the settings are used as given. A capped run records its capped settings in its
+config.toml, so it resumes as what it was.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .settings import SETTINGS
+
+CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS"}
+
+
+def caps() -> dict[str, int]:
+    """The caps set in the environment, ``{"epochs": E, "steps": S}`` (only those set)."""
+    found = {}
+    for key, variable in CAPS.items():
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"{variable} must be a positive integer, got {text!r}")
+        found[key] = value
+    return found
+
+
+def capped(config: dict) -> dict:
+    """``config`` with its ``[train]`` epochs and steps lowered to the environment's caps (a new dict)."""
+    limits = caps()
+    if not limits:
+        return config
+    defaults = {s.key: s.default for s in SETTINGS if s.section == "train"}
+    train = dict(config.get("train", {}))
+    for key, limit in limits.items():
+        given = train.get(key, defaults[key])
+        train[key] = limit if given is None else min(given, limit)
+    return {**config, "train": train}
+
+
+def capped_two_layer_net(settings: dict) -> dict:
+    """The TwoLayerNet's ``settings`` with ``num_iters`` lowered to ``NABLAB_MAX_STEPS`` (a new dict)."""
+    limit = caps().get("steps")
+    if limit is None:
+        return settings
+    return {**settings, "num_iters": min(settings["num_iters"], limit)}
