@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -63,6 +64,17 @@ def _given(args) -> dict:
     return given
 
 
+def _resume_settings(args) -> dict:
+    """The settings given with ``--resume``, capped by NABLAB_MAX_EPOCHS / NABLAB_MAX_STEPS (smoke runs)."""
+    from ..lab.budget import capped_resume, caps
+    from ..lab.run import Run
+
+    given = _given(args)
+    if not caps() or not (Path(args.resume) / "metrics.jsonl").is_file():
+        return given
+    return capped_resume(given, Run(args.resume).read_metrics())
+
+
 def _train_config(args) -> dict:
     """The configuration that the options given describe (the defaults fill in the rest)."""
     from ..lab.budget import capped
@@ -83,8 +95,8 @@ def run(args) -> int:
     if args.resume:  # the settings given again must be the run's own, except the resumable ones (train.epochs …)
         try:
             with floating_point_notes():
-                run, result = train_run(_given(args) or None, resume=args.resume, progress=not args.quiet, log=log,
-                                        plots=not args.no_plots)
+                run, result = train_run(_resume_settings(args) or None, resume=args.resume, progress=not args.quiet,
+                                        log=log, plots=not args.no_plots)
         except _toml_error() as exc:
             raise UsageError(f"{args.resume}/config.toml: {exc}") from None
     else:

@@ -9,6 +9,7 @@ config.toml, so it resumes as what it was.
 
 from __future__ import annotations
 
+import math
 import os
 
 from .settings import SETTINGS
@@ -52,3 +53,23 @@ def capped_two_layer_net(settings: dict) -> dict:
     if limit is None:
         return settings
     return {**settings, "num_iters": min(settings["num_iters"], limit)}
+
+
+def capped_resume(given: dict, records: list[dict]) -> dict:
+    """The settings ``given`` to ``--resume`` a run whose metrics are ``records``, capped to train at most
+    ``NABLAB_MAX_STEPS`` steps and ``NABLAB_MAX_EPOCHS`` epochs more (a new dict).
+
+    A finished run resumed without a new ``epochs`` or ``steps`` is left alone (it is not trained again).
+    """
+    limits = caps()
+    train = dict(given.get("train", {}))
+    finished = any(r["kind"] == "final" for r in records)
+    if not limits or (finished and not {"epochs", "steps"} & set(train)):
+        return given
+    done_steps = max((r.get("step", 0) for r in records), default=0)
+    done_epochs = max((r["epoch"] for r in records if r["kind"] == "epoch"), default=0)
+    if "steps" in limits:
+        train["steps"] = min(train.get("steps") or math.inf, done_steps + limits["steps"])
+    if "epochs" in limits and "epochs" in train:
+        train["epochs"] = min(train["epochs"], done_epochs + limits["epochs"])
+    return {**given, "train": train}

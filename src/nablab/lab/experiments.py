@@ -326,6 +326,24 @@ def _cell(value) -> str:
     return str(value)
 
 
+def published_and_ours(published, ours) -> tuple[str, str]:
+    """The published figure with the digits it was published with, and ours at the same precision.
+
+    A TOML float's shortest round-trip form (``repr``) is the figure as written in the experiment
+    file: ``1.30378789133`` stays 1.30378789133 and ours gets 11 decimals too; ``1.2e-08`` gives ours
+    two significant digits. Without a published float, ours is shown as :func:`_cell` shows it.
+    """
+    if not isinstance(published, float) or isinstance(ours, bool) or not isinstance(ours, (int, float)):
+        return _cell(published), _cell(ours)
+    written = repr(published)
+    if "e" in written or "E" in written:
+        mantissa = written.lower().split("e")[0]
+        digits = len(mantissa.replace("-", "").replace(".", "").lstrip("0")) or 1
+        return written, f"{ours:.{digits - 1}e}"
+    decimals = len(written.split(".")[1]) if "." in written else 0
+    return written, f"{ours:.{decimals}f}"
+
+
 def select_variants(spec: dict, wanted) -> dict:
     """``spec`` keeping only the variants whose label starts with one of ``wanted`` (all if empty)."""
     if not wanted:
@@ -364,7 +382,8 @@ def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=pri
     for row in rows:
         pub, ours = row["published"], row["ours"]
         diff = ours - pub if isinstance(pub, (int, float)) and isinstance(ours, (int, float)) else None
-        lines.append(f"| {row['label']} | {row['metric']} | {_cell(pub)} | {_cell(ours)} | "
+        shown_pub, shown_ours = published_and_ours(pub, ours)
+        lines.append(f"| {row['label']} | {row['metric']} | {shown_pub} | {shown_ours} | "
                      f"{'—' if diff is None else f'{diff:+.4f}' if abs(diff) >= 1e-3 else f'{diff:+.2g}'} |")
     if quick:
         lines += ["", "*Quick form: a small version for CI; its numbers are not comparable with the published "

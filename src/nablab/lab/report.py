@@ -78,6 +78,12 @@ def make_plots(run: Run) -> list[Path]:
     return made
 
 
+#: the ``[model]`` settings each kind of model is built from (models.from_config): a report lists only these
+MODEL_KEYS = {"mlp": ("kind", "hidden", "activation", "init", "init_scale", "dropout"),
+              "small_cnn": ("kind", "widths", "hidden", "batch_norm"),
+              "vgg": ("kind",)}
+
+
 def write_report(run: Run, with_plots: bool = True) -> Path:
     """Regenerate ``report.md`` (and its figures) from the run folder."""
     config = run.read_config()
@@ -105,7 +111,8 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
     for section in ("data", "model", "optim", "train"):
         for key, value in config.get(section, {}).items():
-            lines.append(f"| {section}.{key} | {value} |")
+            if section != "model" or key in MODEL_KEYS.get(config["model"].get("kind"), (key,)):
+                lines.append(f"| {section}.{key} | {value} |")
     lines.append(f"| seed | {config.get('seed')} |")
     lines += ["", f"nablab {meta.get('nablab', '?')}; data from `{meta.get('data_source', '?')}`, "
               f"split: {meta.get('data_split', '?')}.", ""]
