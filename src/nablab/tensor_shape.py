@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from . import grad_mode, ops
+from . import function, grad_mode, ops
 from .errors import DimError, ShapeError
 from .ops import einsum as _einsum
 from .ops import gather_scatter, indexing, reorder, repeat, triangular, windows
@@ -39,10 +39,9 @@ def _index_array(index, op: str):
 
 
 def _wrap(array):
-    """A constant tensor around ``array`` (the Tensor class is defined after this module)."""
-    from .tensor import Tensor
-
-    return Tensor._make(array)
+    """A constant tensor around ``array`` (the Tensor class, defined after this module, is the one
+    :mod:`nablab.function` is given once it exists)."""
+    return function.Tensor._make(array)
 
 
 def _bool_array(mask, op: str):
@@ -624,10 +623,9 @@ class ShapeMethods:
         return x.gather(dim, index)
 
     def where(self, condition, other):
-        """self where ``condition`` else other (``torch.where(condition, self, other)``)."""
-        from .shape_functions import where
-
-        return where(condition, self, other)
+        """self where ``condition`` else other (``torch.where(condition, self, other)``), in their
+        promoted dtype; gradients flow to self and other."""
+        return ops.Where.apply(*self._promoted(other), condition=getattr(condition, "data", condition))
 
     # ----------------------------------------------------------------- products
     def mm(self, mat2):
