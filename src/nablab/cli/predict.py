@@ -39,11 +39,17 @@ def image_shape(text: str) -> tuple[int, int, int]:
 
 def run(args) -> int:
     """Run ``nablab predict`` with the parsed ``args``; returns the exit status."""
+    from pathlib import Path
+
     from ..lab.model_source import classifier_for
     from .errors import UsageError
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
+    runs = [image for image in args.images if (Path(image) / "config.toml").is_file()]
+    if runs:  # a pattern like runs/digits-* that matched several run folders: never classify a run's plots
+        raise UsageError(f"{', '.join(runs)}: a run folder where images were expected; predict takes one run "
+                         f"folder or weights file ({args.source}), then images")
     classifier = classifier_for(args.source, input_shape=args.input_shape)
     for note in classifier.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -13,10 +13,15 @@ that data set expects, in the data set's raw pixel range (0–255, or 0–16 for
 - 16-bit, 32-bit and floating-point grey images (Pillow modes ``I;16``, ``I``, ``F``) are first
   stretched from their own darkest to their lightest pixel onto 0–255 (Pillow would clip them at
   255, leaving most such pictures blank).
+
+Pillow's warnings never reach the terminal: a picture past Pillow's decompression-bomb warning size
+(``Image.MAX_IMAGE_PIXELS``) is refused as an :class:`ImageError`, and Pillow's remarks on damaged
+metadata (a corrupt EXIF block, …) are dropped, the pixels being read all the same.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +56,19 @@ def _to_8_bits(img, Image):
     return Image.fromarray(np.clip(np.round(pixels), 0, 255).astype(np.uint8), "L")
 
 
+def _read(path, Image, ImageOps):
+    """The picture at ``path``, upright, transparency composed onto white, more than 8 bits stretched to mode L."""
+    with Image.open(path) as img:
+        img.load()
+        img = ImageOps.exif_transpose(img)  # photos: upright as the camera saw them
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    if img.mode == "F" or img.mode.startswith("I"):  # I;16, I;16B, I (32-bit), F (float)
+        img = _to_8_bits(img, Image)
+    return img
+
+
 def find_images(paths) -> list[Path]:
     """The files to classify: files as given, folders replaced by the image files in them (sorted).
 
@@ -62,7 +80,7 @@ def find_images(paths) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
-                raise ImageError(f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+                raise ImageError(f"{path}: the folder {path.name} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
             files += found
         else:
             files.append(path)
@@ -76,7 +94,7 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
     ``True`` / ``False`` always / never invert (colour images are never inverted). 16-bit and
     floating-point images are stretched onto 0–255 first (see the module's description). Raises
     :class:`ImageError` for a file that is missing, not a readable image, or so large that Pillow
-    refuses it as a possible decompression bomb.
+    warns of (or refuses) a possible decompression bomb.
     """
     Image, ImageOps, UnidentifiedImageError = _pillow()
     channels, height, width = (int(s) for s in shape)
@@ -84,22 +102,17 @@ def load_image(path, shape=(1, 28, 28), max_value: float = 255.0, invert="auto")
         raise ValueError(f"images have 1 (grey) or 3 (RGB) channels, not {channels}")
     path = Path(path)
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)  # photos: upright as the camera saw them
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-            if img.mode == "F" or img.mode.startswith("I"):  # I;16, I;16B, I (32-bit), F (float)
-                img = _to_8_bits(img, Image)
-            img = img.convert("L" if channels == 1 else "RGB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+            img = _read(path, Image, ImageOps).convert("L" if channels == 1 else "RGB")
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ImageError(f"{path}: is a folder") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file Pillow can read") from None
-    except Image.DecompressionBombError as exc:  # more pixels than Image.MAX_IMAGE_PIXELS allows, twice over
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # past MAX_IMAGE_PIXELS
         raise ImageError(f"{path}: too large to read safely ({exc})") from None
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged files
         raise ImageError(f"{path}: cannot decode the image ({exc})") from None
