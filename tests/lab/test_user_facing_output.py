@@ -57,6 +57,7 @@ def test_a_cnn_report_lists_only_cnn_settings(tmp_path):
 
 
 def test_budget_caps_lower_epochs_and_steps_only(monkeypatch):
+    monkeypatch.delenv("NABLAB_MAX_EVAL", raising=False)
     monkeypatch.setenv("NABLAB_MAX_EPOCHS", "2")
     monkeypatch.setenv("NABLAB_MAX_STEPS", "40")
     assert budget.capped({"train": {"epochs": 5}})["train"] == {"epochs": 2, "steps": 40}
@@ -65,6 +66,14 @@ def test_budget_caps_lower_epochs_and_steps_only(monkeypatch):
     monkeypatch.setenv("NABLAB_MAX_STEPS", "-3")
     with pytest.raises(ValueError, match="NABLAB_MAX_STEPS must be a positive integer"):
         budget.caps()
+
+
+def test_budget_caps_the_evaluation(monkeypatch):
+    for variable in ("NABLAB_MAX_EPOCHS", "NABLAB_MAX_STEPS"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("NABLAB_MAX_EVAL", "500")
+    capped = budget.capped({"data": {"limit_test": 2000}, "train": {"epochs": 3}})
+    assert capped["data"] == {"limit_test": 500, "train_eval_size": 500} and capped["train"] == {"epochs": 3}
 
 
 def test_budget_caps_a_resume_to_that_many_more(monkeypatch):

@@ -2,7 +2,9 @@
 
 ``NABLAB_MAX_EPOCHS=E`` and ``NABLAB_MAX_STEPS=S`` cap every run that ``nablab train``, ``nablab reproduce``
 and ``nablab sweep`` start: a run trains for ``min(epochs, E)`` epochs and stops after at most ``S`` steps
-(the reference TwoLayerNet's loop, which counts iterations only, after at most ``S`` iterations).
+(the reference TwoLayerNet's loop, which counts iterations only, after at most ``S`` iterations);
+``NABLAB_MAX_EVAL=N`` measures the test accuracy on at most ``N`` test images and the training accuracy on
+at most ``N`` training images (``data.limit_test``, ``data.train_eval_size``).
 Unset (the default), the settings are used as given. A capped run records its capped settings in its
 config.toml, so it resumes as what it was.
 """
@@ -14,11 +16,11 @@ import os
 
 from .settings import SETTINGS
 
-CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS"}
+CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS", "eval": "NABLAB_MAX_EVAL"}
 
 
 def caps() -> dict[str, int]:
-    """The caps set in the environment, ``{"epochs": E, "steps": S}`` (only those set)."""
+    """The caps set in the environment, ``{"epochs": E, "steps": S, "eval": N}`` (only those set)."""
     found = {}
     for key, variable in CAPS.items():
         text = os.environ.get(variable, "").strip()
@@ -39,12 +41,15 @@ def capped(config: dict) -> dict:
     limits = caps()
     if not limits:
         return config
-    defaults = {s.key: s.default for s in SETTINGS if s.section == "train"}
-    train = dict(config.get("train", {}))
-    for key, limit in limits.items():
-        given = train.get(key, defaults[key])
-        train[key] = limit if given is None else min(given, limit)
-    return {**config, "train": train}
+    defaults = {s.path: s.default for s in SETTINGS}
+    sections = {"train": dict(config.get("train", {})), "data": dict(config.get("data", {}))}
+    paths = {"epochs": ["train.epochs"], "steps": ["train.steps"], "eval": ["data.limit_test", "data.train_eval_size"]}
+    for cap, limit in limits.items():
+        for path in paths[cap]:
+            section, key = path.split(".")
+            given = sections[section].get(key, defaults[path])
+            sections[section][key] = limit if given is None else min(given, limit)
+    return {**config, **sections}
 
 
 def capped_two_layer_net(settings: dict) -> dict:
