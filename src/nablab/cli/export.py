@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
     export = sub.add_parser("export", help="write a trained model as ONNX (checked in onnxruntime) or safetensors",
                             description="SOURCE is a run folder (its best weights) or a weights file written by "
                                         "nablab.save or nablab export --safetensors.")
-    export.add_argument("source", metavar="RUN_DIR_or_weights", nargs="+")  # one; several is an error naming them
+    export.add_argument("source", metavar="RUN_DIR_or_weights")
+    export.add_argument("more_sources", nargs="*", help=argparse.SUPPRESS)  # a pattern that matched several: an error
     export.add_argument("--onnx", metavar="PATH", default=None, help="write an ONNX graph here")
     export.add_argument("--safetensors", metavar="PATH", default=None,
                         help="write the weights here, with the class names and preprocessing `nablab predict` needs")
@@ -67,10 +68,10 @@ def run(args) -> int:
     from ..lab.model_source import load_source
     from .errors import UsageError
 
-    if len(args.source) > 1:  # a pattern like runs/digits-* that matched several folders
-        raise UsageError(f"export takes one run folder or weights file, got {len(args.source)}: "
-                         f"{', '.join(args.source)} (name one; `nablab train --name NAME` makes runs/NAME-<timestamp>)")
-    args.source = args.source[0]
+    if args.more_sources:  # a pattern like runs/digits-* that matched several folders
+        sources = [args.source, *args.more_sources]
+        raise UsageError(f"export takes one run folder or weights file, got {len(sources)}: "
+                         f"{', '.join(sources)} (name one; `nablab train --name NAME` makes runs/NAME-<timestamp>)")
     if not (args.onnx or args.safetensors):
         raise UsageError("nothing to write: give --onnx PATH and/or --safetensors PATH")
     model, info = load_source(args.source)

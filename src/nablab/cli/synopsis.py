@@ -56,7 +56,7 @@ def synopsis(parser: argparse.ArgumentParser, prog: str) -> str:
     """``prog`` followed by ``parser``'s arguments, wrapped at :data:`WIDTH` with aligned continuation lines."""
     items = []
     for action in parser._actions:
-        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) or action.help == argparse.SUPPRESS:
             continue
         items.append(_item(action) if action.option_strings else _positional(action))
     lines, line = [], prog
