@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 
 #: the budget every documented command runs under here (a smoke run, not the published numbers)
-BUDGET = {"NABLAB_MAX_EPOCHS": "2", "NABLAB_MAX_STEPS": "40", "NABLAB_MAX_EVAL": "500"}
+BUDGET = {"NABLAB_MAX_EPOCHS": "2", "NABLAB_MAX_STEPS": "30", "NABLAB_MAX_EVAL": "300"}
 #: lines that are not run, and why
 NOT_RUN = [
     (re.compile(r"^pip install\b"), "installs nablab, which the test runs from (already installed)"),

@@ -72,8 +72,12 @@ def test_budget_caps_the_evaluation(monkeypatch):
     for variable in ("NABLAB_MAX_EPOCHS", "NABLAB_MAX_STEPS"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("NABLAB_MAX_EVAL", "500")
-    capped = budget.capped({"data": {"limit_test": 2000}, "train": {"epochs": 3}})
-    assert capped["data"] == {"limit_test": 500, "train_eval_size": 500} and capped["train"] == {"epochs": 3}
+    capped = budget.capped({"data": {"dataset": "mnist", "limit_test": 2000}, "train": {"epochs": 3}})
+    assert capped["data"] == {"dataset": "mnist", "limit_test": 500, "train_eval_size": 500, "val_size": 500}
+    assert capped["train"] == {"epochs": 3}
+    hlcv = budget.capped({"data": {"dataset": "cifar10", "split": "hlcv"}})["data"]  # holds out exactly 1,000
+    assert hlcv == {"dataset": "cifar10", "split": "hlcv", "limit_test": 500, "train_eval_size": 500}
+    assert "val_size" not in budget.capped({})["data"]  # the digits' split is fixed
 
 
 def test_budget_caps_a_resume_to_that_many_more(monkeypatch):

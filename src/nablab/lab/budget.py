@@ -3,8 +3,10 @@
 ``NABLAB_MAX_EPOCHS=E`` and ``NABLAB_MAX_STEPS=S`` cap every run that ``nablab train``, ``nablab reproduce``
 and ``nablab sweep`` start: a run trains for ``min(epochs, E)`` epochs and stops after at most ``S`` steps
 (the reference TwoLayerNet's loop, which counts iterations only, after at most ``S`` iterations);
-``NABLAB_MAX_EVAL=N`` measures the test accuracy on at most ``N`` test images and the training accuracy on
-at most ``N`` training images (``data.limit_test``, ``data.train_eval_size``).
+``NABLAB_MAX_EVAL=N`` measures the test accuracy on at most ``N`` test images, the training accuracy on
+at most ``N`` training images and, for MNIST, Fashion-MNIST and CIFAR-10 outside the HLCV split (which
+holds out exactly 1,000), the validation accuracy on ``N`` held-out images (``data.limit_test``,
+``data.train_eval_size``, ``data.val_size``).
 Unset (the default), the settings are used as given. A capped run records its capped settings in its
 config.toml, so it resumes as what it was.
 """
@@ -16,6 +18,8 @@ import os
 
 from .settings import SETTINGS
 
+#: the data sets whose validation images are held out of the training set (the others have fixed splits)
+HELD_OUT = ("mnist", "fashion_mnist", "cifar10")
 CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS", "eval": "NABLAB_MAX_EVAL"}
 
 
@@ -49,6 +53,11 @@ def capped(config: dict) -> dict:
             section, key = path.split(".")
             given = sections[section].get(key, defaults[path])
             sections[section][key] = limit if given is None else min(given, limit)
+    data = sections["data"]
+    if ("eval" in limits and data.get("dataset", defaults["data.dataset"]) in HELD_OUT
+            and data.get("split", defaults["data.split"]) != "hlcv"):
+        given = sections["data"].get("val_size")
+        sections["data"]["val_size"] = limits["eval"] if given is None else min(given, limits["eval"])
     return {**config, **sections}
 
 
