@@ -32,6 +32,8 @@ def test_quick_suite_writes_every_section_and_the_summary(tmp_path):
     expected = ["W1", "W5", "W6", "W7"] if HAS_TORCH else ["W1", "W5"]
     assert [row.split("|")[1].split(":")[0].strip() for row in rows] == expected
     assert "GEMM peak:" in summary and "Quick run" in summary
+    gemm_line = next(line for line in summary.splitlines() if "GEMM peak:" in line)
+    assert ("PyTorch" in gemm_line) == HAS_TORCH, "PyTorch's steps are a fraction of a peak with PyTorch's GEMM"
     for row in rows:  # nablab's samples/s are positive numbers; fractions are percentages
         assert float(cells(row)[1].replace(",", "")) > 0 and cells(row)[6].endswith("%")
     for row in rows[:2]:  # W1 and W5 also against the hand-written NumPy

@@ -1,8 +1,9 @@
 """The README runs as written: its Python tour, and every line of its shell blocks, top to bottom.
 
 The shell blocks (fenced ```bash, or ``` with no language) run line by line with bash in one fresh
-folder, in order, as a newcomer would type them, with the installed nablab and two budget caps
-(NABLAB_MAX_EPOCHS, NABLAB_MAX_STEPS, NABLAB_MAX_EVAL; see nablab.lab.budget) so that every run is short. Lines
+folder, in order, as a newcomer would type them, with the installed nablab and the budget caps
+(NABLAB_MAX_EPOCHS, NABLAB_MAX_STEPS, NABLAB_MAX_EVAL, NABLAB_MAX_TRIALS; see nablab.lab.budget) so
+that every run is short. Lines
 are left out, each with the reason printed, only where running them here makes no sense (installing
 the package the test runs from, running the test suite that runs this test) or where they need the
 MNIST / Fashion-MNIST / CIFAR-10 files and NABLAB_DATA does not point at them.
@@ -25,7 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 
 #: the budget every documented command runs under here (a smoke run, not the published numbers)
-BUDGET = {"NABLAB_MAX_EPOCHS": "2", "NABLAB_MAX_STEPS": "30", "NABLAB_MAX_EVAL": "300"}
+BUDGET = {"NABLAB_MAX_EPOCHS": "2", "NABLAB_MAX_STEPS": "30", "NABLAB_MAX_EVAL": "300", "NABLAB_MAX_TRIALS": "2"}
 #: lines that are not run, and why
 NOT_RUN = [
     (re.compile(r"^pip install\b"), "installs nablab, which the test runs from (already installed)"),

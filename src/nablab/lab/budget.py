@@ -6,7 +6,8 @@ and ``nablab sweep`` start: a run trains for ``min(epochs, E)`` epochs and stops
 ``NABLAB_MAX_EVAL=N`` measures the test accuracy on at most ``N`` test images, the training accuracy on
 at most ``N`` training images and, for MNIST, Fashion-MNIST and CIFAR-10 outside the HLCV split (which
 holds out exactly 1,000), the validation accuracy on ``N`` held-out images (``data.limit_test``,
-``data.train_eval_size``, ``data.val_size``).
+``data.train_eval_size``, ``data.val_size``); ``NABLAB_MAX_TRIALS=T`` runs at most T trials of a sweep
+(the first T points of a grid).
 Unset (the default), the settings are used as given. A capped run records its capped settings in its
 config.toml, so it resumes as what it was.
 """
@@ -20,7 +21,8 @@ from .settings import SETTINGS
 
 #: the data sets whose validation images are held out of the training set (the others have fixed splits)
 HELD_OUT = ("mnist", "fashion_mnist", "cifar10")
-CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS", "eval": "NABLAB_MAX_EVAL"}
+CAPS = {"epochs": "NABLAB_MAX_EPOCHS", "steps": "NABLAB_MAX_STEPS", "eval": "NABLAB_MAX_EVAL",
+        "trials": "NABLAB_MAX_TRIALS"}
 
 
 def caps() -> dict[str, int]:
@@ -49,7 +51,7 @@ def capped(config: dict) -> dict:
     sections = {"train": dict(config.get("train", {})), "data": dict(config.get("data", {}))}
     paths = {"epochs": ["train.epochs"], "steps": ["train.steps"], "eval": ["data.limit_test", "data.train_eval_size"]}
     for cap, limit in limits.items():
-        for path in paths[cap]:
+        for path in paths.get(cap, ()):  # the trials cap is the sweep's (nablab.lab.sweep.spec)
             section, key = path.split(".")
             given = sections[section].get(key, defaults[path])
             sections[section][key] = limit if given is None else min(given, limit)

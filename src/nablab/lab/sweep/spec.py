@@ -26,6 +26,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 
+from .. import budget
 from ..config import DEFAULTS
 from ..experiments import TWO_LAYER_NET_SETTINGS, ExperimentError, merge, two_layer_net_settings
 from ..experiments import load as load_experiment
@@ -129,11 +130,15 @@ class SweepSpec:
     seed: int = 0
     published: dict = field(default_factory=dict)
     quick: bool = False
+    #: at most this many grid points (NABLAB_MAX_TRIALS, :mod:`nablab.lab.budget`): the first ones
+    max_points: int | None = None
 
     def grid(self) -> list[dict]:
-        """Every point of the grid, in a fixed order (the last dimension varies fastest)."""
+        """Every point of the grid (the first ``max_points`` when capped), in a fixed order (the last
+        dimension varies fastest)."""
         names = [d.name for d in self.space]
-        return [dict(zip(names, values)) for values in itertools.product(*(d.choices for d in self.space))]
+        points = [dict(zip(names, values)) for values in itertools.product(*(d.choices for d in self.space))]
+        return points if self.max_points is None else points[: self.max_points]
 
     def budget(self) -> int:
         """How many trials the sweep runs to the end: the grid's size, or ``trials``."""
@@ -203,6 +208,10 @@ def load_spec(name: str, quick: bool = False, sampler: str | None = None, trials
                      objective=table.get("objective", "val_acc"), direction=table.get("direction", "maximize"),
                      pruner=pruner or table.get("pruner", "none"), seed=int(table.get("seed", 0)),
                      published=raw.get("published", {}), quick=quick)
+    limit = budget.caps().get("trials")
+    if limit is not None:  # a smoke run's cap (the README test): the first points, or fewer trials
+        spec.max_points = limit
+        spec.trials = None if spec.trials is None else min(spec.trials, limit)
     if spec.sampler not in SAMPLERS:
         raise SweepError(f"[sweep] sampler = {spec.sampler!r} is not one of {', '.join(SAMPLERS)}")
     if spec.pruner not in PRUNERS:
