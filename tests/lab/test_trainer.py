@@ -88,3 +88,15 @@ def test_in_process_resume_equals_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a.data, b.data, err_msg=name)
     steps = [r["step"] for r in run.read_metrics() if r["kind"] == "step"]
     assert steps == list(range(1, steps[-1] + 1))  # nothing logged twice, nothing missing
+
+
+def test_the_trainer_takes_a_settings_object_and_keywords_for_its_fields():
+    from nablab.lab import TrainingSettings
+
+    settings = TrainingSettings(epochs=3, patience=2, grad_clip=1.0)
+    trainer = Trainer(None, None, [0, 1], settings=settings, epochs=5)
+    assert trainer.settings == TrainingSettings(epochs=5, patience=2, grad_clip=1.0) and trainer.epochs == 5
+    assert TrainingSettings.from_config({"epochs": 4, "steps": 6, "grad_clip": None, "patience": None,
+                                         "checkpoint_every": 2}).max_steps == 6
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+        Trainer(None, None, [0], epoch=3)

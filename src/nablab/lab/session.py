@@ -17,7 +17,7 @@ from .config import build, resolve, resolve_saved
 from .evaluate import evaluate
 from .report import summarize, write_report
 from .run import Run, RunError
-from .trainer import Trainer, TrainingDiverged
+from .trainer import Trainer, TrainingDiverged, TrainingSettings
 
 
 def _confusion(model, loader, num_classes):
@@ -196,11 +196,9 @@ def _continues(run: Run, trainer: Trainer, from_checkpoint: bool, changed: dict,
 def _trainer(config: dict, parts, progress, log, on_epoch) -> Trainer:
     _, _, loaders, model, optimizer, scheduler, penalty = parts
     t = config["train"]
-    return Trainer(model, optimizer, loaders["train"], loaders["val"], epochs=t["epochs"], max_steps=t["steps"],
-                   scheduler=scheduler, penalty=penalty, grad_clip=t["grad_clip"], patience=t["patience"],
-                   train_eval_loader=loaders.get("train_eval"), checkpoint_every=t["checkpoint_every"],
-                   progress=progress, log=log, on_epoch=on_epoch,
-                   divergence_factor=t.get("divergence_factor", 100.0))
+    return Trainer(model, optimizer, loaders["train"], loaders["val"], TrainingSettings.from_config(t),
+                   scheduler=scheduler, penalty=penalty, train_eval_loader=loaders.get("train_eval"),
+                   progress=progress, log=log, on_epoch=on_epoch)
 
 
 def _finish(run: Run, config: dict, parts, trainer: Trainer, plots: bool):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,36 +33,62 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN, infinite or far above the first epoch's; the message says where and what to try."""
 
 
-class Trainer:
-    """Train ``model`` with cross-entropy on ``train_loader`` for ``epochs`` epochs.
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How long and how carefully to train: the ``[train]`` settings the loop itself reads.
 
-    Options: ``scheduler`` (stepped once per epoch), ``penalty`` (a function of the model added
-    to the loss, e.g. ``lambda m: F.l2_penalty(m, 0.25)``), ``grad_clip`` (max gradient norm),
-    ``patience`` (stop after this many epochs without a better validation accuracy),
-    ``train_eval_loader`` (the fixed training sample whose accuracy is reported), ``run`` (log
-    and checkpoint into a run folder), ``checkpoint_every`` (also checkpoint every N steps),
-    ``max_steps`` (stop after this many steps, inside an epoch if need be: the reports count
-    iterations, not epochs), ``on_epoch`` (called with each epoch's record after it is logged; a
-    sweep reports to Optuna and prunes from it by raising), ``divergence_factor`` (stop when a
-    step's loss exceeds this multiple of the first epoch's mean loss; None: only a non-finite loss).
+    ``epochs``; ``max_steps`` (stop after this many steps, inside an epoch if need be: the reports
+    count iterations, not epochs); ``grad_clip`` (max gradient norm); ``patience`` (stop after this
+    many epochs without a better validation accuracy); ``checkpoint_every`` (also checkpoint every
+    N steps); ``divergence_factor`` (stop when a step's loss exceeds this multiple of the first
+    epoch's mean loss; None: only a non-finite loss).
     """
 
-    def __init__(self, model, optimizer, train_loader, val_loader=None, *, epochs: int = 10, max_steps=None,
-                 scheduler=None,
-                 penalty=None, grad_clip: float | None = None, patience: int | None = None,
-                 train_eval_loader=None, run=None, checkpoint_every: int | None = None,
-                 progress: bool = True, log=print, on_epoch=None, divergence_factor: float | None = 100.0):
-        if divergence_factor is not None and not divergence_factor > 1:
-            raise ValueError(f"divergence_factor must be a number above 1 (or None), got {divergence_factor!r}")
+    epochs: int = 10
+    max_steps: int | None = None
+    grad_clip: float | None = None
+    patience: int | None = None
+    checkpoint_every: int | None = None
+    divergence_factor: float | None = 100.0
+
+    def __post_init__(self):
+        if self.divergence_factor is not None and not self.divergence_factor > 1:
+            raise ValueError(f"divergence_factor must be a number above 1 (or None), got {self.divergence_factor!r}")
+
+    @classmethod
+    def from_config(cls, train: dict) -> TrainingSettings:
+        """The settings of a resolved config's ``[train]`` table (``steps`` is ``max_steps`` here)."""
+        return cls(epochs=train["epochs"], max_steps=train["steps"], grad_clip=train["grad_clip"],
+                   patience=train["patience"], checkpoint_every=train["checkpoint_every"],
+                   divergence_factor=train.get("divergence_factor", 100.0))
+
+
+class Trainer:
+    """Train ``model`` with cross-entropy on ``train_loader``, as ``settings`` say
+    (:class:`TrainingSettings`; its fields may also be given as keywords: ``Trainer(..., epochs=3)``).
+
+    The parts: ``scheduler`` (stepped once per epoch), ``penalty`` (a function of the model added
+    to the loss, e.g. ``lambda m: F.l2_penalty(m, 0.25)``), ``train_eval_loader`` (the fixed
+    training sample whose accuracy is reported), ``run`` (log and checkpoint into a run folder),
+    ``on_epoch`` (called with each epoch's record after it is logged; a sweep reports to Optuna
+    and prunes from it by raising).
+    """
+
+    def __init__(self, model, optimizer, train_loader, val_loader=None, settings: TrainingSettings | None = None, *,
+                 scheduler=None, penalty=None, train_eval_loader=None, run=None, progress: bool = True, log=print,
+                 on_epoch=None, **options):
+        settings = replace(settings or TrainingSettings(), **options)
+        self.settings = settings
+        epochs, max_steps = settings.epochs, settings.max_steps
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_loader, self.val_loader, self.train_eval_loader = train_loader, val_loader, train_eval_loader
         if max_steps is not None:
             epochs = -(-max_steps // len(train_loader))
         self.epochs, self.max_steps = epochs, max_steps
-        self.penalty, self.grad_clip, self.patience = penalty, grad_clip, patience
-        self.run, self.checkpoint_every = run, checkpoint_every
+        self.penalty, self.grad_clip, self.patience = penalty, settings.grad_clip, settings.patience
+        self.run, self.checkpoint_every = run, settings.checkpoint_every
         self.progress, self.log, self.on_epoch = progress, log, on_epoch
-        self.divergence_factor = divergence_factor
+        self.divergence_factor = settings.divergence_factor
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
                       "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None, "first_epoch_loss": None,
                       "epoch_loss": 0.0, "epoch_correct": 0, "epoch_count": 0, "epoch_seconds": 0.0}
