@@ -52,7 +52,7 @@ def test_closed_form_gradients_equal_autodiff(toy):
     loss = F.cross_entropy(model(x), y) + F.l2_penalty(model, reg)
     loss.backward()
     assert abs(loss.item() - 1.30378789133) < 1e-10
-    np.testing.assert_allclose(F.softmax(model(x)).data, net.loss(X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(F.softmax(model(x), dim=1).data, net.loss(X), rtol=0, atol=1e-12)
     for ours, key, transpose in [(fc1.weight, "W1", True), (fc1.bias, "b1", False),
                                  (fc2.weight, "W2", True), (fc2.bias, "b2", False)]:
         expected = grads[key].T if transpose else grads[key]
