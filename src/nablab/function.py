@@ -69,15 +69,15 @@ class Function:
         fn = impl(**params)
         try:
             y = fn.forward(*arrays)
-            if isinstance(y, np.generic):  # a full reduction's NumPy scalar: a 0-d array, as torch's 0-d tensors
-                y = np.asarray(y)
-            out = Tensor._make(y)
         except ValueError as exc:  # NumPy's broadcasting error becomes PyTorch's RuntimeError type
             if "could not be broadcast" not in str(exc):
                 raise
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
             raise ShapeError(f"{cls.__name__}: the shapes {shapes} do not broadcast together (each pair of "
                              "trailing dims must be equal or one of them 1)") from None
+        if isinstance(y, np.generic):  # a full reduction's NumPy scalar: a 0-d array, as torch's 0-d tensors
+            y = np.asarray(y)
+        out = Tensor._make(y)
         if True in needs and grad_mode.state.enabled:
             fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)
             # the history and version of each input now: an in-place op may later give the tensor a

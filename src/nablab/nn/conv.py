@@ -121,8 +121,11 @@ class _ConvNd(Module):
         return extra
 
 
-class Conv2d(_ConvNd):
-    """y = conv2d(x, W) + b over (N, C, H, W) with W of shape (out, in/groups, kh, kw)."""
+class _Conv(_ConvNd):
+    """The convolution layers' PyTorch signature and forward; a subclass names its functional form."""
+
+    #: F.conv1d or F.conv2d
+    convolve = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype="float32"):
@@ -131,55 +134,53 @@ class Conv2d(_ConvNd):
 
     def forward(self, x):
         x, padding = self._padded(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return type(self).convolve(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
+class Conv2d(_Conv):
+    """y = conv2d(x, W) + b over (N, C, H, W) with W of shape (out, in/groups, kh, kw)."""
+
+    convolve = staticmethod(F.conv2d)
+
+
+class Conv1d(_Conv):
     """y = conv1d(x, W) + b over (N, C, L) with W of shape (out, in/groups, k)."""
 
     dims = 1
+    convolve = staticmethod(F.conv1d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype="float32"):
+
+class _ConvTranspose(_ConvNd):
+    """The transposed convolution layers' PyTorch signature and forward; a subclass names its
+    functional form."""
+
+    transposed = True
+    #: F.conv_transpose1d or F.conv_transpose2d
+    convolve = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype="float32"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, device=device)
+                         padding_mode, dtype, output_padding, device)
 
-    def forward(self, x):
-        x, padding = self._padded(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    def forward(self, x, output_size=None):
+        return type(self).convolve(x, self.weight, self.bias, self.stride, self.padding,
+                                   self._output_padding(x, output_size), self.groups, self.dilation)
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_ConvTranspose):
     """y = conv_transpose2d(x, W) + b over (N, C_in, H, W) with W of shape (in, out/groups, kh, kw);
     the output is (H − 1)·s − 2p + d(kh − 1) + output_padding + 1 high (likewise wide)."""
 
-    transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype="float32"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, output_padding, device)
-
-    def forward(self, x, output_size=None):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(x, output_size), self.groups, self.dilation)
+    convolve = staticmethod(F.conv_transpose2d)
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTranspose):
     """y = conv_transpose1d(x, W) + b over (N, C_in, L) with W of shape (in, out/groups, k)."""
 
-    dims, transposed = 1, True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype="float32"):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, output_padding, device)
-
-    def forward(self, x, output_size=None):
-        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(x, output_size), self.groups, self.dilation)
+    dims = 1
+    convolve = staticmethod(F.conv_transpose1d)
 
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
