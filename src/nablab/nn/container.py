@@ -155,52 +155,69 @@ class ModuleList(_Indexed):
         return ModuleList(list(self) + list(other))
 
 
-class ModuleDict(Module):
+class _Keyed(Module):
+    """A dict of registered entries in one of the module's tables (insertion order), with the dict
+    methods of PyTorch's ModuleDict and ParameterDict; a subclass names the table and registers values."""
+
+    #: ``"_modules"`` or ``"_parameters"``
+    table: str
+
+    def __init__(self, entries=None):
+        super().__init__()
+        if entries is not None:
+            self.update(entries)
+
+    @property
+    def _entries(self):
+        return self.__dict__[self.table]
+
+    def __getitem__(self, key: str):
+        return self._entries[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries
+
+    def keys(self):
+        return self._entries.keys()
+
+    def items(self):
+        return self._entries.items()
+
+    def values(self):
+        return self._entries.values()
+
+    def update(self, entries) -> None:
+        for key, value in (entries.items() if hasattr(entries, "items") else entries):
+            self[key] = value
+
+    def pop(self, key: str):
+        value = self._entries[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class ModuleDict(_Keyed):
     """A dict of modules registered under their keys (insertion order), as ``torch.nn.ModuleDict``."""
 
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
+    table = "_modules"
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+    def __init__(self, modules=None):  # PyTorch's argument name
+        super().__init__(modules)
 
     def __setitem__(self, key: str, module: Module) -> None:
         setattr(self, str(key), _check_module(module, "ModuleDict"))
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
-
-    def update(self, modules) -> None:
-        for key, module in (modules.items() if hasattr(modules, "items") else modules):
-            self[key] = module
-
-    def pop(self, key: str) -> Module:
-        module = self._modules[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        self._modules.clear()
 
 
 def _as_parameter(value):
@@ -249,49 +266,16 @@ class ParameterList(Module):
         return self.extend(values)
 
 
-class ParameterDict(Module):
+class ParameterDict(_Keyed):
     """A dict of parameters registered under their keys (tensors and arrays become Parameters)."""
 
-    def __init__(self, parameters=None):
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
+    table = "_parameters"
 
-    def __getitem__(self, key: str):
-        return self._parameters[key]
+    def __init__(self, parameters=None):  # PyTorch's argument name
+        super().__init__(parameters)
 
     def __setitem__(self, key: str, value) -> None:
         self.register_parameter(str(key), _as_parameter(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters) -> None:
-        for key, value in (parameters.items() if hasattr(parameters, "items") else parameters):
-            self[key] = value
-
-    def pop(self, key: str):
-        value = self._parameters[key]
-        del self[key]
-        return value
 
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
