@@ -96,7 +96,8 @@ class InPlaceMethods:
         src = self._operand(src)
         if src.data.dtype != self.data.dtype:
             src = src._cast(self.data.dtype)
-        return self._in_place(src.broadcast_to(*self.data.shape) if src.data.shape != self.data.shape else src + 0)
+        spread = src.broadcast_to(*self.data.shape) if src.data.shape != self.data.shape else src
+        return self._in_place(spread.clone())  # new memory: never a read-only broadcast view of src
 
     def uniform_(self, a: float = 0.0, b: float = 1.0):
         """Samples from U(a, b) drawn from nablab's generator (``nablab.manual_seed``)."""

@@ -148,3 +148,12 @@ def test_an_empty_batch_goes_through_a_convolution_and_back():
     assert out.shape == (0, 3, 5, 5)
     out.sum().backward()
     assert conv.weight.grad.shape == (3, 2, 3, 3) and not conv.weight.grad.numpy().any()
+
+
+def test_a_broadcast_copy_leaves_the_tensor_writable():
+    w = nablab.tensor([1.0, 2.0], requires_grad=True)
+    buf = nablab.zeros(2, 2)
+    buf.copy_(w * 3)  # broadcast from (2,) while the graph is recorded
+    with nablab.no_grad():
+        buf.add_(1)  # writes into buf's own memory, which must not be a read-only view of w * 3
+    assert buf.tolist() == [[4.0, 7.0], [4.0, 7.0]]
