@@ -1,13 +1,16 @@
-"""Ready-made models: the reference TwoLayerNet (closed-form gradients), MLPs and CNNs.
+"""Ready-made models: the reference TwoLayerNet (closed-form gradients), MLPs, CNNs and the language
+models CharRNN (an LSTM) and TinyGPT (a small GPT-style decoder).
 
 ``load(path)`` rebuilds a model saved with ``nablab.save(model, path)``; ``from_config`` builds the
 model a run's ``[model]`` table describes.
 """
 
 from ..io.weights import load_model
+from .char_rnn import CharRNN
 from .cnn import SmallCNN, VGGNet
 from .configured import from_config
 from .mlp import MLP
+from .tiny_gpt import TinyGPT
 from .two_layer import TwoLayerNet
 
 
@@ -19,4 +22,4 @@ def load(path, classes=None, cast: bool = False):
     return load_model(path, classes=classes, cast=cast)
 
 
-__all__ = ["MLP", "SmallCNN", "TwoLayerNet", "VGGNet", "from_config", "load"]
+__all__ = ["MLP", "CharRNN", "SmallCNN", "TinyGPT", "TwoLayerNet", "VGGNet", "from_config", "load"]
