@@ -1,0 +1,16 @@
+"""Text for language models: tokenizers, corpora split into contiguous parts, and batches of
+contiguous sequences.
+
+``CharTokenizer`` (one id per character) and ``ByteTokenizer`` (UTF-8 bytes) turn text into int64
+ids and back; ``SequenceLoader`` cuts a stream of ids into (x, y) batches with y = x shifted by
+one; ``nablab.data.load("tiny_shakespeare")`` returns a :class:`TextDataset`.
+"""
+
+from .byte_tokenizer import ByteTokenizer
+from .char_tokenizer import CharTokenizer
+from .sequence_loader import SequenceLoader
+from .text_dataset import TextDataset, TextSplit, split_text_dataset
+from .tokenizers import TOKENIZERS, tokenizer_from_dict
+
+__all__ = ["TOKENIZERS", "ByteTokenizer", "CharTokenizer", "SequenceLoader", "TextDataset", "TextSplit",
+           "split_text_dataset", "tokenizer_from_dict"]
