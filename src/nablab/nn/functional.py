@@ -57,7 +57,7 @@ def l2_penalty(parameters, reg: float):
 
 # the layers' functional forms live in their own modules: convolution, padding and resampling;
 # pooling, normalization and dropout; embedding lookup; attention
-from .functional_attention import scaled_dot_product_attention  # noqa: E402, F401
+from .functional_attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402, F401
 from .functional_conv import *  # noqa: E402, F403
 from .functional_layers import *  # noqa: E402, F403
 from .sparse import embedding  # noqa: E402, F401
