@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import core, layers, losses, math, shape
+from . import core, layers, losses, math, recurrent, shape
 from .case import Case
 
 CASES: dict[str, Case] = {}
-for _module in (core, math, shape, losses, layers):
+for _module in (core, math, shape, losses, layers, recurrent):
     _clash = CASES.keys() & _module.CASES.keys()
     assert not _clash, f"gradient check cases named twice: {sorted(_clash)}"
     CASES.update(_module.CASES)

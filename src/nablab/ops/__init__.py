@@ -28,6 +28,7 @@ from .normalization import BatchNormEval, BatchNormTrain
 from .normalize import Normalize
 from .padding import Pad
 from .pooling import AvgPool2d, MaxPool2d
+from .recurrent import GRUStep, LSTMStep, RNNStep
 from .reduction import Max, Mean, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, Reshape, Stack, Transpose
 from .unpooling import MaxUnpool2d
@@ -43,3 +44,4 @@ __all__ = [
     "SoftmaxCrossEntropy", "Softplus", "Softshrink", "Softsign", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Threshold",
     "ToDevice", "Transpose", "Where",
 ]
+__all__ += ["GRUStep", "LSTMStep", "RNNStep"]
