@@ -86,7 +86,7 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> 
                          f"{tuple(key.shape)} and {tuple(value.shape)}")
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
         raise ShapeError(f"multi-head attention: for a {kind} query, key_padding_mask must be "
-                         f"{query.ndim - 1}-D ({'(N, S)' if batched else '(S,)'}), got shape "
+                         f"{query.ndim - 1}-D {'(N, S)' if batched else '(S,)'}, got shape "
                          f"{tuple(key_padding_mask.shape)}")
     if attn_mask is not None and attn_mask.ndim not in (2, 3):
         raise ShapeError(f"multi-head attention: attn_mask must be 2-D (L, S) or 3-D (N·num_heads, L, S), got shape "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
+from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -64,7 +65,7 @@ class SinusoidalPositionalEncoding(_AddedPositions):
         pe = np.empty((max_len, d_model))
         pe[:, 0::2] = np.sin(angle)
         pe[:, 1::2] = np.cos(angle[:, : d_model // 2])
-        self.register_buffer("pe", pe.astype(dtype or "float32"))
+        self.register_buffer("pe", Tensor._make(pe.astype(dtype or "float32")))
 
 
 class LearnedPositionalEmbedding(_AddedPositions):
