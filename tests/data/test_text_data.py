@@ -1,16 +1,23 @@
 """Tokenizers, contiguous text splits and language-model batches (nablab.data.text)."""
 
+import dataclasses
 import json
+import os
+import re
+import shutil
 
 import numpy as np
 import pytest
 
 import nablab
+from nablab import data
+from nablab.data.files import find_folder
 from nablab.data.text import (
     ByteTokenizer,
     CharTokenizer,
     SequenceLoader,
     TextDataset,
+    kjv,
     split_text_dataset,
     tokenizer_from_dict,
 )
@@ -225,3 +232,109 @@ def test_split_text_dataset_with_bytes_and_bad_arguments():
         split_text_dataset("b", "abc", tokenizer="bpe")
     with pytest.raises(ValueError, match="sum to 1"):
         split_text_dataset("b", "abc", fractions=(0.5, 0.1, 0.1))
+
+
+# ----------------------------------------------------------------------------- the kjv corpus
+def _fake_bible(tmp_path, monkeypatch, script: str):
+    """A folder with stand-in bible.data files and, first on PATH, a ``bible`` program running ``script``."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "bible.data").write_bytes(b"EC02 stand-in")
+    (files / "bible.data.conc").write_bytes(b"stand-in")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "bible"
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return files
+
+
+def test_kjv_reads_one_verse_per_line_without_its_reference(tmp_path, monkeypatch):
+    verses = "\n".join(f"{ref} verse {i} of the stand-in." for i, ref in
+                       enumerate(["Ge1:1", "Ge1:2", "1Ki2:3", "Re22:21"] * 10))
+    files = _fake_bible(tmp_path, monkeypatch, f"cat <<'END'\n{verses}\nEND\n")
+    ds = data.load("kjv", data_dir=files, verify=False)
+    assert isinstance(ds, TextDataset) and ds.name == "kjv"
+    text = ds.train.text + ds.val.text + ds.test.text
+    assert text.splitlines()[:2] == ["verse 0 of the stand-in.", "verse 1 of the stand-in."]
+    assert len(text.splitlines()) == 40 and text.endswith("\n")
+    assert ds.info["source"] == str(files) and ds.info["verified"] is False and ds.info["checksums"] == {}
+    assert "public domain" in ds.info["licence"]
+    assert data.load("kjv", data_dir=files, verify=False, tokenizer="byte").vocab_size == 256
+
+
+@pytest.mark.parametrize("script, match", [
+    ("echo 'Cannot use data file bible.data: Bad magic number' >&2; exit 255",
+     r"failed to decode .*exit status 255.*Bad magic number"),
+    ("echo 'In the beginning'", "line 1 does not start with a verse reference"),
+])
+def test_kjv_decoding_failures_are_data_errors(tmp_path, monkeypatch, script, match):
+    files = _fake_bible(tmp_path, monkeypatch, script)
+    with pytest.raises(data.DataError, match=match):
+        data.load("kjv", data_dir=files, verify=False)
+
+
+def test_kjv_checks_its_files_and_the_decoded_text(tmp_path, monkeypatch):
+    files = _fake_bible(tmp_path, monkeypatch, "echo 'Ge1:1 In the beginning'")
+    with pytest.raises(data.DataError, match="bible.data: checksum mismatch — expected sha256 6c746c2a"):
+        data.load("kjv", data_dir=files)
+    with pytest.raises(data.DataError, match=r"expected sha256 b5c4940b.*4,137,850 characters.*verify=False"):
+        kjv.verify_text("In the beginning\n")
+
+
+def test_kjv_missing_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(kjv, "FILES", dataclasses.replace(kjv.FILES, system_dirs=[str(tmp_path / "none")]))
+    with pytest.raises(data.DataNotFoundError, match=r"apt-get install bible-kjv.*\n.*" + re.escape(str(tmp_path))):
+        data.load("kjv", data_dir=tmp_path)
+    with pytest.raises(data.DataNotFoundError, match="bible-kjv"):
+        data.fetch("kjv")
+    files = _fake_bible(tmp_path, monkeypatch, "true")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(data.DataError, match="not the bible program that decodes it; install Debian's bible-kjv"):
+        data.load("kjv", data_dir=files, verify=False)
+
+
+def test_load_keeps_text_and_image_arguments_apart():
+    with pytest.raises(ValueError, match="fixed contiguous split"):
+        data.load("kjv", val_size=100)
+    with pytest.raises(ValueError, match="tokenizer applies only to kjv"):
+        data.load("digits", tokenizer="char")
+    assert "kjv" in data.NAMES and data.TEXT_NAMES == ["kjv"]
+
+
+def test_nablab_data_list_and_info_on_a_text_corpus(tmp_path, monkeypatch, capsys):
+    from nablab.cli import main
+
+    assert main(["data", "list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(lines) == set(data.NAMES) and lines["kjv"].split()[1] == "text"
+    files = _fake_bible(tmp_path, monkeypatch, "for i in 1 2 3 4 5 6 7 8 9 10; do echo \"Ge1:$i Verse $i.\"; done")
+    assert main(["data", "info", "kjv", "--data-dir", str(files), "--no-verify"]) == 0
+    out = capsys.readouterr().out
+    assert f"kjv: found in {files}" in out and "licence: public domain" in out
+    assert "tokenizer: char, vocabulary of" in out and "train" in out and "characters" in out
+
+
+KJV_PRESENT = find_folder(kjv.FILES) is not None and shutil.which("bible") is not None
+
+
+@pytest.mark.skipif(not KJV_PRESENT, reason="no King James corpus (apt-get install bible-kjv)")
+def test_kjv_published_facts():
+    ds = data.load("kjv")
+    assert ds.info["checksums"] == {
+        "bible.data": "sha256 6c746c2acc8a34bfded980883ff1701a5d68934a1c853ebf88a07b978fe0ae0e",
+        "bible.data.conc": "sha256 56349cd5a86be64d91eee62ac050114b89485f13b439ad4f34da99dde3b4dff3",
+        "text": "sha256 b5c4940bcfeee072c0935b5200d0f9d88a00a0199cb0961d16133458fcdfae5d"}
+    text = ds.train.text + ds.val.text + ds.test.text
+    assert len(text) == 4_137_850 and text.count("\n") == 31_102  # every verse of the King James Bible
+    assert text.startswith("In the beginning God created the heaven and the earth.\n")
+    assert text.endswith("The grace of our Lord Jesus Christ be with you all. Amen.\n")
+    assert (len(ds.train), len(ds.val), len(ds.test)) == (3_724_065, 206_892, 206_893)
+    assert ds.vocab_size == 63 and "unseen_characters" not in ds.info
+    for split in (ds.train, ds.val, ds.test):
+        assert ds.tokenizer.decode(ds.tokenizer.encode(split.text)) == split.text
+        np.testing.assert_array_equal(ds.tokenizer.encode(split.text), split.ids)
+    assert ByteTokenizer().decode(ByteTokenizer().encode(text)) == text
+    x, y = next(iter(SequenceLoader(ds.train, batch_size=4, seq_len=64, seed=0)))
+    assert x.shape == y.shape == (4, 64) and ds.tokenizer.decode(x.data[0])[1:] == ds.tokenizer.decode(y.data[0])[:-1]

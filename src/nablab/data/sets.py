@@ -10,6 +10,8 @@ from .digits import load_digits
 from .download import download as download_files
 from .files import DataError, DatasetFiles, cache_dir, find_folder, missing_files_message, verify_file
 from .splits import carve_validation
+from .text import TextDataset
+from .text.corpora import CORPORA, fetch_corpus, load_corpus
 from .toy import load_spiral, load_toy
 
 #: validation images held out of the training set by default
@@ -48,12 +50,16 @@ def _locate_cifar10(data_dir, download: bool, verify: bool, progress: bool) -> t
 
 def fetch(name: str, data_dir=None, download: bool = True, verify: bool = True, progress: bool = True):
     """Find (or download into the cache) and verify the official files of ``name``, without
-    reading them; returns ``(folder, {file: how its checksum matched})``."""
+    reading them; returns ``(folder, {file: how its checksum matched})``. A text corpus that a
+    package installs (``kjv``) is found, not downloaded."""
     name = name.replace("-", "_").lower()
     if name == "cifar10":
         return _locate_cifar10(data_dir, download, verify, progress)
+    if name in CORPORA:
+        return fetch_corpus(name, data_dir, verify)
     if name not in ("mnist", "fashion_mnist"):
-        raise ValueError(f"{name} has no files to fetch; fetch takes mnist, fashion_mnist or cifar10")
+        raise ValueError(f"{name} has no files to fetch; fetch takes mnist, fashion_mnist, cifar10 or "
+                         f"{', '.join(CORPORA)}")
     spec = mnist.MNIST if name == "mnist" else mnist.FASHION_MNIST
     folder = _locate(spec, data_dir, download, progress)
     return folder, (_verify(spec, folder) if verify else {})
@@ -78,17 +84,27 @@ def _split(name, x_train, y_train, x_test, y_test, split, val_size, seed, strati
 
 
 def load(name: str, data_dir=None, split: str | None = None, val_size: int | None = None, seed: int = 0,
-         download: bool = True, verify: bool = True, stratified: bool = False, progress: bool = True) -> Dataset:
+         download: bool = True, verify: bool = True, stratified: bool = False, progress: bool = True,
+         tokenizer: str | None = None) -> Dataset | TextDataset:
     """Load a data set with its train/val/test splits.
 
     ``name`` is one of ``digits`` (bundled with scikit-learn), ``mnist``, ``fashion_mnist``,
-    ``cifar10``, ``toy`` and ``spiral``. Files are looked for in ``data_dir``, ``NABLAB_DATA``, the
-    cache and system folders, and downloaded into the cache if ``download`` (see
-    :mod:`nablab.data.files`). With ``verify`` every official file is checked against the
-    publisher's checksum; ``verify=False`` is for your own files in the same formats.
+    ``cifar10``, ``toy`` and ``spiral``, or the text corpus ``kjv`` (the King James Bible, from
+    Debian's bible-kjv; see :mod:`nablab.data.text.kjv`), which is a :class:`TextDataset`: the text
+    and token ids of contiguous 90/5/5 % train/val/test parts, encoded by ``tokenizer`` (``"char"``,
+    the default: one id per character of the training text; ``"byte"``: UTF-8 bytes). Files are
+    looked for in ``data_dir``, ``NABLAB_DATA``, the cache and system folders, and downloaded into
+    the cache if ``download`` (see :mod:`nablab.data.files`). With ``verify`` every official file is
+    checked against the publisher's checksum; ``verify=False`` is for your own files in the same formats.
     """
     name = name.replace("-", "_").lower()
-    if name in ("digits", "toy", "spiral"):
+    if name in CORPORA:
+        if split is not None or val_size is not None or stratified:
+            raise ValueError(f"{name} has a fixed contiguous split; split, val_size and stratified do not apply")
+        return load_corpus(name, data_dir, verify, tokenizer or "char")
+    if tokenizer is not None:
+        raise ValueError(f"{name} is not a text corpus; tokenizer applies only to {', '.join(CORPORA)}")
+    if name in BUNDLED:
         if split is not None or val_size is not None:
             raise ValueError(f"{name} has a fixed split; split and val_size do not apply")
         return {"digits": load_digits, "toy": lambda seed: load_toy(), "spiral": load_spiral}[name](seed=seed)
@@ -105,6 +121,25 @@ def load(name: str, data_dir=None, split: str | None = None, val_size: int | Non
                    info={"source": str(folder), "checksums": digests, "verified": verify, "split": how})
 
 
-NAMES = ["digits", "mnist", "fashion_mnist", "cifar10", "toy", "spiral"]
+def describe(name: str, data_dir=None) -> tuple[str, str]:
+    """``(kind, where)`` of data set ``name`` without reading, verifying or downloading anything: its
+    kind (images, text or toy) and the folder its files were found in, or what to do to get them."""
+    if name in BUNDLED:
+        return ("images" if name == "digits" else "toy"), ("bundled with scikit-learn" if name == "digits"
+                                                            else "made on the fly")
+    if name in CORPORA:
+        folder = find_folder(CORPORA[name].FILES, data_dir)
+        return "text", (str(folder) if folder else f"not found ({CORPORA[name].INSTALL})")
+    specs = {"mnist": [mnist.MNIST], "fashion_mnist": [mnist.FASHION_MNIST],
+             "cifar10": [cifar10.CIFAR10, cifar10.CIFAR10_ARCHIVE]}[name]
+    folder = next((f for f in (find_folder(spec, data_dir) for spec in specs) if f is not None), None)
+    return "images", (str(folder) if folder else "not found (downloaded into the cache on first use)")
 
-__all__ = ["DEFAULT_VAL_SIZE", "NAMES", "load"]
+
+#: the data sets that need no files
+BUNDLED = ("digits", "toy", "spiral")
+#: the text corpora (:class:`TextDataset`), for language models
+TEXT_NAMES = list(CORPORA)
+NAMES = ["digits", "mnist", "fashion_mnist", "cifar10", "toy", "spiral", *TEXT_NAMES]
+
+__all__ = ["BUNDLED", "DEFAULT_VAL_SIZE", "NAMES", "TEXT_NAMES", "describe", "fetch", "load"]

@@ -3,7 +3,9 @@ contiguous sequences.
 
 ``CharTokenizer`` (one id per character) and ``ByteTokenizer`` (UTF-8 bytes) turn text into int64
 ids and back; ``SequenceLoader`` cuts a stream of ids into (x, y) batches with y = x shifted by
-one; ``nablab.data.load("tiny_shakespeare")`` returns a :class:`TextDataset`.
+one; ``nablab.data.load("kjv")`` returns a :class:`TextDataset` of the King James Bible (Debian's
+``bible-kjv``; :mod:`~nablab.data.text.kjv`), cut into contiguous 90/5/5 % parts
+(:mod:`~nablab.data.text.corpora`).
 """
 
 from .byte_tokenizer import ByteTokenizer
