@@ -102,6 +102,7 @@ def test_bias_kv_and_zero_attention_add_keys(rng):
     (lambda m, x: m(x[..., :4], x[..., :4], x[..., :4]), ShapeError, "embedding dimension 8"),
     (lambda m, x: m(x[0, 0], x[0, 0], x[0, 0]), ShapeError, "3-D"),
     (lambda m, x: m(x, x[:3], x), ShapeError, r"\(S, N\)"),
+    (lambda m, x: m(x, x[..., :5], x[..., :5]), ShapeError, "the key has 5 features"),
     (lambda m, x: m(x, x, x, attn_mask=nablab.zeros(4, 5)), ShapeError, r"expected \(4, 4\)"),
     (lambda m, x: m(x, x, x, attn_mask=nablab.zeros(2, 4, 4)), ShapeError, r"expected \(4, 4, 4\)"),
     (lambda m, x: m(x, x, x, attn_mask=nablab.zeros(1, 1, 4, 4)), ShapeError, "2-D"),

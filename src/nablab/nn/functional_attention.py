@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 
+from .. import ops
 from ..errors import ShapeError
 from ..shape_functions import cat
 from ..tensor import Tensor
-from .functional import linear
 from .functional_activations import softmax
 from .functional_layers import dropout
 
@@ -118,15 +118,24 @@ def _pad_key(mask):
     return cat([mask, zeros], dim=-1)
 
 
+def _linear(x, weight, bias, what: str):
+    """x Wᵀ + b, with an error naming ``what`` (query, key or value) if x's features do not fit W (out, in)."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"multi-head attention: the {what} has {x.shape[-1]} features, its projection weight "
+                         f"{tuple(weight.shape)} expects {weight.shape[1]}")
+    return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
+
+
 def _project(query, key, value, in_proj_weight, in_proj_bias, separate_weights):
     """Q, K, V = query W_qᵀ + b_q, key W_kᵀ + b_k, value W_vᵀ + b_v, with W_q, W_k, W_v the thirds of
     ``in_proj_weight`` (3E × E) or the three ``separate_weights``, b the thirds of ``in_proj_bias``."""
     biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+    names = ("query", "key", "value")
     if separate_weights is not None:
-        return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), separate_weights, biases))
+        return tuple(_linear(x, w, b, n) for x, w, b, n in zip((query, key, value), separate_weights, biases, names))
     if query is key and key is value:  # self-attention: one product for all three
-        return linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
-    return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), in_proj_weight.chunk(3), biases))
+        return _linear(query, in_proj_weight, in_proj_bias, "query").chunk(3, dim=-1)
+    return tuple(_linear(x, w, b, n) for x, w, b, n in zip((query, key, value), in_proj_weight.chunk(3), biases, names))
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int, in_proj_weight,
@@ -204,7 +213,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     if training and dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     heads = (weights @ v).transpose(1, 2).reshape(batch, length, embed_dim)
-    out = linear(heads, out_proj_weight, out_proj_bias).transpose(0, 1)
+    out = _linear(heads, out_proj_weight, out_proj_bias, "attention output").transpose(0, 1)
     if not need_weights:
         return (out if batched else out.squeeze(1)), None
     if average_attn_weights:
