@@ -131,12 +131,19 @@ def test_between_samples_the_model_runs_as_without_a_monitor_and_detach_takes_ev
     assert all("_hooks" not in m.__dict__ for m in model.modules())
 
 
-def test_activation_samples_are_strided_values_of_the_latest_sampled_step():
+def test_activation_samples_are_drawn_from_the_latest_sampled_steps_outputs_without_touching_nablabs_generator():
     model = nn.Sequential(nn.Identity())
-    monitor = LayerMonitor(model, layers=["0"], hist_values=10)
-    model(nablab.arange(100.0).requires_grad_())
+    monitor = LayerMonitor(model, layers=["0"], hist_values=50)
+    model(nablab.arange(10.0).requires_grad_())
+    np.testing.assert_array_equal(monitor.activation_samples()["0"], np.arange(10.0))  # fewer than 50: all
+    nablab.manual_seed(3)
+    model(nablab.arange(1000.0).reshape(10, 100).requires_grad_() + 5000)
+    after_monitor = nablab.randn(3).numpy()
     samples = monitor.activation_samples()["0"]
-    np.testing.assert_array_equal(samples, np.arange(0.0, 100.0, 10.0))
+    assert samples.shape == (50,) and np.all((samples >= 5000) & (samples < 6000))
+    assert len(np.unique(samples % 100)) > 20  # many units, not every k-th column
+    nablab.manual_seed(3)
+    np.testing.assert_array_equal(nablab.randn(3).numpy(), after_monitor)
 
 
 def test_a_recurrent_layers_tuple_output_is_read_from_its_first_tensor():

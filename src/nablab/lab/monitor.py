@@ -127,8 +127,8 @@ class LayerMonitor:
 
     ``layers``: the sub-modules to watch, by dotted name or as modules; by default every module
     without sub-modules that owns parameters (Linear, Conv2d, ...) or is an activation (ReLU,
-    Sigmoid, ...). ``hist_values``: how many of a layer's output entries (evenly strided) to keep
-    from the latest sampled step for :meth:`activation_samples` (histograms).
+    Sigmoid, ...). ``hist_values``: how many of a layer's output entries (drawn at random, with
+    replacement) to keep from the latest sampled step for :meth:`activation_samples` (histograms).
 
     Use::
 
@@ -157,6 +157,7 @@ class LayerMonitor:
         self._norms: dict = {}  # (layer, parameter) → ‖θ‖ at the start of the sampled step
         self._stats: dict[str, _Mean] = {}
         self._samples: dict[str, np.ndarray] = {}
+        self._rng = np.random.default_rng(0)  # its own generator: training draws the same numbers with a monitor
         self._root = model.register_forward_pre_hook(self._on_model_forward)
 
     # ------------------------------------------------------------------ hooks
@@ -192,7 +193,9 @@ class LayerMonitor:
             self._stats.setdefault(name, _Mean()).add(stats)
             if self.hist_values:
                 flat = a.reshape(-1)
-                self._samples[name] = _host(flat[:: max(1, flat.size // self.hist_values)][: self.hist_values]).copy()
+                if flat.size > self.hist_values:  # entries drawn at random: a stride could keep only a few units
+                    flat = flat[self._rng.integers(0, flat.size, self.hist_values)]
+                self._samples[name] = _host(flat).copy()
         return record
 
     def _grad_hook(self, key):
@@ -233,7 +236,8 @@ class LayerMonitor:
         return summary
 
     def activation_samples(self) -> dict[str, np.ndarray]:
-        """Per watched layer, up to ``hist_values`` of its output entries from the latest sampled step."""
+        """Per watched layer, ``hist_values`` of its output entries from the latest sampled step (all of
+        them where it has fewer)."""
         return {name: self._samples[name] for name, _ in self.layers if name in self._samples}
 
     def reset(self) -> None:

@@ -1,10 +1,13 @@
 """Pictures of what a network does: its computation graph (Graphviz), per-layer gradient norms and
-activations over training, attention maps, and a live plot of the curves in Jupyter.
+activations over training (from :class:`nablab.lab.monitor.LayerMonitor`), attention maps, and a
+live plot of the curves in Jupyter.
 
 Importing this package imports neither graphviz nor matplotlib nor IPython: each function imports
-what it draws with when it is called.
+what it draws with when it is called. Figures are drawn without pyplot, so they never change the
+plotting backend of the session that draws them.
 """
 
 from .graph import graph, save_graph
+from .layers import plot_activation_histograms, plot_activation_stats, plot_gradient_norms
 
-__all__ = ["graph", "save_graph"]
+__all__ = ["graph", "plot_activation_histograms", "plot_activation_stats", "plot_gradient_norms", "save_graph"]
