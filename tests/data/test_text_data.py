@@ -234,6 +234,11 @@ def test_split_text_dataset_with_bytes_and_bad_arguments():
         split_text_dataset("b", "abc", fractions=(0.5, 0.1, 0.1))
 
 
+def test_the_split_is_described():
+    ds = split_text_dataset("t", "abcdefghij" * 10)
+    assert ds.info["split"] == "contiguous 90 / 5 / 5 % of the characters (train [0, 90), val [90, 95), test [95, 100))"
+
+
 # ----------------------------------------------------------------------------- the kjv corpus
 def _fake_bible(tmp_path, monkeypatch, script: str):
     """A folder with stand-in bible.data files and, first on PATH, a ``bible`` program running ``script``."""

@@ -18,7 +18,10 @@ United Kingdom the Crown's letters patent still restrict printing it). The Bible
 
 Published figures: none is known for a character-level model of this exact text. (The Large
 Canterbury Corpus's ``bible.txt``, a compression benchmark, is the King James text in another
-layout with verse references, so its bits-per-character figures do not carry over.)
+layout with verse references, so its bits-per-character figures do not carry over.) For scale,
+count models of the training text score on the validation text (bits per character): 4.38 for
+character frequencies, 3.38 for bigrams, 2.01 for 5-grams (add-0.01 smoothing) — measured here,
+not published.
 """
 
 from __future__ import annotations

@@ -75,6 +75,6 @@ def split_text_dataset(name: str, text: str, tokenizer: str = "char", fractions=
     else:
         raise ValueError(f"unknown tokenizer {tokenizer!r}; expected 'char' or 'byte'")
     train, val, test = (TextSplit(p, tok.encode(p)) for p in parts)
-    info.setdefault("split", f"contiguous {' / '.join(f'{f:g}' for f in fractions)} of the characters "
+    info.setdefault("split", f"contiguous {' / '.join(f'{100 * f:g}' for f in fractions)} % of the characters "
                              f"(train [0, {a}), val [{a}, {b}), test [{b}, {len(text)}))")
     return TextDataset(name, train, val, test, tok, info)
