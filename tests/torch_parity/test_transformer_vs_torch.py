@@ -178,6 +178,20 @@ def test_multihead_attention_causal_hint_matches_torch(need_weights, key_padding
             "float64", masks)
 
 
+@pytest.mark.parametrize(("embed_dim", "heads", "batch", "length", "source"),
+                         [(1, 1, 1, 1, 1), (4, 4, 1, 1, 3), (4, 1, 2, 3, 1), (6, 3, 1, 2, 2)])
+def test_multihead_attention_size_one_dims_match_torch(embed_dim, heads, batch, length, source):
+    """One sample, one query, one key, one head, heads of size 1."""
+    rng = np.random.default_rng(16)
+    t_mha = torch.nn.MultiheadAttention(embed_dim, heads, kdim=2, vdim=3).double()
+    mha = twin(t_mha, nn.MultiheadAttention(embed_dim, heads, kdim=2, vdim=3, dtype="float64"))
+    arrays = {"query": rng.standard_normal((length, batch, embed_dim)),
+              "key": rng.standard_normal((source, batch, 2)), "value": rng.standard_normal((source, batch, 3))}
+    masks = {"attn_mask": rng.standard_normal((length, source)),
+             "key_padding_mask": bool_mask(rng, (batch, source), 0)}
+    compare(t_mha, mha, arrays, run_mha(average_attn_weights=False), "float64", masks)
+
+
 @pytest.mark.parametrize("cross", [False, True])
 def test_multihead_attention_float32_matches_torch(cross):
     rng = np.random.default_rng(3)
