@@ -372,3 +372,35 @@ def test_weights_go_back_to_torch():
     src, tgt = seq(rng, True, 5), seq(rng, True, 4)
     close(model(nablab.tensor(src, dtype="float64"), nablab.tensor(tgt, dtype="float64")),
           t_model(torch.tensor(src), torch.tensor(tgt)), "float64", "output")
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_functional_multi_head_attention_matches_torch(separate):
+    """F.multi_head_attention_forward called directly, with PyTorch's positional arguments."""
+    rng = np.random.default_rng(17)
+    kdim = 3 if separate else E
+    arrays = {"query": rng.standard_normal((4, 2, E)), "key": rng.standard_normal((5, 2, kdim)),
+              "value": rng.standard_normal((5, 2, kdim))}
+    weights = {"in_proj_weight": rng.standard_normal((3 * E, E)), "in_proj_bias": rng.standard_normal(3 * E),
+               "bias_k": rng.standard_normal((1, 1, E)), "bias_v": rng.standard_normal((1, 1, E)),
+               "out_proj_weight": rng.standard_normal((E, E)), "out_proj_bias": rng.standard_normal(E),
+               "q_proj_weight": rng.standard_normal((E, E)), "k_proj_weight": rng.standard_normal((E, kdim)),
+               "v_proj_weight": rng.standard_normal((E, kdim))}
+    mask = rng.standard_normal((4, 5))
+
+    def run(lib, make):
+        x = {k: make(a) for k, a in {**arrays, **weights}.items()}
+        functional = torch.nn.functional if lib is torch else nablab.nn.functional
+        out, w = functional.multi_head_attention_forward(
+            x["query"], x["key"], x["value"], E, H, None if separate else x["in_proj_weight"], x["in_proj_bias"],
+            x["bias_k"], x["bias_v"], True, 0.0, x["out_proj_weight"], x["out_proj_bias"], True, None, True,
+            make(mask), separate, x["q_proj_weight"], x["k_proj_weight"], x["v_proj_weight"],
+            average_attn_weights=False)
+        (out.sum() + (w * w).sum()).backward()
+        unused = {"in_proj_weight"} if separate else {"q_proj_weight", "k_proj_weight", "v_proj_weight"}
+        return [out, w] + [x[k].grad for k in x if k not in unused]
+
+    theirs = run(torch, lambda a: torch.tensor(a, requires_grad=True))
+    ours = run(nablab, lambda a: nablab.tensor(a, dtype="float64", requires_grad=True))
+    for i, (n, t) in enumerate(zip(ours, theirs)):
+        close(n, t, "float64", f"result {i}")
