@@ -10,11 +10,13 @@ or 3 (GRU: r, z, n), H_in_0 = input_size and H_in_k = D·H above, D = 2 when bid
 parameter starts at U(−1/√H, 1/√H), as in PyTorch. The state dict lists them in PyTorch's order,
 so :func:`nablab.io.from_torch` and ``to_torch`` move the weights either way.
 
-A layer runs in two parts: the input part of the gates for every time step in one product,
-gi = x W_ihᵀ + b_ih of shape (L, N, G·H), then one graph node per time step (the cell's step in
-:mod:`nablab.ops.recurrent`, whose backward is written out there), so backpropagation through
-time is the ordinary reverse sweep over the chain of steps. The backward direction reads the
-sequence from its end. Dropout (training only) acts on the outputs of every layer but the last.
+A layer runs one graph node per time step: the input part of the gates gi = x_t W_ihᵀ + b_ih (a
+``Linear``), then the cell's step (:mod:`nablab.ops.recurrent`, whose backward is written out
+there), so backpropagation through time is the ordinary reverse sweep over the chain of steps. The
+backward direction reads the steps from the end. Dropout (training only) acts on the outputs of
+every layer but the last. (The steps are taken apart once, and each layer hands its outputs to the
+next step by step: slicing one (L, N, G·H) product per step would cost a full-size gradient per
+step, which made the layer 1.9× slower; ``benchmarks/bench_recurrent.py`` measures the forms.)
 
 Shapes, with L the sequence length and N the batch: input (L, N, H_in), or (N, L, H_in) with
 ``batch_first``, or unbatched (L, H_in); initial states (D·num_layers, N, H) (unbatched:
@@ -128,15 +130,14 @@ class RNNBase(Module):
         return tuple(getattr(self, f"{name}{suffix}") if self.bias or name.startswith("weight") else None
                      for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def _direction(self, x, state, layer: int, reverse: bool):
-        """One layer in one direction over x (L, N, H_in): (h_t for every t in time order, the last state)."""
+    def _direction(self, xs, state, layer: int, reverse: bool):
+        """One layer in one direction over the steps xs (each (N, H_in)): (h_t for every t, the last state)."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, reverse)
-        gates = F.linear(x, w_ih, b_ih).unbind(0)
-        states = [None] * len(gates)
-        for t in (reversed(range(len(gates))) if reverse else range(len(gates))):
-            state = states[t] = _step(self.mode, gates[t], state, w_hh, b_hh)
-        hidden = stack(states)
-        return (hidden[..., :self.hidden_size] if self.mode == "LSTM" else hidden), state
+        hs = [None] * len(xs)
+        for t in (reversed(range(len(xs))) if reverse else range(len(xs))):
+            state = _step(self.mode, F.linear(xs[t], w_ih, b_ih), state, w_hh, b_hh)
+            hs[t] = state[:, :self.hidden_size] if self.mode == "LSTM" else state
+        return hs, state
 
     def _initial_states(self, hx, x, batch: int, batched: bool):
         """The initial states, each (D·num_layers, N, S) — for the LSTM one [h | c] of width 2H."""
@@ -164,25 +165,22 @@ class RNNBase(Module):
                              f"of shape {tuple(input.shape)}")
         _check_dtype(name, input, self.weight_ih_l0)
         batched = input.ndim == 3
-        x = input if not batched else input.transpose(0, 1) if self.batch_first else input
-        if not batched:
-            x = x.unsqueeze(1)
-        states = self._initial_states(hx, x, x.shape[1], batched)
-        directions, finals = (2 if self.bidirectional else 1), []
+        time_dim = 1 if batched and self.batch_first else 0
+        x = input if batched else input.unsqueeze(1)
+        states = self._initial_states(hx, x, x.shape[1 - time_dim], batched)
+        xs, directions, finals = x.unbind(time_dim), (2 if self.bidirectional else 1), []
         for layer in range(self.num_layers):
             outputs = []
             for d in range(directions):
-                out, last = self._direction(x, states[layer * directions + d], layer, reverse=d == 1)
-                outputs.append(out)
+                hs, last = self._direction(xs, states[layer * directions + d], layer, reverse=d == 1)
+                outputs.append(hs)
                 finals.append(last)
-            x = outputs[0] if directions == 1 else cat(outputs, dim=2)
-            if layer < self.num_layers - 1 and self.dropout > 0:
-                x = F.dropout(x, self.dropout, training=self.training)
-        final = stack(finals)
+            xs = outputs[0] if directions == 1 else [cat(pair, dim=1) for pair in zip(*outputs)]
+            if layer < self.num_layers - 1 and self.dropout > 0 and self.training:
+                xs = [F.dropout(x_t, self.dropout) for x_t in xs]
+        x, final = stack(xs, dim=time_dim), stack(finals)
         if self.mode == "LSTM":  # the LSTM's states hold [h | c]
             final = (final[..., :self.hidden_size], final[..., self.hidden_size:])
-        if self.batch_first and batched:
-            x = x.transpose(0, 1)
         if not batched:
             x = x.squeeze(1)
             final = tuple(f.squeeze(1) for f in final) if self.mode == "LSTM" else final.squeeze(1)
