@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import ops
+from ..backend import get_array_module
 from ..errors import ShapeError
 from ..shape_functions import cat
 from ..tensor import Tensor
@@ -16,9 +17,14 @@ from .functional_activations import softmax
 from .functional_layers import dropout
 
 
-def _as_tensor(mask):
-    """A mask as a tensor, keeping the dtype of an array (bool or float)."""
-    return mask if isinstance(mask, Tensor) else Tensor._make(np.asarray(mask))
+def _as_tensor(mask, like=None):
+    """A mask as a tensor, keeping the dtype of an array (bool or float), on the device of the tensor
+    ``like`` if given (a NumPy mask for CuPy scores)."""
+    mask = mask if isinstance(mask, Tensor) else Tensor._make(np.asarray(mask))
+    if like is None:
+        return mask
+    xp = get_array_module(like.data)
+    return mask if get_array_module(mask.data) is xp else Tensor._make(xp.asarray(mask.data))
 
 
 def _attention_weights(query, key, attn_mask, is_causal: bool, scale: float | None):
@@ -30,9 +36,10 @@ def _attention_weights(query, key, attn_mask, is_causal: bool, scale: float | No
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
-        attn_mask = Tensor._make(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
+        xp = get_array_module(scores.data)
+        attn_mask = Tensor._make(xp.tril(xp.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
     if attn_mask is not None:
-        mask = _as_tensor(attn_mask)
+        mask = _as_tensor(attn_mask, like=scores)
         scores = scores.masked_fill(~mask, -math.inf) if mask.dtype == np.bool_ else scores + mask
     return softmax(scores, dim=-1)
 
@@ -60,14 +67,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     return weights @ value
 
 
-def _additive_mask(mask, name: str, dtype):
+def _additive_mask(mask, name: str, like):
     """A boolean mask (True: masked out, as ``nn.MultiheadAttention`` reads it) as the additive float
-    mask it stands for, 0 where allowed and −∞ where masked, in ``dtype``; a float mask as it is."""
+    mask it stands for, 0 where allowed and −∞ where masked, in the dtype and on the device of the
+    tensor ``like``; a float mask as it is (moved to that device)."""
     if mask is None:
         return None
-    mask = _as_tensor(mask)
+    mask = _as_tensor(mask, like)
     if mask.dtype == np.bool_:
-        return Tensor._make(np.where(mask.data, -np.inf, 0.0).astype(dtype))
+        xp = get_array_module(mask.data)
+        return Tensor._make(xp.where(mask.data, -xp.inf, 0.0).astype(like.dtype))
     if mask.dtype.kind != "f":
         raise TypeError(f"{name} must be boolean or floating, got {mask.dtype}")
     return mask
@@ -114,7 +123,7 @@ def _pad_key(mask):
     """A float mask over the keys with one more key, always allowed (for ``bias_k`` or a zero key)."""
     if mask is None:
         return None
-    zeros = Tensor._make(np.zeros(tuple(mask.shape[:-1]) + (1,), dtype=mask.dtype))
+    zeros = Tensor._make(get_array_module(mask.data).zeros(tuple(mask.shape[:-1]) + (1,), dtype=mask.dtype))
     return cat([mask, zeros], dim=-1)
 
 
@@ -179,9 +188,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     if is_causal and attn_mask is None:
         raise ValueError("multi-head attention: is_causal is a hint that attn_mask is the causal mask; give attn_mask "
                          "too (nn.generate_square_subsequent_mask(L) makes one)")
-    key_padding_mask = _additive_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    key_padding_mask = _additive_mask(key_padding_mask, "key_padding_mask", query)
     causal = is_causal and key_padding_mask is None and not need_weights
-    attn_mask = None if causal else _additive_mask(attn_mask, "attn_mask", query.dtype)
+    attn_mask = None if causal else _additive_mask(attn_mask, "attn_mask", query)
     if attn_mask is not None:
         wanted = (length, source) if attn_mask.ndim == 2 else (batch * num_heads, length, source)
         if tuple(attn_mask.shape) != wanted:
@@ -203,7 +212,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
         attn_mask, key_padding_mask = _pad_key(attn_mask), _pad_key(key_padding_mask)
     q, k, v = _heads(q, num_heads), _heads(k, num_heads), _heads(v, num_heads)
     if add_zero_attn:
-        zeros = Tensor._make(np.zeros((batch, num_heads, 1, embed_dim // num_heads), dtype=k.dtype))
+        xp = get_array_module(k.data)
+        zeros = Tensor._make(xp.zeros((batch, num_heads, 1, embed_dim // num_heads), dtype=k.dtype))
         k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
         attn_mask, key_padding_mask = _pad_key(attn_mask), _pad_key(key_padding_mask)
     if key_padding_mask is not None:
