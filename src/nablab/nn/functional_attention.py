@@ -82,7 +82,7 @@ def _additive_mask(mask, name: str, like):
     return mask
 
 
-def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+def _check_shapes(query, key, value, key_padding_mask, attn_mask) -> bool:
     """Whether the inputs are batched ((L, N, E) query) or not ((L, E)); a ShapeError unless key,
     value and the masks have the dims that go with the query's."""
     if query.ndim not in (2, 3):
@@ -171,7 +171,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     drops attention weights in ``training`` (A is returned after dropout, as PyTorch does).
     Gradients are those of the ops it is composed of.
     """
-    batched = _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    batched = _check_shapes(query, key, value, key_padding_mask, attn_mask)
     if not batched:
         query, key, value = each_once(lambda t: t.unsqueeze(1), query, key, value)
         key_padding_mask = None if key_padding_mask is None else _as_tensor(key_padding_mask).unsqueeze(0)
