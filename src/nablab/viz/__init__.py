@@ -7,7 +7,10 @@ what it draws with when it is called. Figures are drawn without pyplot, so they 
 plotting backend of the session that draws them.
 """
 
+from .attention import attention_map
 from .graph import graph, save_graph
 from .layers import plot_activation_histograms, plot_activation_stats, plot_gradient_norms
+from .live import LivePlot, in_notebook
 
-__all__ = ["graph", "plot_activation_histograms", "plot_activation_stats", "plot_gradient_norms", "save_graph"]
+__all__ = ["LivePlot", "attention_map", "graph", "in_notebook", "plot_activation_histograms", "plot_activation_stats",
+           "plot_gradient_norms", "save_graph"]
