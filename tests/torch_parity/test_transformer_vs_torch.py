@@ -404,3 +404,25 @@ def test_functional_multi_head_attention_matches_torch(separate):
     ours = run(nablab, lambda a: nablab.tensor(a, dtype="float64", requires_grad=True))
     for i, (n, t) in enumerate(zip(ours, theirs)):
         close(n, t, "float64", f"result {i}")
+
+
+def test_torch_fast_path_agrees_except_at_padded_positions():
+    """In evaluation without gradients torch runs its fused encoder (the fast path) and, with a key
+    padding mask, nested tensors that return 0 at padded positions; nablab always computes those
+    positions as torch's ordinary path does. Every other position agrees."""
+    rng = np.random.default_rng(18)
+    t_stack = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(E, H, 16, batch_first=True), 2).double()
+    stack = twin(t_stack, nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, 16, batch_first=True,
+                                                                           dtype="float64"), 2))
+    t_stack.eval()
+    stack.eval()
+    x = seq(rng, True, 5)
+    pad = np.zeros((3, 5), dtype=bool)
+    pad[0, 3:] = True
+    with torch.no_grad():
+        fast = t_stack(torch.tensor(x)).numpy()
+        nested = t_stack(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+    close(stack(nablab.tensor(x, dtype="float64")), fast, "float64", "fast path")
+    ours = stack(nablab.tensor(x, dtype="float64"), src_key_padding_mask=nablab.tensor(pad)).numpy()
+    close(ours[~pad], nested[~pad], "float64", "unpadded positions")
+    assert np.all(nested[pad] == 0) and np.all(ours[pad] != 0)
