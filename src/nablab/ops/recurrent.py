@@ -19,9 +19,11 @@ from ..function import Function
 
 
 def _sigmoid(xp, a):
-    """σ(a) = 1 / (1 + e⁻ᵃ), without overflow for large |a|."""
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
+    """σ(a) = 1 / (1 + e⁻ᵃ) = (1 + tanh(a/2)) / 2: one pass of tanh, no overflow for any a."""
+    y = xp.tanh(a * 0.5)
+    y += 1
+    y *= 0.5
+    return y
 
 
 def _recurrent(h, w_hh, b_hh):
@@ -92,10 +94,10 @@ class LSTMStep(Function):
     def forward(self, gi, state, w_hh, b_hh=None):
         xp = get_array_module(gi)
         hidden = w_hh.shape[1]
-        h, c = state[:, :hidden], state[:, hidden:]
+        h, c = xp.ascontiguousarray(state[:, :hidden]), state[:, hidden:]
         a = gi + _recurrent(h, w_hh, b_hh)
-        i, f, o = (_sigmoid(xp, a[:, k * hidden:(k + 1) * hidden]) for k in (0, 1, 3))
-        g = xp.tanh(a[:, 2 * hidden:3 * hidden])
+        i_f, o = _sigmoid(xp, a[:, :2 * hidden]), _sigmoid(xp, a[:, 3 * hidden:])
+        i, f, g = i_f[:, :hidden], i_f[:, hidden:], xp.tanh(a[:, 2 * hidden:3 * hidden])
         c_new = f * c + i * g
         tau = xp.tanh(c_new)
         self.h, self.c, self.w_hh = h, c, w_hh
