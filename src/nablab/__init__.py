@@ -21,6 +21,7 @@ from .functions import __all__ as _function_names
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .io.weights import load, save
 from .kernels import cpu as _cpu_kernels  # noqa: F401  (registers the CPU kernels for the ops)
+from .kernels.cpu.threads import get_num_threads, set_num_threads
 from .nn.functional import log_softmax, softmax
 from .queries import *  # noqa: F403  (is_tensor, numel, equal, result_type, ...)
 from .queries import __all__ as _query_names
@@ -31,7 +32,7 @@ from .version import __version__  # noqa: F401  (nablab.__version__)
 
 #: packages imported on first use, so ``import nablab`` stays light: ``nablab.models.TwoLayerNet``
 #: works without ``import nablab.models`` first (they are not in ``__all__``: ``import *`` leaves them)
-_LAZY_PACKAGES = ("data", "lab", "models", "utils")
+_LAZY_PACKAGES = ("data", "lab", "models", "utils", "viz")
 
 
 def __getattr__(name):
@@ -47,8 +48,8 @@ def __dir__():
 
 
 __all__ = [
-    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "gradcheck", "io",
-    "is_grad_enabled", "kernels", "load", "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim",
-    "return_types", "save", "set_grad_enabled", "softmax", "tensor",
+    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "get_num_threads",
+    "gradcheck", "io", "is_grad_enabled", "kernels", "load", "log_softmax", "manual_seed", "nn", "no_grad", "ops",
+    "optim", "return_types", "save", "set_grad_enabled", "set_num_threads", "softmax", "tensor",
 ]
 __all__ += _function_names + _dtype_names + _creation_names + _query_names

@@ -48,6 +48,9 @@ class Function:
     #: return a replacement); ``Tensor.retain_grad``: a weak reference to the output that keeps dL/dy
     hooks: tuple = ()
     retained = None
+    #: set by apply() before forward(): whether the call is recorded for backward (grad mode on and
+    #: an input requiring grad); a forward may then skip saving what only backward reads
+    recording: bool = True
 
     def forward(self, *xs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -67,6 +70,8 @@ class Function:
             needs.append(x.requires_grad)
         impl = _select_kernel(cls, *arrays, **params) if cls in _kernel_registry else cls
         fn = impl(**params)
+        recording = True in needs and grad_mode.state.enabled
+        fn.recording = recording
         try:
             y = fn.forward(*arrays)
         except ValueError as exc:  # NumPy's broadcasting error becomes PyTorch's RuntimeError type
@@ -78,7 +83,7 @@ class Function:
         if isinstance(y, np.generic):  # a full reduction's NumPy scalar: a 0-d array, as torch's 0-d tensors
             y = np.asarray(y)
         out = Tensor._make(y)
-        if True in needs and grad_mode.state.enabled:
+        if recording:
             fn.inputs, fn.needs_input_grad = tuple(tensors), tuple(needs)
             # the history and version of each input now: an in-place op may later give the tensor a
             # new history (the sweep must still reach the old one) or change what the node saved

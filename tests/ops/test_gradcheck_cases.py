@@ -12,6 +12,7 @@ import pytest
 import nablab
 from nablab import gradcheck_cases, kernels, ops
 from nablab.function import Function
+from nablab.kernels.cpu.gelu import GELUFloat32
 
 
 @pytest.mark.parametrize("path", ["kernels", "reference"])
@@ -53,6 +54,9 @@ def _node_types(out):
     return {type(fn) for fn in seen}
 
 
+FLOAT32_ONLY_KERNELS = {GELUFloat32}
+
+
 def test_every_kernel_of_an_op_is_run_by_a_gradient_check():
     ran = set()
     with kernels.use_reference(False):
@@ -67,6 +71,9 @@ def test_every_kernel_of_an_op_is_run_by_a_gradient_check():
             if isinstance(cls, type) and issubclass(cls, Function):
                 node_kernels.add(cls)
     assert node_kernels, "no kernel registered"
+    # float32-only kernels cannot run in a float64 check: their forward and backward are compared with
+    # the exact float64 values instead, in tests/kernels/test_op_kernels.py
+    node_kernels -= FLOAT32_ONLY_KERNELS
     missing = sorted(cls.__name__ for cls in node_kernels - ran)
     assert not missing, f"kernels no gradient check runs: {missing}"
 

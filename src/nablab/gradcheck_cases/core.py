@@ -74,6 +74,7 @@ CASES: dict[str, Case] = {
                         lambda r: [_n(r, 3, 2), _n(r, 3, 4)]),
     "stack": Case(ops.Stack, lambda a, b: fx.stack([a, b], axis=1).tanh(), lambda r: [_n(r, 3, 4), _n(r, 3, 4)]),
     "softmax": Case(ops.Softmax, lambda a: F.softmax(a, axis=0), lambda r: [_n(r, 3, 4)]),
+    "softmax (last dim)": Case(ops.Softmax, lambda a: F.softmax(a, dim=-1), lambda r: [_n(r, 2, 3, 5)]),
     "log_softmax": Case(ops.LogSoftmax, lambda a: F.log_softmax(a, dim=-1), lambda r: [_n(r, 4, 5)]),
     "cross_entropy": Case(ops.SoftmaxCrossEntropy, lambda a: F.cross_entropy(a, np.array([0, 3, 1, 3])),
                           lambda r: [_n(r, 4, 5)], eps=1e-5),

@@ -43,11 +43,15 @@ class LayerNorm(Function):
     def __init__(self, normalized_ndim, eps=1e-5):
         self.k, self.eps = int(normalized_ndim), eps
 
-    def forward(self, x, weight, bias):
+    def _check(self, x, weight, bias):
+        """Raise a ShapeError unless x ends in the normalized shape of weight and bias."""
         if x.ndim < self.k or tuple(x.shape[x.ndim - self.k:]) != tuple(weight.shape) or bias.shape != weight.shape:
             raise ShapeError(f"layer_norm: normalized_shape {tuple(weight.shape)} (weight {tuple(weight.shape)}, "
                              f"bias {tuple(bias.shape)}) expects an input of shape (*, "
                              f"{', '.join(map(str, weight.shape))}), got {tuple(x.shape)}")
+
+    def forward(self, x, weight, bias):
+        self._check(x, weight, bias)
         self.axes = tuple(range(x.ndim - self.k, x.ndim))
         self.xhat, self.inv_std = standardize(x, self.axes, self.eps)
         self.weight = weight

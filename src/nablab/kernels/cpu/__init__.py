@@ -1,5 +1,5 @@
 """The CPU (NumPy) kernels; importing this package registers them (``import nablab`` does)."""
 
-from . import batchnorm, conv, fusion, optim, pooling
+from . import batchnorm, conv, embedding, fusion, gelu, layer_norm, optim, pooling, softmax, threads
 
-__all__ = ["batchnorm", "conv", "fusion", "optim", "pooling"]
+__all__ = ["batchnorm", "conv", "embedding", "fusion", "gelu", "layer_norm", "optim", "pooling", "softmax", "threads"]
