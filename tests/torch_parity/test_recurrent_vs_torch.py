@@ -178,3 +178,21 @@ def test_default_init_bounds_match_torch(kind):
         if p.numel() >= 256:
             assert np.abs(p.numpy()).max() > 0.95 * bound, name
             np.testing.assert_allclose(p.numpy().std(), bound / np.sqrt(3), rtol=0.15)
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize(("lengths", "trailing"), [((3, 5, 1), ()), ((2, 2), (3,)), ((4, 1, 3), (2, 3)), ((1,), ())])
+def test_pad_sequence_matches_torch(lengths, trailing, batch_first, padding_side):
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((n, *trailing)) for n in lengths]
+    ours, theirs = _leaves(arrays, "float64")
+    out = rnn.pad_sequence(ours, batch_first=batch_first, padding_value=-2.5, padding_side=padding_side)
+    t_out = torch.nn.utils.rnn.pad_sequence(theirs, batch_first=batch_first, padding_value=-2.5,
+                                            padding_side=padding_side)
+    _close(out.numpy(), t_out, "float64", "pad_sequence")
+    w = rng.standard_normal(tuple(out.shape))
+    (out * nablab.tensor(w)).sum().backward()
+    (t_out * torch.tensor(w)).sum().backward()
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        _close(a.grad.numpy(), t.grad, "float64", f"dL/dsequence {i}")
