@@ -111,7 +111,8 @@ def test_dropout_acts_between_layers_and_only_in_training(cls):
     # every output of layer 0 dropped: layer 1 sees zeros, so the input no longer matters
     np.testing.assert_array_equal(layer(x)[0].numpy(), layer(_x(5, 2, 3) * 3.0)[0].numpy())
     assert not np.allclose(layer(x)[0].numpy(), plain(x)[0].numpy())
-    single = cls(3, 4, dropout=1.0)  # nothing between layers: the output is untouched
+    with pytest.warns(UserWarning, match="num_layers=1"):
+        single = cls(3, 4, dropout=1.0)  # nothing between layers: the output is untouched
     out = single(x)[0]
     single.dropout = 0.0
     np.testing.assert_array_equal(out.numpy(), single(x)[0].numpy())
@@ -197,6 +198,16 @@ def test_bad_arguments():
         rnn.GRU(3, 0)
     with pytest.raises(ValueError, match="num_layers"):
         rnn.LSTM(3, 4, num_layers=0)
+
+
+def test_flatten_parameters_leaves_the_layer_as_it_is():
+    layer = rnn.LSTM(3, 4)
+    x = _x(5, 2, 3)
+    before = {name: p.numpy().copy() for name, p in layer.named_parameters()}
+    out = layer(x)[0].numpy()
+    assert layer.flatten_parameters() is None
+    np.testing.assert_array_equal(layer(x)[0].numpy(), out)
+    assert all(np.array_equal(p.numpy(), before[name]) for name, p in layer.named_parameters())
 
 
 def test_repr_names_the_options_that_differ():

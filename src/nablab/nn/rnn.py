@@ -16,7 +16,12 @@ there), so backpropagation through time is the ordinary reverse sweep over the c
 backward direction reads the steps from the end. Dropout (training only) acts on the outputs of
 every layer but the last. (The steps are taken apart once, and each layer hands its outputs to the
 next step by step: slicing one (L, N, G·H) product per step would cost a full-size gradient per
-step, which made the layer 1.9× slower; ``benchmarks/bench_recurrent.py`` measures the forms.)
+step, which made the layer 1.9× slower. One node for the whole sequence, its loop through time
+inside forward and backward, was 1.7× faster: under the 2× that would justify the less readable
+form. ``benchmarks/bench_recurrent.py`` measures them.)
+
+:func:`pad_sequence` joins sequences of different lengths into one padded batch, as
+``torch.nn.utils.rnn.pad_sequence``; packed sequences are not implemented.
 
 Shapes, with L the sequence length and N the batch: input (L, N, H_in), or (N, L, H_in) with
 ``batch_first``, or unbatched (L, H_in); initial states (D·num_layers, N, H) (unbatched:
@@ -28,6 +33,7 @@ layer's h_t of both directions side by side.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -98,6 +104,9 @@ class RNNBase(Module):
         if isinstance(dropout, bool) or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"dropout must be a number in [0, 1] (the probability of an element being zeroed), "
                              f"got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"dropout={dropout} acts between recurrent layers, after all but the last: with "
+                          "num_layers=1 it does nothing", UserWarning, stacklevel=3)
         if proj_size != 0:
             raise ValueError(f"proj_size={proj_size!r}: nablab's LSTM has no projection; only proj_size=0 is "
                              "supported")
@@ -124,6 +133,10 @@ class RNNBase(Module):
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
+
+    def flatten_parameters(self) -> None:
+        """PyTorch's call to lay the weights out in one block for cuDNN; nablab's weights need no
+        relayout, so there is nothing to do (scripts that call it run unchanged)."""
 
     def _weights(self, layer: int, reverse: bool) -> tuple:
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")

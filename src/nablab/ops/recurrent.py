@@ -1,8 +1,8 @@
 """One time step of the recurrent cells (Elman RNN, LSTM, GRU), each one graph node with its
 hand-derived backward.
 
-Each step takes the input part of its gates already computed, ``gi = x_t W_ihᵀ + b_ih`` (the
-layer computes it for all time steps at once), the previous state, and the recurrent weights
+Each step takes the input part of its gates already computed, ``gi = x_t W_ihᵀ + b_ih`` (a
+``Linear`` node before it), the previous state, and the recurrent weights
 ``W_hh`` (G·H, H) and bias ``b_hh`` (G·H,) (optional), for a batch of N rows and hidden size H.
 The gate blocks are stacked along the last axis in PyTorch's order (LSTM i, f, g, o; GRU r, z, n),
 so PyTorch's weights fit unchanged. σ is the logistic sigmoid, ⊙ the elementwise product; the
