@@ -11,7 +11,7 @@ import argparse
 import importlib
 
 #: sub-command modules, in the order ``nablab --help`` lists them
-COMMANDS = ("train", "report", "reproduce", "sweep", "export", "predict", "data", "gradcheck", "bench")
+COMMANDS = ("train", "report", "reproduce", "sweep", "export", "predict", "generate", "data", "gradcheck", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

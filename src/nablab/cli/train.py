@@ -89,6 +89,7 @@ def _train_config(args) -> dict:
 
 def run(args) -> int:
     from ..lab import train as train_run
+    from ..lab.settings import LANGUAGE_MODELS
     from .errors import UsageError, floating_point_notes
 
     log = None if args.quiet else print
@@ -108,6 +109,10 @@ def run(args) -> int:
     print(f"data: {config['data']['dataset']} — train {meta['sizes']['train']}, val {meta['sizes']['val']}, "
           f"test {meta['sizes']['test']} (from {meta['data_source']}); preprocessing: {meta['preprocessing']}")
     m = config["model"]
+    if m["kind"] in LANGUAGE_MODELS:
+        _print_language_run(config, result)
+        print(f"run folder: {run.path} (report: {run.report_path})")
+        return 0
     if m["kind"] == "mlp":
         widths = [math.prod(meta["input_shape"]), *m["hidden"], len(meta["classes"])]
         described = f"{'-'.join(map(str, widths))} {m['activation']} MLP"
@@ -124,6 +129,21 @@ def run(args) -> int:
     print(f"time: {result['seconds']:.1f} s of training")
     print(f"run folder: {run.path} (report: {run.report_path})")
     return 0
+
+
+def _print_language_run(config: dict, result: dict) -> None:
+    """The summary lines of a language model's run: model, losses in bits per character, the sample."""
+    m, meta = config["model"], config["meta"]
+    print(f"model: {m['kind']} over {len(meta['classes'])} tokens ({meta['tokenizer']} tokenizer), windows of "
+          f"{config['data']['seq_len']}, {result['parameters']:,} parameters; {config['optim']['optimizer']} lr "
+          f"{config['optim']['lr']}, batch {config['train']['batch_size']}")
+    for part in ("val", "test"):
+        bpc, ppl = result.get(f"{part}_bpc"), result.get(f"{part}_perplexity")
+        if bpc is not None:
+            print(f"{'validation' if part == 'val' else 'test'}: {bpc:.4f} bits per character, perplexity {ppl:.3f}")
+    print(f"time: {result['seconds']:.1f} s of training")
+    if "sample" in result:
+        print(f"sample ({result['sample_settings']}):\n{result['sample']}")
 
 
 def _toml_error():

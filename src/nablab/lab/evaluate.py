@@ -1,4 +1,9 @@
-"""Loss and accuracy of a model over a loader, in eval mode and without recording a graph."""
+"""Loss and accuracy of a model over a loader, in eval mode and without recording a graph.
+
+A classifier's logits (N, C) are scored against labels (N,); a language model's logits (N, T, V)
+against the next tokens (N, T), every one of the N·T positions counting as one prediction
+(:func:`per_token`), so means are per token, not per sequence.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,21 @@ from ..nn import functional as F
 from ..nn.modes import evaluating
 
 
+def per_token(logits, targets):
+    """``(logits, targets)`` with a sequence's positions flattened into the batch: (N, T, V), (N, T) →
+    (N·T, V), (N·T,); a classifier's (N, C), (N,) are returned as they are."""
+    if logits.ndim == 3:
+        return logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+    return logits, targets
+
+
 def evaluate(model, loader) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` over ``loader``; every module keeps its own mode."""
+    """Mean cross-entropy and accuracy of ``model`` over ``loader`` (per example, or per token for a
+    language model); every module keeps its own mode."""
     total_loss, correct, count = 0.0, 0, 0
     with evaluating(model), no_grad():
         for x, y in loader:
-            logits = model(x)
+            logits, y = per_token(model(x), y)
             total_loss += F.cross_entropy(logits, y, reduction="sum").item()
             correct += int((logits.data.argmax(axis=1) == y.data).sum())
             count += len(y)

@@ -1,5 +1,6 @@
 """``report.md`` of a run, and one comparison report for several runs — all regenerated from the
-run folders alone (config.toml, metrics.jsonl, checkpoints)."""
+run folders alone (config.toml, metrics.jsonl, checkpoints). A language model's report gives its
+losses in nats, bits per character and perplexity, and the text it generated at the end."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..atomic import write_text
 from . import plots
 from .checkpoint import read_checkpoint
 from .run import Run
+from .settings import LANGUAGE_MODELS
 
 
 def summary(run: Run) -> dict:
@@ -33,6 +35,12 @@ def summarize(name: str, records: list[dict]) -> dict:
             best = max(with_val, key=lambda r: r["val_acc"])
             out.update(best_val_acc=best["val_acc"], best_epoch=best["epoch"])
     out.update({k: final[k] for k in ("test_acc", "best_test_acc", "parameters", "status") if k in final})
+    if epochs and "train_bpc" in epochs[-1]:  # a language model: its losses in bits per character and perplexity
+        last = epochs[-1]
+        out.update({k: last[k] for k in ("train_bpc", "train_perplexity", "val_bpc", "val_perplexity") if k in last})
+        out.update({k: final[k] for k in ("test_loss", "test_bpc", "test_perplexity", "best_test_loss",
+                                          "best_test_bpc", "best_test_perplexity", "sample", "sample_prompt",
+                                          "sample_settings") if k in final})
     return out
 
 
@@ -81,7 +89,28 @@ def make_plots(run: Run) -> list[Path]:
 #: the ``[model]`` settings each kind of model is built from (models.from_config): a report lists only these
 MODEL_KEYS = {"mlp": ("kind", "hidden", "activation", "init", "init_scale", "dropout"),
               "small_cnn": ("kind", "widths", "hidden", "batch_norm"),
-              "vgg": ("kind",)}
+              "vgg": ("kind",),
+              "char_rnn": ("kind", "embed_dim", "hidden_size", "num_layers", "dropout", "tie_weights"),
+              "tiny_gpt": ("kind", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias")}
+#: the ``[data]`` settings of image data sets, which a text corpus's report leaves out
+IMAGE_DATA_KEYS = ("split", "val_size", "split_seed", "stratified", "preprocess", "pixel_scale", "augment")
+#: the rows of a report's results table, (summary key, label); a language model's come first
+LANGUAGE_ROWS = (("final_train_loss", "final training loss (nats per token)"),
+                 ("train_bpc", "final training bits per character"), ("train_perplexity", "final training perplexity"),
+                 ("final_val_loss", "final validation loss (nats per token)"),
+                 ("val_bpc", "final validation bits per character"), ("val_perplexity", "final validation perplexity"),
+                 ("test_loss", "test loss (nats per token, final weights)"),
+                 ("test_bpc", "test bits per character (final weights)"),
+                 ("test_perplexity", "test perplexity (final weights)"),
+                 ("best_test_bpc", "test bits per character (best weights)"),
+                 ("final_val_acc", "final validation accuracy (next token)"))
+ROWS = (("final_train_acc", "final training accuracy (fixed sample)"),
+        ("final_val_acc", "final validation accuracy"), ("best_val_acc", "best validation accuracy"),
+        ("best_epoch", "epoch of the best validation accuracy"),
+        ("test_acc", "test accuracy (final weights)"), ("best_test_acc", "test accuracy (best weights)"),
+        ("final_train_loss", "final training loss"), ("final_val_loss", "final validation loss"),
+        ("parameters", "parameters"), ("epochs", "epochs"), ("steps", "steps"),
+        ("seconds", "training time (s)"))
 
 
 def write_report(run: Run, with_plots: bool = True) -> Path:
@@ -99,18 +128,20 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     elif s["status"] != "finished":
         lines += [f"**Status: {s['status']}**", ""]
     lines += ["## Results", "", "| metric | value |", "|---|---|"]
-    for key, label in (("final_train_acc", "final training accuracy (fixed sample)"),
-                       ("final_val_acc", "final validation accuracy"), ("best_val_acc", "best validation accuracy"),
-                       ("best_epoch", "epoch of the best validation accuracy"),
-                       ("test_acc", "test accuracy (final weights)"), ("best_test_acc", "test accuracy (best weights)"),
-                       ("final_train_loss", "final training loss"), ("final_val_loss", "final validation loss"),
-                       ("parameters", "parameters"), ("epochs", "epochs"), ("steps", "steps"),
-                       ("seconds", "training time (s)")):
+    language = "train_bpc" in s
+    rows = LANGUAGE_ROWS + tuple(r for r in ROWS if r[0] not in dict(LANGUAGE_ROWS)) if language else ROWS
+    for key, label in rows:
         if key in s and s[key] is not None:
             lines.append(f"| {label} | {_fmt(s[key])} |")
+    if "sample" in s:
+        lines += ["", "## Sample", "", f"Generated at the end of the run ({s['sample_settings']}) after the prompt "
+                  f"{s['sample_prompt']!r}:", "", "```text", s["sample"], "```"]
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
+    text = config.get("model", {}).get("kind") in LANGUAGE_MODELS
     for section in ("data", "model", "optim", "train"):
         for key, value in config.get(section, {}).items():
+            if section == "data" and key in (IMAGE_DATA_KEYS if text else ("seq_len", "tokenizer")):
+                continue
             if section != "model" or key in MODEL_KEYS.get(config["model"].get("kind"), (key,)):
                 lines.append(f"| {section}.{key} | {value} |")
     lines.append(f"| seed | {config.get('seed')} |")

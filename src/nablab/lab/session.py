@@ -1,5 +1,9 @@
 """One training run from a configuration, start to finish: run folder, training, final test
-evaluation, figures and report — or the continuation of an interrupted run (``resume``)."""
+evaluation, figures and report — or the continuation of an interrupted run (``resume``).
+
+A language model on a text corpus is built by :mod:`nablab.lab.language`: its folder keeps the
+tokenizer instead of preprocessing statistics, its records add bits per character and perplexity,
+and its final record a sample of generated text instead of a confusion matrix."""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from ..grad_mode import no_grad
 from ..io import safetensors_file
 from ..nn import count_parameters
 from ..nn.modes import evaluating
+from . import language
 from .config import build, resolve, resolve_saved
 from .evaluate import evaluate
 from .report import summarize, write_report
 from .run import Run, RunError
+from .settings import LANGUAGE_MODELS
 from .trainer import Trainer, TrainingDiverged, TrainingSettings
 
 
@@ -37,8 +43,28 @@ def _save_preprocessing(run: Run, transform) -> None:
 
 def _load_preprocessing(run: Run, transform) -> None:
     path = run.path / "preprocessing.safetensors"
-    if path.is_file():
+    if transform is not None and path.is_file():
         transform.load_state_dict(safetensors_file.read(path)[0])
+
+
+def _is_language(config: dict) -> bool:
+    return config["model"]["kind"] in LANGUAGE_MODELS
+
+
+def _build(config: dict, progress: bool):
+    """The data, loaders, model, optimizer, schedule and penalty of a run (a language model's from its corpus)."""
+    return language.build(config, progress) if _is_language(config) else build(config, progress=progress)
+
+
+def _meta(config: dict, parts) -> dict:
+    """What a new run's ``meta`` table records about its data and preprocessing."""
+    ds, (train_tf, _), *_ = parts
+    if _is_language(config):
+        return language.meta(ds, config["data"]["seq_len"])
+    return {"data_source": ds.info.get("source", ""), "data_split": ds.info.get("split", ""),
+            "data_checksums": ds.info.get("checksums", {}), "classes": ds.classes,
+            "input_shape": list(ds.input_shape), "preprocessing": repr(train_tf),
+            "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}}
 
 
 #: the settings ``resume`` may change, and why they may: they change how a run is carried on, not what it computes
@@ -59,16 +85,18 @@ def train(config: dict | None = None, runs_root="runs", resume=None, progress: b
     if resume is not None:
         return _resume(Run(resume), config or {}, progress, log, plots, on_epoch)
     config = resolve(config)
-    parts = build(config, progress=progress)  # the data and the model before any folder exists
+    parts = _build(config, progress)  # the data and the model before any folder exists
     ds, (train_tf, _), *_ = parts
     trainer = _trainer(config, parts, progress, log, on_epoch)
-    meta = {"nablab": __version__, "created": _dt.datetime.now().isoformat(timespec="seconds"),
-            "data_source": ds.info.get("source", ""), "data_split": ds.info.get("split", ""),
-            "data_checksums": ds.info.get("checksums", {}), "classes": ds.classes,
-            "input_shape": list(ds.input_shape), "preprocessing": repr(train_tf),
-            "sizes": {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)}}
-    run = Run.create(runs_root, config["name"], config={**config, "meta": meta},
-                     setup=lambda staged: _save_preprocessing(staged, train_tf))
+    meta = {"nablab": __version__, "created": _dt.datetime.now().isoformat(timespec="seconds"), **_meta(config, parts)}
+
+    def setup(staged: Run) -> None:
+        if _is_language(config):
+            language.save_tokenizer(staged, ds.tokenizer)
+        else:
+            _save_preprocessing(staged, train_tf)
+
+    run = Run.create(runs_root, config["name"], config={**config, "meta": meta}, setup=setup)
     try:
         trainer.run = run
         if log is not None:
@@ -98,7 +126,7 @@ def _resume(run: Run, requested: dict, progress, log, plots, on_epoch):
             _refuse_finished(run, config, changed, final)
         for (section, key), value in changed.items():
             config[section][key] = value
-        parts = build(config, progress=progress)
+        parts = _build(config, progress)
         _load_preprocessing(run, parts[1][0])
         trainer = _trainer(config, parts, progress, log, on_epoch)
         trainer.run = run
@@ -198,7 +226,7 @@ def _trainer(config: dict, parts, progress, log, on_epoch) -> Trainer:
     t = config["train"]
     return Trainer(model, optimizer, loaders["train"], loaders["val"], TrainingSettings.from_config(t),
                    scheduler=scheduler, penalty=penalty, train_eval_loader=loaders.get("train_eval"),
-                   progress=progress, log=log, on_epoch=on_epoch)
+                   progress=progress, log=log, on_epoch=on_epoch, language_model=_is_language(config))
 
 
 def _finish(run: Run, config: dict, parts, trainer: Trainer, plots: bool):
@@ -218,7 +246,11 @@ def _finish(run: Run, config: dict, parts, trainer: Trainer, plots: bool):
     if trainer.best_state is not None:
         trainer.use_best_weights()
         final["best_test_loss"], final["best_test_acc"] = evaluate(model, loaders["test"])
-    final["confusion"] = _confusion(model, loaders["test"], ds.num_classes).tolist()
+    if _is_language(config):  # the weights the run keeps (the best, else the last) write its sample
+        final = language.with_language_metrics(final)
+        final.update(language.end_of_run_sample(model, ds, config["seed"]))
+    else:
+        final["confusion"] = _confusion(model, loaders["test"], ds.num_classes).tolist()
     run.log([final])
     write_report(run, with_plots=plots)
     return run, summarize(run.name, [*trainer.records, final])  # what it computed, not re-read

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from ..data import NAMES as DATASETS
 from ..data.batch_transforms import PREPROCESSING
-from ..models import MLP, SmallCNN, VGGNet
+from ..data.sets import TEXT_NAMES
+from ..data.text import TOKENIZERS
+from ..models import MLP, CharRNN, SmallCNN, TinyGPT, VGGNet
 from ..nn import ACTIVATIONS
 from ..nn.init import SCHEMES
 from ..optim import OPTIMIZERS
@@ -29,11 +31,15 @@ class ConfigError(ValueError):
 
 
 #: the networks ``[model] kind`` names
-MODELS = {"mlp": MLP, "small_cnn": SmallCNN, "vgg": VGGNet}
+MODELS = {"mlp": MLP, "small_cnn": SmallCNN, "vgg": VGGNet, "char_rnn": CharRNN, "tiny_gpt": TinyGPT}
+#: the kinds that are language models (they train on text corpora, see nablab.lab.language)
+LANGUAGE_MODELS = ("char_rnn", "tiny_gpt")
+#: text corpora: data sets of token ids for the language models, not of images
+TEXT_DATASETS = tuple(TEXT_NAMES)
 #: weight initialisations: the schemes of nablab.nn.init, and the MLP's own N(0, init_scale²) and U(−s, s)
 INITS = (*SCHEMES, "normal", "uniform")
 #: data sets whose split is fixed (``split`` and ``val_size`` do not apply)
-FIXED_SPLIT = ("digits", "toy", "spiral")
+FIXED_SPLIT = ("digits", "toy", "spiral", *TEXT_DATASETS)
 #: data sets of points, not images (only the MLP takes them)
 NOT_IMAGES = ("toy", "spiral")
 #: training-set sizes of the official files, which bound ``val_size``
@@ -158,7 +164,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s(None, "name", str, "run", "run name: the folder is RUNS_DIR/NAME-TIMESTAMP", metavar="NAME"),
     _s(None, "seed", int, 0, "seeds initialisation, dropout and shuffling", low=0, metavar="N"),
     # ------------------------------------------------------------------ data
-    _s("data", "dataset", str, "digits", "data set (digits: bundled with scikit-learn)", choices=tuple(DATASETS)),
+    _s("data", "dataset", str, "digits", "data set (digits: bundled with scikit-learn; kjv: text for the language "
+       "models)", choices=tuple(DATASETS)),
     _s("data", "data_dir", str, None, "folder holding the official files", metavar="DIR",
        unset="NABLAB_DATA, the cache, system folders, then a download"),
     _s("data", "split", str, None, "CIFAR-10's hlcv split: 49k / the last 1k training / the first 1k test images",
@@ -177,22 +184,39 @@ SETTINGS: tuple[Setting, ...] = (
     _s("data", "augment", bool, False, "random crops (padding 1/8) and horizontal flips"),
     _s("data", "train_eval_size", int, 1000, "training images whose accuracy is measured each epoch", low=0,
        metavar="N"),
-    _s("data", "limit_train", int, None, "keep only the first N training images", low=1, metavar="N",
+    _s("data", "limit_train", int, None, "keep only the first N training images (text: tokens)", low=1, metavar="N",
        unset="all"),
-    _s("data", "limit_test", int, None, "keep only the first N test images", low=1, metavar="N", unset="all"),
+    _s("data", "limit_test", int, None, "keep only the first N test images (text: tokens)", low=1, metavar="N",
+       unset="all"),
+    _s("data", "tokenizer", str, "char", "text: one id per character of the training text, or per UTF-8 byte",
+       choices=tuple(TOKENIZERS)),
+    _s("data", "seq_len", int, 64, "text: tokens per training window (the context a language model learns from)",
+       low=1, metavar="N"),
     # ------------------------------------------------------------------ model
-    _s("model", "kind", str, "mlp", "an MLP, the small CNN or the UvA report's VGG network", choices=tuple(MODELS),
-       flag="model"),
+    _s("model", "kind", str, "mlp", "an MLP, the small CNN, the UvA report's VGG network, or a language model: an "
+       "LSTM (char_rnn) or a small GPT (tiny_gpt)", choices=tuple(MODELS), flag="model"),
     _s("model", "hidden", list, [128], "hidden widths, e.g. 128 or 256,128 (small_cnn: the first is its linear "
        "layer)", metavar="N,N"),
     _s("model", "activation", str, "relu", "the MLP's activation", choices=tuple(ACTIVATIONS)),
     _s("model", "init", str, None, "weight initialisation of the MLP", choices=INITS, unset="PyTorch's"),
     _s("model", "init_scale", float, 1.0, "std of init normal, bound of init uniform", low=0, low_open=True,
        metavar="X"),
-    _s("model", "dropout", float, 0.0, "dropout probability after each hidden activation", low=0, high=1,
-       high_open=True, metavar="P"),
+    _s("model", "dropout", float, 0.0, "dropout probability after each hidden activation (language models: on "
+       "embeddings, between layers, on attention and residual branches)", low=0, high=1, high_open=True,
+       metavar="P"),
     _s("model", "widths", list, [32, 64], "small_cnn: channels of its conv blocks", low=1, metavar="N,N"),
     _s("model", "batch_norm", bool, False, "small_cnn: BatchNorm after each conv"),
+    _s("model", "embed_dim", int, 64, "char_rnn: size of the character embedding", low=1, metavar="N"),
+    _s("model", "hidden_size", int, 128, "char_rnn: units of each LSTM layer", low=1, metavar="N"),
+    _s("model", "num_layers", int, 1, "char_rnn: stacked LSTM layers", low=1, metavar="N"),
+    _s("model", "tie_weights", bool, False, "char_rnn: the decoder shares the embedding's weights (hidden_size = "
+       "embed_dim)"),
+    _s("model", "n_layer", int, 2, "tiny_gpt: transformer blocks", low=1, metavar="N"),
+    _s("model", "n_head", int, 4, "tiny_gpt: attention heads (they divide n_embd)", low=1, metavar="N"),
+    _s("model", "n_embd", int, 64, "tiny_gpt: width of the residual stream", low=1, metavar="N"),
+    _s("model", "block_size", int, None, "tiny_gpt: longest context (position embeddings)", low=1, metavar="N",
+       unset="data.seq_len"),
+    _s("model", "bias", bool, True, "tiny_gpt: biases in its Linear and LayerNorm layers"),
     # ------------------------------------------------------------------ optim
     _s("optim", "optimizer", str, "sgd", "optimizer", choices=tuple(OPTIMIZERS)),
     _s("optim", "lr", float, 0.05, "learning rate", low=0, low_open=True, metavar="X"),
@@ -322,6 +346,7 @@ def validate(config: dict, check_paths: bool = True) -> dict:
     if check_paths and d["data_dir"] is not None and not Path(d["data_dir"]).expanduser().is_dir():
         raise BY_PATH["data.data_dir"].error(d["data_dir"], "is not allowed: there is no such folder (point it at "
                                              "the folder holding the data set's files)")
+    _check_language(out)
     if out["model"]["kind"] != "mlp" and name in NOT_IMAGES:
         raise BY_PATH["model.kind"].error(out["model"]["kind"], f"needs images; {name} holds 2-D points: use "
                                           "kind = 'mlp'")
@@ -329,3 +354,29 @@ def validate(config: dict, check_paths: bool = True) -> dict:
         raise BY_PATH["optim.nesterov"].error(True, f"needs optimizer = 'sgd' with momentum > 0, got optimizer = "
                                               f"{o['optimizer']!r}, momentum = {o['momentum']:g}")
     return out
+
+
+def _check_language(config: dict) -> None:
+    """Language models on text corpora only (and only they), with settings that fit together."""
+    m, name = config["model"], config["data"]["dataset"]
+    kind = m["kind"]
+    if kind in LANGUAGE_MODELS and name not in TEXT_DATASETS:
+        raise BY_PATH["model.kind"].error(kind, f"is a language model: it trains on a text corpus "
+                                          f"({', '.join(TEXT_DATASETS)}), not on {name}")
+    if name in TEXT_DATASETS and kind not in LANGUAGE_MODELS:
+        raise BY_PATH["data.dataset"].error(name, f"is a text corpus: it takes a language model "
+                                            f"(kind = {' or '.join(map(repr, LANGUAGE_MODELS))}), not {kind!r}")
+    if name in TEXT_DATASETS and config["train"]["sampling"] != "shuffle":
+        raise BY_PATH["train.sampling"].error(config["train"]["sampling"], "does not apply to a text corpus: its "
+                                              "windows are cut from a new offset and shuffled every epoch")
+    if kind == "tiny_gpt":
+        if m["n_embd"] % m["n_head"]:
+            raise BY_PATH["model.n_head"].error(m["n_head"], f"does not divide n_embd = {m['n_embd']}: each head "
+                                                "gets n_embd / n_head features")
+        seq_len = config["data"]["seq_len"]
+        if m["block_size"] is not None and m["block_size"] < seq_len:
+            raise BY_PATH["model.block_size"].error(m["block_size"], f"is shorter than the training windows "
+                                                    f"(data.seq_len = {seq_len})")
+    if kind == "char_rnn" and m["tie_weights"] and m["hidden_size"] != m["embed_dim"]:
+        raise BY_PATH["model.tie_weights"].error(True, f"needs hidden_size = embed_dim, got hidden_size = "
+                                                 f"{m['hidden_size']}, embed_dim = {m['embed_dim']}")

@@ -1,9 +1,14 @@
 """``Trainer``: the training loop of the lab.
 
 Per step: forward, loss (+ an optional penalty such as the reports' L2), backward, optional
-gradient-norm clipping, optimizer step. Per epoch: accuracy on a fixed sample of the training
-set (as the reports measure it), validation loss and accuracy, the learning-rate schedule, the
-best-validation weights, optional early stopping, and a checkpoint. With a :class:`Run`, every
+gradient-norm clipping, optimizer step. A language model's logits (N, T, V) are scored against the
+next tokens (N, T): the loss is the mean over all N·T tokens, and the epoch's means weight each
+batch by its tokens (:func:`nablab.lab.evaluate.per_token`); with ``language_model`` the epoch
+records also give every loss in bits per character and as a perplexity.
+
+Per epoch: accuracy on a fixed sample of the training set (as the reports measure it), validation
+loss and accuracy, the learning-rate schedule, the best-validation weights, optional early
+stopping, and a checkpoint. With a :class:`Run`, every
 step and epoch is logged to metrics.jsonl and checkpoints are written atomically, so a killed
 run resumes (:meth:`Trainer.resume`) to exactly the weights an uninterrupted run reaches.
 
@@ -24,7 +29,8 @@ import numpy as np
 from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
 from .checkpoint import CheckpointError, load_checkpoint, model_state, read_checkpoint, save_checkpoint
-from .evaluate import evaluate
+from .evaluate import evaluate, per_token
+from .language import with_language_metrics
 from .progress import progress_bar
 from .run import RunError
 
@@ -71,12 +77,13 @@ class Trainer:
     to the loss, e.g. ``lambda m: F.l2_penalty(m, 0.25)``), ``train_eval_loader`` (the fixed
     training sample whose accuracy is reported), ``run`` (log and checkpoint into a run folder),
     ``on_epoch`` (called with each epoch's record after it is logged; a sweep reports to Optuna
-    and prunes from it by raising).
+    and prunes from it by raising), ``language_model`` (epoch records add ``*_bpc`` and
+    ``*_perplexity`` beside each ``*_loss``).
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, settings: TrainingSettings | None = None, *,
                  scheduler=None, penalty=None, train_eval_loader=None, run=None, progress: bool = True, log=print,
-                 on_epoch=None, **options):
+                 on_epoch=None, language_model: bool = False, **options):
         settings = replace(settings or TrainingSettings(), **options)
         self.settings = settings
         epochs, max_steps = settings.epochs, settings.max_steps
@@ -88,6 +95,7 @@ class Trainer:
         self.penalty, self.grad_clip, self.patience = penalty, settings.grad_clip, settings.patience
         self.run, self.checkpoint_every = run, settings.checkpoint_every
         self.progress, self.log, self.on_epoch = progress, log, on_epoch
+        self.language_model = language_model
         self.divergence_factor = settings.divergence_factor
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
                       "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None, "first_epoch_loss": None,
@@ -133,8 +141,9 @@ class Trainer:
         return True
 
     # ----------------------------------------------------------------- loop
-    def _step(self, x, y) -> tuple[float, int]:
-        logits = self.model(x)
+    def _step(self, x, y) -> tuple[float, int, int]:
+        """One optimizer step on the batch; returns (mean loss, correct predictions, predictions)."""
+        logits, y = per_token(self.model(x), y)
         loss = F.cross_entropy(logits, y)
         if self.penalty is not None:
             loss = loss + self.penalty(self.model)
@@ -153,7 +162,7 @@ class Trainer:
         self.optimizer.step()
         self.state["last_finite_loss"] = value
         correct = int((logits.data.argmax(axis=1) == y.data).sum())
-        return value, correct
+        return value, correct, len(y)
 
     def reference_loss(self) -> float | None:
         """The first epoch's mean training loss (its mean so far while it runs); None before its first step."""
@@ -192,12 +201,12 @@ class Trainer:
         for x, y in bar:
             if self.max_steps is not None and st["step"] >= self.max_steps:
                 break
-            value, correct = self._step(x, y)
+            value, correct, count = self._step(x, y)
             st["batch"] += 1
             st["step"] += 1
-            st["epoch_loss"] += value * len(y)
+            st["epoch_loss"] += value * count
             st["epoch_correct"] += correct
-            st["epoch_count"] += len(y)
+            st["epoch_count"] += count
             lr = self.optimizer.param_groups[0]["lr"]
             pending.append({"kind": "step", "epoch": st["epoch"] + 1, "step": st["step"], "loss": value, "lr": lr})
             if hasattr(bar, "set_postfix"):
@@ -237,6 +246,8 @@ class Trainer:
                                                                                      "val_acc": record["val_acc"]})
             else:
                 st["stale_epochs"] += 1
+        if self.language_model:
+            record = with_language_metrics(record)
         if self.scheduler is not None:
             self.scheduler.step()
         if st["first_epoch_loss"] is None:
@@ -275,10 +286,14 @@ class Trainer:
 
 def _describe(record: dict, epochs: int) -> str:
     parts = [f"epoch {record['epoch']}/{epochs}: loss {record['train_loss']:.4f}"]
+    if "train_bpc" in record:
+        parts[0] += f" ({record['train_bpc']:.3f} bpc)"
     if "train_acc" in record:
         parts.append(f"train acc {record['train_acc']:.4f}")
     if "val_acc" in record:
         parts.append(f"val loss {record['val_loss']:.4f}, val acc {record['val_acc']:.4f}")
+    if "val_bpc" in record:
+        parts.append(f"val {record['val_bpc']:.3f} bpc, perplexity {record['val_perplexity']:.2f}")
     parts.append(f"lr {record['lr']:.3g}, {record['samples_per_s']:,.0f} samples/s")
     return ", ".join(parts)
 
