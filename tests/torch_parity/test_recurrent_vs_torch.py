@@ -123,6 +123,15 @@ def test_unbatched_layer_matches_torch(kind, bidirectional, with_state, dtype):
     _compare(module, t_module, rng.standard_normal((L, H_IN)), hx, dtype, kind == "lstm")
 
 
+@pytest.mark.parametrize(("steps", "batch", "inputs", "hidden"), [(1, 1, 1, 1), (1, 3, 2, 1), (4, 1, 1, 3)])
+@pytest.mark.parametrize("kind", list(LAYERS))
+def test_size_one_dims_match_torch(kind, steps, batch, inputs, hidden):
+    module, t_module = _pair(LAYERS, kind, "float64", inputs, hidden, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(9)
+    hx = [rng.standard_normal((4, batch, hidden)) for _ in range(2 if kind == "lstm" else 1)]
+    _compare(module, t_module, rng.standard_normal((steps, batch, inputs)), hx, "float64", kind == "lstm")
+
+
 def test_a_long_sequence_matches_torch():
     """Sixty steps of a two-layer LSTM: the chain through time stays exact."""
     module, t_module = _pair(LAYERS, "lstm", "float64", H_IN, H, num_layers=2)
