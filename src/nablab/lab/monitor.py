@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from .. import grad_mode
+from ..backend import get_array_module
 from ..nn import activation
 from ..tensor import Tensor
 
@@ -194,7 +195,7 @@ class LayerMonitor:
             if self.hist_values:
                 flat = a.reshape(-1)
                 if flat.size > self.hist_values:  # entries drawn at random: a stride could keep only a few units
-                    flat = flat[self._rng.integers(0, flat.size, self.hist_values)]
+                    flat = flat[get_array_module(flat).asarray(self._rng.integers(0, flat.size, self.hist_values))]
                 self._samples[name] = _host(flat).copy()
         return record
 
