@@ -23,7 +23,8 @@ Cost: a pre-hook on the model counts the training forward passes (grad mode on, 
 and, on every k-th, attaches the layer and parameter hooks for that step alone, so the steps in
 between run as without a monitor (``nn.Sequential`` keeps fusing Linear and ReLU into one node).
 The gradients of a sampled step are those of the backward passes between its forward and the
-next training forward (or :meth:`epoch_summary`).
+next training forward (or :meth:`epoch_summary`), before any clipping; a parameter shared by two
+watched layers (tied weights) counts in both, with its whole gradient.
 """
 
 from __future__ import annotations
