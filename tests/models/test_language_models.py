@@ -1,5 +1,6 @@
 """The language models: TinyGPT's shapes, weight tying, initialisation, attention maps and parity with a
-hand-built PyTorch forward loaded with the same weights; CharRNN's shapes, state and tying; generation
+hand-built PyTorch forward loaded with the same weights; CharRNN's shapes, state, tying and parity with
+torch.nn.LSTM on its weights; generation
 (determinism, temperature and top-k semantics) for both."""
 
 from __future__ import annotations
@@ -273,3 +274,25 @@ def test_char_rnn_generate_is_deterministic_and_greedy_follows_the_argmax():
     greedy = model.generate(prompt, 4, top_k=1)
     for i in range(3, 7):
         assert greedy[0, i] == model(greedy[:, :i]).data[0, -1].argmax()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("num_layers, tie", [(1, False), (2, True)])
+def test_char_rnn_matches_the_same_network_in_pytorch_with_its_weights(num_layers, tie):
+    torch = pytest.importorskip("torch")
+    model = _rnn(embed_dim=12, hidden_size=12, num_layers=num_layers, tie_weights=tie).double()
+    w = {k: torch.tensor(v.data, requires_grad=True) for k, v in model.state_dict().items()}
+    lstm = torch.nn.LSTM(12, 12, num_layers, batch_first=True).double()
+    lstm_state = {k.split(".", 1)[1]: v for k, v in w.items() if k.startswith("lstm.")}
+    ids = _ids(3, 6)
+    emb = torch.nn.functional.embedding(torch.tensor(ids), w["embedding.weight"])
+    out, _ = torch.func.functional_call(lstm, lstm_state, (emb,))
+    decoder = w["embedding.weight"] if tie else w["decoder.weight"]
+    theirs = torch.nn.functional.linear(out, decoder, w["decoder.bias"])
+    ours = model(ids)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    target = _ids(3, 6, seed=2)
+    nablab.nn.functional.cross_entropy(ours.reshape(-1, 13), nablab.tensor(target.reshape(-1))).backward()
+    torch.nn.functional.cross_entropy(theirs.reshape(-1, 13), torch.tensor(target.reshape(-1))).backward()
+    for name, param in model.named_parameters():
+        np.testing.assert_allclose(param.grad.data, w[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
