@@ -193,3 +193,27 @@ def test_the_environment_sets_the_default_thread_count(monkeypatch):
     monkeypatch.delenv("NABLAB_NUM_THREADS")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert threads._default_threads() == 1
+
+
+@pytest.mark.parametrize("n, c, o, length, k, padding", [(2, 3, 5, 17, 3, 1), (1, 4, 2, 9, 5, 2), (3, 2, 6, 8, 1, 0),
+                                                          (2, 6, 3, 7, 4, 0), (1, 1, 1, 5, 5, 4)])
+def test_conv1d_runs_on_the_channels_last_kernel_and_equals_the_reference(n, c, o, length, k, padding):
+    from nablab.kernels.cpu.conv import Conv2d1x1, Conv2dNHWC
+
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((n, c, length)), rng.standard_normal((o, c, k)), rng.standard_normal(o)
+    gy = rng.standard_normal((n, o, length + 2 * padding - k + 1))
+
+    convolutions = []
+
+    def fn(x, w, b):
+        y = F.conv1d(x, w, b, padding=padding)
+        convolutions.append(type(y.creator.input_creators[0]))  # the node the Reshape to (N, O, L) reads
+        return y
+
+    out, grads = _run(fn, x, w, b, gy=gy, reference=False)
+    assert convolutions[0] in (Conv2dNHWC, Conv2d1x1)
+    ref, ref_grads = _run(fn, x, w, b, gy=gy, reference=True)
+    np.testing.assert_allclose(out.data, ref.data, rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads, ref_grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

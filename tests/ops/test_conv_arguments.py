@@ -24,11 +24,12 @@ def _node(y):
     (1, 1, 1, Conv2dNHWC),
     ((1, 1), (1, 1), (1, 1), Conv2dNHWC),  # equal pairs are the ints
     ((1, 2), 1, 1, ops.Conv2d),
-    (1, (1, 0), 1, ops.Conv2d),
+    (1, (1, 0), 1, Conv2dNHWC),  # padding may differ per axis (a 1-D convolution's (0, p))
+    (1, (2, 3), 1, ops.Conv2d),  # wider than the kernel's k − 1
     (1, 1, (1, 2), ops.Conv2d),
 ])
-def test_the_kernels_take_ints_and_equal_pairs_and_leave_unequal_pairs_to_the_reference(stride, padding, dilation,
-                                                                                       expected):
+def test_the_kernels_take_ints_and_equal_pairs_and_leave_unequal_strides_to_the_reference(stride, padding, dilation,
+                                                                                         expected):
     x, w = nablab.randn(2, 3, 6, 6), nablab.randn(4, 3, 3, 3)
     with kernels.use_reference(False):
         assert _node(F.conv2d(x.requires_grad_(), w, stride=stride, padding=padding, dilation=dilation)) is expected
@@ -36,8 +37,9 @@ def test_the_kernels_take_ints_and_equal_pairs_and_leave_unequal_pairs_to_the_re
 
 def test_the_predicates_reject_pairs_without_comparing_them_to_ints():
     x, w, w1 = np.zeros((1, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros((4, 3, 1, 1))
-    params = dict(stride=1, padding=(1, 1), dilation=1, groups=1)
+    params = dict(stride=(1, 1), padding=1, dilation=1, groups=1)
     assert not handles(x, w, **params) and not handles_1x1(x, w1, **dict(params, padding=(0, 0)))
+    assert handles(x, w, **dict(params, stride=1, padding=(1, 0)))
     assert not handles_1x1(x, w1, stride=(2, 2), padding=0, dilation=1, groups=1)
     assert handles_1x1(x, w1, stride=2, padding=0, dilation=1, groups=1)
     with kernels.use_reference(False):

@@ -1,25 +1,26 @@
-"""CPU kernels for the common convolutions, channels-last inside: the stride-1 convolutions (every
-3×3 "same" convolution, "valid" convolutions) with columns in cache-sized chunks and dL/dx as a
-transposed convolution, and the 1×1 convolutions of any stride as one GEMM over the (subsampled)
-pixels. They compute :class:`nablab.ops.Conv2d` (the reference, with the math) for the calls
-:func:`handles` and :func:`handles_1x1` accept, and keep the channels-last layout from one layer
-to the next (an NCHW-shaped view of NHWC memory), so element-wise layers in between never mix
-layouts.
+"""CPU kernels for the common convolutions, channels-last inside: the stride-1 convolutions (every 3×3
+"same" convolution, "valid" convolutions, the 1 × k kernels of a 1-D convolution) with columns in
+cache-sized chunks and dL/dx as a transposed convolution, and the 1×1 convolutions of any stride as
+one GEMM over the (subsampled) pixels. They compute :class:`nablab.ops.Conv2d` (the reference, with
+the math) for the calls :func:`handles` and :func:`handles_1x1` accept, and keep the channels-last
+layout from one layer to the next (an NCHW-shaped view of NHWC memory), so element-wise layers in
+between never mix layouts.
 
 The padded input is copied once to NHWC, where a window row of kw pixels × C channels is
-contiguous, so the column copy moves long runs; the GEMM's (N·Ho·Wo) × O result already is NHWC
-and is returned as an NCHW-shaped view. dL/dx is the transposed convolution — the windows of the
-zero-padded dL/dy times the flipped kernel — which replaces the column gradient and the col2im
-scatter by one window copy and one GEMM:
+contiguous, so the column copy moves long runs; the GEMM's (N·Ho·Wo) × O result already is NHWC and
+is returned as an NCHW-shaped view. dL/dx is the transposed convolution — the windows of the
+zero-padded dL/dy times the flipped kernel — which replaces the column gradient and the col2im scatter
+by one window copy and one GEMM:
 
-    dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, k−1−u, k−1−v]
+    dL/dx[n, i, j, c] = Σ_{o,u,v} dL/dy_pad[n, i + u, j + v, o] · w[o, c, kh−1−u, kw−1−v]
 
-with dL/dy padded by k − 1 − p on each side. The columns are built and multiplied a few images at
-a time (about :data:`CHUNK_BYTES` of columns), so each chunk is still in cache when its GEMM reads
-it, and dL/dw is summed over the chunks; the padded copies and the column chunks live in
-:mod:`nablab.scratch` buffers that every step reuses instead of mapping fresh pages. What the node
-keeps for backward is never scratch memory: the input x, or (where the columns are no larger than
-the output, a first layer on few channels) a column matrix of its own.
+with dL/dy padded by kh − 1 − ph above and below and kw − 1 − pw left and right. The columns are
+built and multiplied a few images at a time (about :data:`CHUNK_BYTES` of columns), so each chunk
+is still in cache when its GEMM reads it, and dL/dw is summed over the chunks; the padded copies
+and the column chunks live in :mod:`nablab.scratch` buffers that every step reuses instead of
+mapping fresh pages. What the node keeps for backward is never scratch memory: the input x, or
+(where the columns are no larger than the output, a first layer on few channels) a column matrix of
+its own.
 """
 
 from __future__ import annotations
@@ -40,22 +41,35 @@ def _ints(*params) -> bool:
     return all(type(p) is int for p in params)
 
 
+def _pair(p) -> tuple[int, int] | None:
+    """An int or a pair of ints as (height, width); None for anything else."""
+    if type(p) is int:
+        return p, p
+    if type(p) is tuple and len(p) == 2 and all(type(v) is int for v in p):
+        return p
+    return None
+
+
 def handles(x, w, b=None, *, stride, padding, dilation, groups):
-    """Stride 1, no dilation, one group, a square kernel, padding ≤ k − 1 (ints, not pairs), NumPy arrays
-    that fit, a batch that is not empty."""
-    return (_ints(stride, padding, dilation) and stride == 1 and dilation == 1 and groups == 1
-            and type(x) is np.ndarray and x.ndim == 4 and x.shape[0] > 0 and w.ndim == 4 and w.shape[2] == w.shape[3]
-            and padding <= w.shape[2] - 1 and x.shape[1] == w.shape[1]
-            and x.shape[2] + 2 * padding >= w.shape[2] and x.shape[3] + 2 * padding >= w.shape[2])
+    """Stride 1, no dilation, one group (ints), any kernel kh × kw with padding (an int or a pair)
+    ph ≤ kh − 1, pw ≤ kw − 1, NumPy arrays that fit, a batch that is not empty."""
+    pads = _pair(padding)
+    return (_ints(stride, dilation) and stride == 1 and dilation == 1 and groups == 1 and pads is not None
+            and type(x) is np.ndarray and x.ndim == 4 and x.shape[0] > 0 and w.ndim == 4
+            and 0 <= pads[0] <= w.shape[2] - 1 and 0 <= pads[1] <= w.shape[3] - 1 and x.shape[1] == w.shape[1]
+            and x.shape[2] + 2 * pads[0] >= w.shape[2] and x.shape[3] + 2 * pads[1] >= w.shape[3])
 
 
 def fill_border(a, p, value) -> None:
-    """Set the border of width p of a's last two axes (…, H, W) to ``value`` (scratch memory holds
-    whatever was there before, so a padded copy writes its border every time)."""
-    a[..., :p, :] = value
-    a[..., a.shape[-2] - p :, :] = value
-    a[..., p : a.shape[-2] - p, :p] = value
-    a[..., p : a.shape[-2] - p, a.shape[-1] - p :] = value
+    """Set the border of a's last two axes (…, H, W) to ``value``: p rows above and below and p
+    columns left and right, or (ph, pw) of each (scratch memory holds whatever was there before, so
+    a padded copy writes its border every time)."""
+    ph, pw = (p, p) if type(p) is int else p
+    h, w = a.shape[-2:]
+    a[..., :ph, :] = value
+    a[..., h - ph :, :] = value
+    a[..., ph : h - ph, :pw] = value
+    a[..., ph : h - ph, w - pw :] = value
 
 
 def handles_1x1(x, w, b=None, *, stride, padding, dilation, groups):
@@ -71,30 +85,30 @@ def _image_chunks(n, bytes_per_image):
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _nhwc_padded(x, p):
-    """x (N, C, H, W) copied into a zero-bordered (N, H+2p, W+2p, C) scratch array."""
+def _nhwc_padded(x, ph, pw):
+    """x (N, C, H, W) copied into a zero-bordered (N, H+2ph, W+2pw, C) scratch array."""
     n, c, h, w = x.shape
-    out = scratch(np, "padded copy", (n, h + 2 * p, w + 2 * p, c), x.dtype)
-    if p:
-        fill_border(out.transpose(0, 3, 1, 2), p, 0)
-    out[:, p : p + h, p : p + w, :] = x.transpose(0, 2, 3, 1)
+    out = scratch(np, "padded copy", (n, h + 2 * ph, w + 2 * pw, c), x.dtype)
+    if ph or pw:
+        fill_border(out.transpose(0, 3, 1, 2), (ph, pw), 0)
+    out[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
 
-def _nhwc_columns(xpad, k, ho, wo, keep=False):
-    """The (N·Ho·Wo) × (k·k·C) column matrix of a contiguous NHWC array: one copy of a window view
-    whose innermost run (k pixels × C channels of one row) is contiguous. Scratch memory, used only
-    inside the op, unless ``keep``: then a new array of its own (for k = 1 the window view is itself
+def _nhwc_columns(xpad, kh, kw, ho, wo, keep=False):
+    """The (N·Ho·Wo) × (kh·kw·C) column matrix of a contiguous NHWC array: one copy of a window view
+    whose innermost run (kw pixels × C channels of one row) is contiguous. Scratch memory, used only
+    inside the op, unless ``keep``: then a new array of its own (for a 1×1 window the view is itself
     contiguous, a view of the scratch ``xpad``, so it is always copied)."""
     n, _, _, c = xpad.shape
     sn, sh, sw, sc = xpad.strides
-    view = np.lib.stride_tricks.as_strided(xpad, (n, ho, wo, k, k * c), (sn, sh, sw, sh, sc))
+    view = np.lib.stride_tricks.as_strided(xpad, (n, ho, wo, kh, kw * c), (sn, sh, sw, sh, sc))
     if keep:
         cols = view.copy()
     else:
         cols = scratch(np, "im2col columns", view.shape, xpad.dtype)
         cols[...] = view
-    return cols.reshape(n * ho * wo, k * k * c)
+    return cols.reshape(n * ho * wo, kh * kw * c)
 
 
 class Conv2dNHWC(ops.Conv2d):
@@ -102,22 +116,22 @@ class Conv2dNHWC(ops.Conv2d):
 
     def forward(self, x, w, b=None):
         n, c, h, wd = x.shape
-        o, _, k, _ = w.shape
-        p = self.padding
-        ho, wo = h + 2 * p - k + 1, wd + 2 * p - k + 1
+        o, _, kh, kw = w.shape
+        ph, pw = _pair(self.padding)
+        ho, wo = h + 2 * ph - kh + 1, wd + 2 * pw - kw + 1
         # keep the columns only where they are no larger than the output (a first layer on few
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
-        self.saved_cols = k * k * c <= o
-        xpad = _nhwc_padded(x, p)
-        # (O, k·k·C) rows, used transposed: a per-filter reordering is much cheaper to copy than (k·k·C, O)
-        wmat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, k * k * c).T
+        self.saved_cols = kh * kw * c <= o
+        xpad = _nhwc_padded(x, ph, pw)
+        # (O, kh·kw·C) rows, used transposed: a per-filter reordering is much cheaper to copy than (kh·kw·C, O)
+        wmat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, kh * kw * c).T
         if self.saved_cols:
-            cols = _nhwc_columns(xpad, k, ho, wo, keep=True)
+            cols = _nhwc_columns(xpad, kh, kw, ho, wo, keep=True)
             y = cols @ wmat  # (N·Ho·Wo, O): NHWC
         else:
             y = np.empty((n * ho * wo, o), dtype=np.result_type(x, w))
-            for i0, i1 in _image_chunks(n, ho * wo * k * k * c * x.itemsize):
-                np.matmul(_nhwc_columns(xpad[i0:i1], k, ho, wo), wmat, out=y[i0 * ho * wo : i1 * ho * wo])
+            for i0, i1 in _image_chunks(n, ho * wo * kh * kw * c * x.itemsize):
+                np.matmul(_nhwc_columns(xpad[i0:i1], kh, kw, ho, wo), wmat, out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
             y += b
         self.cols = cols if self.saved_cols else None
@@ -128,7 +142,8 @@ class Conv2dNHWC(ops.Conv2d):
     def backward(self, gy):
         n, o, ho, wo = gy.shape
         _, c, h, wd = self.x_shape
-        k = self.w.shape[2]
+        kh, kw = self.w.shape[2:]
+        ph, pw = _pair(self.padding)
         need = self.needs_input_grad
         g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this kernel)
         gx = gw = gb = None
@@ -136,18 +151,18 @@ class Conv2dNHWC(ops.Conv2d):
             gb = g.sum(axis=(0, 1, 2))
         if need[1] and self.saved_cols:
             gmat = np.ascontiguousarray(g).reshape(n * ho * wo, o)
-            gw = (gmat.T @ self.cols).reshape(o, k, k, c).transpose(0, 3, 1, 2).copy()
+            gw = (gmat.T @ self.cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
         take_gw = need[1] and not self.saved_cols
         if need[0] or take_gw:
-            gpad = _nhwc_padded(gy, k - 1 - self.padding)
+            gpad = _nhwc_padded(gy, kh - 1 - ph, kw - 1 - pw)
             rows = h * wd  # one row of dL/dy windows per input position (n, a, b)
             if need[0]:
-                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(k * k * o, c)
+                wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(kh * kw * o, c)
                 gx = np.empty((n * rows, c), dtype=np.result_type(gy, self.w))
             xmat = np.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
             gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
-            for i0, i1 in _image_chunks(n, rows * k * k * o * gy.itemsize):
-                gcols = _nhwc_columns(gpad[i0:i1], k, h, wd)
+            for i0, i1 in _image_chunks(n, rows * kh * kw * o * gy.itemsize):
+                gcols = _nhwc_columns(gpad[i0:i1], kh, kw, h, wd)
                 if need[0]:
                     np.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
                 if take_gw:
@@ -156,8 +171,8 @@ class Conv2dNHWC(ops.Conv2d):
             if need[0]:
                 gx = gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
             if take_gw:
-                # dL/dw[o, c, u, v] = gwt[(k−1−u, k−1−v, o), c]
-                gw = gwt.reshape(k, k, o, c)[::-1, ::-1].transpose(2, 3, 0, 1).copy()
+                # dL/dw[o, c, u, v] = gwt[(kh−1−u, kw−1−v, o), c]
+                gw = gwt.reshape(kh, kw, o, c)[::-1, ::-1].transpose(2, 3, 0, 1).copy()
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
 
