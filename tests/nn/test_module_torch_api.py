@@ -103,3 +103,12 @@ def test_older_batch_norm_state_dicts_still_load():
     plain.load_state_dict(legacy)
     with pytest.raises(RuntimeError, match="unexpected keys: weight"):
         plain.load_state_dict(dict(legacy, weight=nablab.full((4,), 2.0)))  # not the identity: refused
+
+
+def test_a_sequential_fuses_its_layers_again_once_their_hooks_are_removed():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = nablab.randn(5, 3, requires_grad=True)
+    handle = net[0].register_forward_hook(lambda m, args, out: None)
+    assert type(net(x).creator.input_creators[0]).__name__ != "LinearReLU"  # the hook sees the Linear's own output
+    handle.remove()
+    assert type(net(x).creator.input_creators[0]).__name__ == "LinearReLU"  # one node again

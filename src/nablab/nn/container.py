@@ -120,7 +120,7 @@ class Sequential(_Indexed):
         for layer, relu in plan:
             if relu is None:
                 x = layer(x)
-            elif layer.__dict__.get("_hooks") or relu.__dict__.get("_hooks"):
+            elif layer._has_hooks() or relu._has_hooks():
                 x = relu(layer(x))  # forward hooks see each layer's own input and output
             elif type(layer) is Linear:
                 x = F.linear_relu(x, layer.weight, layer.bias)

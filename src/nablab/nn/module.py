@@ -321,6 +321,11 @@ class Module:
                 out = changed
         return out
 
+    def _has_hooks(self) -> bool:
+        """Whether a forward hook is registered now (a table emptied by removing them all has none)."""
+        hooks = self.__dict__.get("_hooks")
+        return bool(hooks and (hooks["pre"] or hooks["post"]))
+
     def _add_hook(self, kind: str, hook):
         hooks = self.__dict__.setdefault("_hooks", {"pre": [], "post": []})
         key = object()
