@@ -294,7 +294,8 @@ def _describe(record: dict, epochs: int) -> str:
         parts.append(f"val loss {record['val_loss']:.4f}, val acc {record['val_acc']:.4f}")
     if "val_bpc" in record:
         parts.append(f"val {record['val_bpc']:.3f} bpc, perplexity {record['val_perplexity']:.2f}")
-    parts.append(f"lr {record['lr']:.3g}, {record['samples_per_s']:,.0f} samples/s")
+    unit = "tokens" if "train_bpc" in record else "samples"  # a language model counts every position
+    parts.append(f"lr {record['lr']:.3g}, {record['samples_per_s']:,.0f} {unit}/s")
     return ", ".join(parts)
 
 
