@@ -216,3 +216,12 @@ def test_the_language_experiments_quick_forms_run_on_the_real_corpus(name, tmp_p
 
     report = experiments.reproduce(name, out_root=tmp_path, quick=True, log=None).read_text()
     assert "(quick form)" in report and "| val_bpc |" in report and "## Samples" in report
+
+
+def test_too_little_text_for_a_window_names_the_settings(corpus, tmp_path):
+    config = _config()
+    config["data"]["limit_train"] = 20
+    with pytest.raises(ConfigError, match=r"\[data\] seq_len = 16 is longer than the training text allows \(cut to "
+                                          r"20 tokens by \[data\] limit_train\): its windows need at least 32 tokens"):
+        train(config, runs_root=tmp_path, progress=False, log=None)
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())

@@ -55,12 +55,24 @@ def _tokens(ids, limit):
     return ids[:limit] if limit else ids
 
 
+def _windows(ids, batch_size: int, seq_len: int, shuffle: bool, part: str, limit_key: str | None, seed=None):
+    """A SequenceLoader over ``ids``; too few tokens for one window is a ConfigError naming the settings."""
+    from ..data import SequenceLoader
+    from .settings import ConfigError
+
+    need = 2 * seq_len if shuffle else seq_len + 1
+    if len(ids) < need:
+        cut = f" (cut to {len(ids):,} tokens by [data] {limit_key})" if limit_key else f" ({len(ids):,} tokens)"
+        raise ConfigError(f"[data] seq_len = {seq_len} is longer than the {part} text allows{cut}: its windows need "
+                          f"at least {need} tokens; give a smaller seq_len or more text")
+    return SequenceLoader(ids, batch_size, seq_len, shuffle=shuffle, seed=seed)
+
+
 def build(config: dict, progress: bool = True):
     """The :class:`nablab.lab.config.Built` of a language-model run: the corpus, loaders of contiguous
     windows (train shuffled per epoch from the run's seed; val, test and the training sample in order),
     the model for sequences of ``seq_len`` tokens over the tokenizer's vocabulary, optimizer, schedule."""
     from .. import data, manual_seed
-    from ..data import SequenceLoader
     from ..models import from_config
     from .config import Built
     from .optimization import optimizer_and_schedule
@@ -71,12 +83,14 @@ def build(config: dict, progress: bool = True):
     ds = data.load(d["dataset"], verify=d["verify"], progress=progress, tokenizer=d["tokenizer"], **kwargs)
     seq, seed = d["seq_len"], config["seed"]
     train_ids, test_ids = _tokens(ds.train.ids, d["limit_train"]), _tokens(ds.test.ids, d["limit_test"])
-    loaders = {"train": SequenceLoader(train_ids, t["batch_size"], seq, shuffle=True, seed=seed),
-               "val": SequenceLoader(ds.val.ids, t["eval_batch_size"], seq, shuffle=False) if len(ds.val) else None,
-               "test": SequenceLoader(test_ids, t["eval_batch_size"], seq, shuffle=False)}
+    limits = {part: f"limit_{part}" if d[f"limit_{part}"] else None for part in ("train", "test")}
+    evaluation = t["eval_batch_size"]
+    loaders = {"train": _windows(train_ids, t["batch_size"], seq, True, "training", limits["train"], seed),
+               "val": _windows(ds.val.ids, evaluation, seq, False, "validation", None) if len(ds.val) else None,
+               "test": _windows(test_ids, evaluation, seq, False, "test", limits["test"])}
     if d["train_eval_size"]:  # the first train_eval_size windows of the training text
-        loaders["train_eval"] = SequenceLoader(train_ids[: d["train_eval_size"] * seq + 1], t["eval_batch_size"],
-                                               seq, shuffle=False)
+        loaders["train_eval"] = _windows(train_ids[: d["train_eval_size"] * seq + 1], evaluation, seq, False,
+                                         "training", limits["train"])
     model = from_config(config["model"], (seq,), ds.tokenizer.vocab_size)
     optimizer, scheduler = optimizer_and_schedule(model, config)
     return Built(ds, (None, None), loaders, model, optimizer, scheduler, None)
