@@ -16,7 +16,8 @@ import numpy as np
 #: PyTorch namespace → (nablab module or object path, the names checked there)
 NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "torch": ("nablab", (
-        "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16",
+        "get_num_threads", "set_num_threads", "float32", "float", "float64", "double", "float16", "half", "int64",
+        "long", "int32", "int", "int16",
         "int8", "uint8", "bool", "Size", "Tensor", "tensor", "as_tensor", "from_numpy", "device", "cuda",
         "accelerator", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "save",
         "load", "zeros", "ones", "full", "empty", "eye", "arange", "linspace", "logspace", "rand", "randn",
@@ -61,7 +62,8 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Softsign", "Mish", "Hardswish", "Hardsigmoid", "Hardtanh", "ReLU6", "LogSigmoid", "PReLU", "NLLLoss",
         "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
         "KLDivLoss", "ZeroPad2d", "ReflectionPad2d", "ReplicationPad2d", "ConstantPad2d", "init", "utils",
-        "functional", "RNN", "LSTM", "GRU", "MultiheadAttention", "Transformer",
+        "functional", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention", "Transformer",
+        "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",
     )),
     "torch.nn.functional": ("nablab.nn.functional", (
         "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -71,15 +73,16 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "mish", "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "prelu", "softmax", "log_softmax",
         "normalize", "cosine_similarity", "nll_loss", "cross_entropy", "binary_cross_entropy",
         "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
-        "scaled_dot_product_attention",
+        "scaled_dot_product_attention", "multi_head_attention_forward",
     )),
     "torch.nn.init": ("nablab.nn.init", (
         "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_", "xavier_normal_",
         "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "calculate_gain",
     )),
     "torch.nn.utils": ("nablab.nn.utils", (
-        "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
+        "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
     )),
+    "torch.nn.utils.rnn": ("nablab.nn.utils.rnn", ("pad_sequence", "pack_padded_sequence", "pad_packed_sequence")),
     "torch.optim": ("nablab.optim", (
         "Optimizer", "SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax",
         "LBFGS", "lr_scheduler",
@@ -129,6 +132,13 @@ DIFFERENCES: dict[str, str] = {
     "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "
                         "stays an int) where PyTorch stores pairs: `m.kernel_size[0]` needs `nablab.ops.conv.pair`",
     "unbatched inputs": "convolutions want a batch dimension ((N, C, H, W)); PyTorch also takes (C, H, W)",
+    "transformer evaluation": "no fast path with nested tensors: in evaluation a `TransformerEncoder` computes "
+                              "the padded positions of `src_key_padding_mask` as in training, where PyTorch's fast "
+                              "path returns 0 there (the other positions agree)",
+    "recurrent layers": "no packed sequences (`pack_padded_sequence`: pad with `nn.utils.rnn.pad_sequence` and "
+                        "mask instead) and no LSTM `proj_size`",
+    "set_num_threads": "sets the threads of nablab's own CPU kernels; the matrix products run in NumPy's BLAS, "
+                       "whose threads `OPENBLAS_NUM_THREADS` or threadpoolctl set",
     "torchvision images": "data sets hand transforms H×W(×C) uint8 NumPy arrays where torchvision hands PIL "
                           "images; `ToTensor` takes either layout",
 }

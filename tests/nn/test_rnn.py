@@ -227,15 +227,15 @@ def test_float64_layers_and_gradients():
 
 def test_pad_sequence_errors():
     with pytest.raises(ValueError, match="empty"):
-        rnn.pad_sequence([])
+        nablab.nn.utils.rnn.pad_sequence([])
     with pytest.raises(ShapeError, match=r"\(L_i, 3\).*\(4, 2\) for sequence 1"):
-        rnn.pad_sequence([_x(2, 3), _x(4, 2)])
+        nablab.nn.utils.rnn.pad_sequence([_x(2, 3), _x(4, 2)])
     with pytest.raises(ValueError, match="padding_side"):
-        rnn.pad_sequence([_x(2, 3)], padding_side="middle")
+        nablab.nn.utils.rnn.pad_sequence([_x(2, 3)], padding_side="middle")
 
 
 def test_padded_batch_feeds_a_layer():
-    batch = rnn.pad_sequence([_x(5, 3), _x(2, 3)], batch_first=True)
+    batch = nablab.nn.utils.rnn.pad_sequence([_x(5, 3), _x(2, 3)], batch_first=True)
     out, (h, c) = rnn.LSTM(3, 4, batch_first=True)(batch)
     assert tuple(batch.shape) == (2, 5, 3) and tuple(out.shape) == (2, 5, 4)
     np.testing.assert_array_equal(batch.numpy()[1, 2:], 0.0)

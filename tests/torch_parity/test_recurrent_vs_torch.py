@@ -196,7 +196,7 @@ def test_pad_sequence_matches_torch(lengths, trailing, batch_first, padding_side
     rng = np.random.default_rng(8)
     arrays = [rng.standard_normal((n, *trailing)) for n in lengths]
     ours, theirs = _leaves(arrays, "float64")
-    out = rnn.pad_sequence(ours, batch_first=batch_first, padding_value=-2.5, padding_side=padding_side)
+    out = nablab.nn.utils.rnn.pad_sequence(ours, batch_first=batch_first, padding_value=-2.5, padding_side=padding_side)
     t_out = torch.nn.utils.rnn.pad_sequence(theirs, batch_first=batch_first, padding_value=-2.5,
                                             padding_side=padding_side)
     _close(out.numpy(), t_out, "float64", "pad_sequence")

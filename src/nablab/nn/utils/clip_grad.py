@@ -1,4 +1,4 @@
-"""Gradient and parameter utilities (``nablab.nn.utils`` mirrors ``torch.nn.utils``).
+"""Gradient and parameter utilities (``torch.nn.utils.clip_grad`` and ``convert_parameters``).
 
 - ``get_total_norm(tensors, p)``                 ‖(‖t₁‖_p, ‖t₂‖_p, …)‖_p, the p-norm of all entries together
 - ``clip_grads_with_norm_(params, c, n)``        g ← g · min(1, c / (n + 10⁻⁶)) for every gradient
@@ -17,14 +17,14 @@ import math
 
 import numpy as np
 
-from ..backend import get_array_module
-from ..dtypes import promote_types
-from ..errors import ShapeError
-from ..shape_functions import cat
-from ..tensor import Tensor
+from ...backend import get_array_module
+from ...dtypes import promote_types
+from ...errors import ShapeError
+from ...shape_functions import cat
+from ...tensor import Tensor
 
-#: exported by ``nablab.nn`` as well (nablab's earlier spelling ``nn.clip_grad_norm_``); the rest as ``nn.utils.*``
-__all__ = ["clip_grad_norm_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm", "parameters_to_vector",
+           "vector_to_parameters"]
 
 
 def _tensors(parameters) -> list:
