@@ -39,6 +39,10 @@ def test_module_init_padding_and_errors():
     assert not frozen.weight.requires_grad and frozen(nablab.tensor([2])).tolist() == [[1.0, 1.0]]
     with pytest.raises(IndexError, match="index 10 is out of range for 10 embeddings"):
         e(nablab.tensor([1, 10]))
+    with pytest.raises(IndexError, match=r"index -1 is out of range for 10 embeddings \(0..9\)"):
+        e(nablab.tensor([1, -1]))  # as torch, which raises IndexError for negative indices
+    with pytest.raises(IndexError):
+        torch.nn.functional.embedding(torch.tensor([-1]), torch.zeros(10, 4))
     with pytest.raises(TypeError, match="integer indices"):
         e(nablab.tensor([1.0]))
     assert list(dict(e.named_parameters())) == ["weight"] == list(torch.nn.Embedding(10, 4).state_dict())
