@@ -217,3 +217,40 @@ def test_conv1d_runs_on_the_channels_last_kernel_and_equals_the_reference(n, c, 
     np.testing.assert_allclose(out.data, ref.data, rtol=1e-12, atol=1e-12)
     for got, want in zip(grads, ref_grads, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nll_loss_kernel_equals_the_reference_bit_for_bit(reduction, dtype):
+    from nablab.kernels.cpu.nll_loss import NLLLossBatch
+
+    rng = np.random.default_rng(2)
+    for n, c in [(1, 1), (5, 3), (64, 10), (300, 1000)]:
+        logp = rng.standard_normal((n, c)).astype(dtype)
+        target = rng.integers(0, c, n)
+        gy = np.asarray(rng.standard_normal(), dtype=dtype)
+        nodes = []
+
+        def fn(x, target=target, nodes=nodes):
+            y = F.nll_loss(x, target, reduction=reduction)
+            nodes.append(type(y.creator))
+            return y
+
+        out, grads = _run(fn, logp, gy=gy, reference=False)
+        ref, ref_grads = _run(fn, logp, gy=gy, reference=True)
+        assert nodes == [NLLLossBatch, ops.NLLLoss]
+        assert out.dtype == ref.dtype and out.shape == ()
+        np.testing.assert_array_equal(out.data, ref.data)
+        np.testing.assert_array_equal(grads[0], ref_grads[0])
+
+
+def test_nll_loss_kernel_hands_ignored_and_wrong_targets_to_the_reference():
+    logp = np.log(np.full((3, 4), 0.25))
+    gy = np.asarray(1.0)
+    out, (g,) = _run(lambda x: F.nll_loss(x, np.array([1, -100, 2])), logp, gy=gy, reference=False)
+    ref, (ref_g,) = _run(lambda x: F.nll_loss(x, np.array([1, -100, 2])), logp, gy=gy, reference=True)
+    np.testing.assert_array_equal(out.data, ref.data)
+    np.testing.assert_array_equal(g, ref_g)
+    assert not g[1].any()
+    with pytest.raises(IndexError, match="target 4 is out of range"):
+        F.nll_loss(nablab.tensor(logp), np.array([1, 4, 2]))

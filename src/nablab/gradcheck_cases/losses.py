@@ -78,6 +78,8 @@ CASES: dict[str, Case] = {
     # losses
     "nll_loss (K-dim, weight, ignore_index, mean)": Case(
         NLLLoss, lambda a: F.nll_loss(a, _LABELS_K, weight=_WEIGHT), lambda r: [_n(r, 2, 3, 2, 2)], eps=1e-5),
+    "nll_loss (N, C), mean": Case(NLLLoss, lambda a: F.nll_loss(a, np.array([1, 0, 2, 2])), lambda r: [_n(r, 4, 3)],
+                                  eps=1e-5),
     "nll_loss (none)": Case(NLLLoss, lambda a: F.nll_loss(a, np.array([1, 0, 2]), reduction="none"),
                             lambda r: [_n(r, 3, 3)]),
     "cross_entropy (K-dim, weight, smoothing)": Case(
