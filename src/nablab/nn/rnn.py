@@ -10,15 +10,16 @@ or 3 (GRU: r, z, n), H_in_0 = input_size and H_in_k = D·H above, D = 2 when bid
 parameter starts at U(−1/√H, 1/√H), as in PyTorch. The state dict lists them in PyTorch's order,
 so :func:`nablab.io.from_torch` and ``to_torch`` move the weights either way.
 
-A layer runs one graph node per time step: the input part of the gates gi = x_t W_ihᵀ + b_ih (a
-``Linear``), then the cell's step (:mod:`nablab.ops.recurrent`, whose backward is written out
-there), so backpropagation through time is the ordinary reverse sweep over the chain of steps. The
-backward direction reads the steps from the end. Dropout (training only) acts on the outputs of
-every layer but the last. (The steps are taken apart once, and each layer hands its outputs to the
-next step by step: slicing one (L, N, G·H) product per step would cost a full-size gradient per
-step, which made the layer 1.9× slower. One node for the whole sequence, its loop through time
-inside forward and backward, was 1.7× faster: under the 2× that would justify the less readable
-form. ``benchmarks/bench_recurrent.py`` measures them.)
+A layer in one direction is :func:`recurrent_states`, which runs one graph node per time step: the
+input part of the gates gi = x_t W_ihᵀ + b_ih (a ``Linear``), then the cell's step
+(:mod:`nablab.ops.recurrent`, whose backward is written out there), so backpropagation through time
+is the ordinary reverse sweep over the chain of steps. The backward direction reads the steps from
+the end. Dropout (training only) acts on the outputs of every layer but the last. This per-step
+form is the reference; for NumPy float32/float64 the LSTM's direction runs as one node for the
+whole sequence instead (:class:`nablab.kernels.cpu.recurrent.LSTMSequence`, the loop through time
+inside its forward and backward, the input projection and the weight gradients one product each
+over all steps), which computes the same numbers up to rounding; ``nablab.kernels.use_reference()``
+turns it off. ``benchmarks/bench_recurrent.py`` measures both.
 
 :func:`nablab.nn.utils.rnn.pad_sequence` joins sequences of different lengths into one padded
 batch, as ``torch.nn.utils.rnn.pad_sequence``; packed sequences are not implemented.
@@ -37,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from .. import ops
+from .. import kernels, ops
 from ..errors import ShapeError
 from ..shape_functions import cat, stack
 from . import functional as F
@@ -86,6 +87,22 @@ def _step(mode: str, gi, state, w_hh, b_hh):
     if mode == "GRU":
         return ops.GRUStep.apply(*args)
     return ops.RNNStep.apply(*args, nonlinearity="tanh" if mode == "RNN_TANH" else "relu")
+
+
+def recurrent_states(x, state, w_ih, w_hh, b_ih=None, b_hh=None, *, mode: str, reverse: bool = False):
+    """One layer of cells of ``mode`` in one direction: the state after every step, (L, N, S).
+
+    x (L, N, H_in) holds the steps, ``state`` (N, S) the state before the first one (S = 2H for the
+    LSTM's [h | c], else H); ``reverse`` runs from step L − 1 down to 0. Row t of the result is the
+    state after reading x_t, so the last state is row L − 1 (row 0 when ``reverse``). Per step one
+    ``Linear`` and one cell step (the reference; a kernel may run the whole sequence as one node).
+    """
+    states = [None] * x.shape[0]
+    xs = x.unbind(0)
+    for t in (reversed(range(len(xs))) if reverse else range(len(xs))):
+        state = _step(mode, F.linear(xs[t], w_ih, b_ih), state, w_hh, b_hh)
+        states[t] = state
+    return stack(states)
 
 
 class RNNBase(Module):
@@ -143,14 +160,14 @@ class RNNBase(Module):
         return tuple(getattr(self, f"{name}{suffix}") if self.bias or name.startswith("weight") else None
                      for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def _direction(self, xs, state, layer: int, reverse: bool):
-        """One layer in one direction over the steps xs (each (N, H_in)): (h_t for every t, the last state)."""
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, reverse)
-        hs = [None] * len(xs)
-        for t in (reversed(range(len(xs))) if reverse else range(len(xs))):
-            state = _step(self.mode, F.linear(xs[t], w_ih, b_ih), state, w_hh, b_hh)
-            hs[t] = state[:, :self.hidden_size] if self.mode == "LSTM" else state
-        return hs, state
+    def _direction(self, x, state, layer: int, reverse: bool):
+        """One layer in one direction over x (L, N, H_in): (h_t for every t (L, N, H), the last state)."""
+        weights = tuple(w for w in self._weights(layer, reverse) if w is not None)
+        run = kernels.select(recurrent_states, x.data, state.data, *[w.data for w in weights], mode=self.mode,
+                             reverse=reverse)
+        states = run(x, state, *weights, mode=self.mode, reverse=reverse)
+        last = states[0 if reverse else -1]
+        return (states[..., :self.hidden_size] if self.mode == "LSTM" else states), last
 
     def _initial_states(self, hx, x, batch: int, batched: bool):
         """The initial states, each (D·num_layers, N, S) — for the LSTM one [h | c] of width 2H."""
@@ -178,20 +195,24 @@ class RNNBase(Module):
                              f"of shape {tuple(input.shape)}")
         _check_dtype(name, input, self.weight_ih_l0)
         batched = input.ndim == 3
-        time_dim = 1 if batched and self.batch_first else 0
         x = input if batched else input.unsqueeze(1)
-        states = self._initial_states(hx, x, x.shape[1 - time_dim], batched)
-        xs, directions, finals = x.unbind(time_dim), (2 if self.bidirectional else 1), []
+        time_first = not (batched and self.batch_first)
+        if not time_first:
+            x = x.transpose(0, 1)  # time first, (L, N, H_in)
+        states = self._initial_states(hx, x, x.shape[1], batched)
+        directions, finals = (2 if self.bidirectional else 1), []
         for layer in range(self.num_layers):
             outputs = []
             for d in range(directions):
-                hs, last = self._direction(xs, states[layer * directions + d], layer, reverse=d == 1)
+                hs, last = self._direction(x, states[layer * directions + d], layer, reverse=d == 1)
                 outputs.append(hs)
                 finals.append(last)
-            xs = outputs[0] if directions == 1 else [cat(pair, dim=1) for pair in zip(*outputs)]
+            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if layer < self.num_layers - 1 and self.dropout > 0 and self.training:
-                xs = [F.dropout(x_t, self.dropout) for x_t in xs]
-        x, final = stack(xs, dim=time_dim), stack(finals)
+                x = F.dropout(x, self.dropout)
+        if not time_first:
+            x = x.transpose(0, 1)
+        final = stack(finals)
         if self.mode == "LSTM":  # the LSTM's states hold [h | c]
             final = (final[..., :self.hidden_size], final[..., self.hidden_size:])
         if not batched:
@@ -335,4 +356,4 @@ class GRUCell(RNNCellBase):
         return h if batched else h.squeeze(0)
 
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase", "recurrent_states"]
