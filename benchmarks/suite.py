@@ -1,4 +1,4 @@
-"""The benchmark suite: W1–W7 and the hot single ops on this machine, each in a fresh process, and a summary
+"""The benchmark suite: W1–W9 and the hot single ops on this machine, each in a fresh process, and a summary
 against the targets.
 
     python benchmarks/suite.py --output BENCHMARKS.md        # or: nablab bench --output BENCHMARKS.md
@@ -12,6 +12,10 @@ Workloads (samples/s of nablab, hand-written NumPy and PyTorch on the CPU):
 - W5: inference of the W2 network at batch 1024 (``bench_mlp.py --workload W5``);
 - W6 and W7: the MNIST network of pytorch/examples (1×28×28) and a small residual network
   (3×32×32), batch 64;
+- W8 and W9: training steps of a character LSTM language model (``CharRNN``: embedding 64 → LSTM
+  256 → 65 characters, Adam) and of ``TinyGPT`` (4 blocks × 4 heads, n_embd 128, AdamW), batch 32
+  windows of 64 characters, against the same architectures in ``torch.nn`` (``bench_sequence.py``;
+  needs PyTorch);
 - OPS: hot single ops (softmax, log_softmax, nll_loss, layer_norm, embedding, gelu, conv1d) at
   realistic sizes, forward + backward and forward, against PyTorch (``bench_ops.py``; needs PyTorch).
 
@@ -25,8 +29,8 @@ report when ``--output`` is given, and leaves its figures as JSON; this script t
 summary section: every workload's throughput, nablab's ratio to each target system, the verdict,
 and the fraction of the machine's GEMM peak each system reaches. Targets: W1 ≥ 1.1× PyTorch; W2
 ≥ 1.0× PyTorch and ≥ 0.9× hand-written NumPy; W3, W4, W6, W7 ≥ 0.6× PyTorch, each with its slowest
-fresh process within 1.25× of the median one; W4's step peak memory ≤ 2× PyTorch's; each op of
-OPS ≥ 0.5× PyTorch (PyTorch's time over nablab's) in both modes.
+fresh process within 1.25× of the median one; W4's step peak memory ≤ 2× PyTorch's; W8, W9 ≥ 0.5×
+PyTorch; each op of OPS ≥ 0.5× PyTorch (PyTorch's time over nablab's) in both modes.
 """
 
 from __future__ import annotations
@@ -57,24 +61,31 @@ from common import (
 
 ROOT = Path(__file__).resolve().parent.parent  # the scripts run from the repository root
 SECTION_KEY = "bench_suite"
-ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "OPS")
+ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "OPS")
 CNN = ("W3", "W4", "W6", "W7")  # bench_cnn.py's, in one process
+SEQUENCE = ("W8", "W9")  # bench_sequence.py's, in one process
 OPS = "OPS"  # bench_ops.py's
-NEEDS_TORCH = (*CNN, OPS)  # the workloads whose only yardstick is PyTorch
+NEEDS_TORCH = (*CNN, *SEQUENCE, OPS)  # the workloads whose only yardstick is PyTorch
 PROCESSES, QUICK_PROCESSES = 6, 2  # fresh processes per CNN workload (default, and under --quick)
 QUICK = {"bench_mlp.py": ["--repeats", "2", "--steps", "3", "--warmup", "2"],
          "bench_cnn.py": ["--repeats", "1", "--steps", "1", "--warmup", "0", "--vgg-repeats", "1", "--vgg-steps", "1",
                           "--check-steps", "1", "--spread-steps", "1"],
+         "bench_sequence.py": ["--quick"],
          "bench_ops.py": ["--repeats", "1", "--block-seconds", "0", "--warmup", "1", "--tiny"]}
-USES_GEMM_PEAK = ("bench_mlp.py", "bench_cnn.py")  # the scripts that report fractions of the GEMM peak
+#: the scripts that report fractions of the GEMM peak
+USES_GEMM_PEAK = ("bench_mlp.py", "bench_cnn.py", "bench_sequence.py")
 
 
 def runs(workloads: list[str], processes: int) -> list[tuple[str, list[str]]]:
-    """(script, arguments) for each process the chosen workloads need; the CNN workloads share one."""
+    """(script, arguments) for each process the chosen workloads need; the CNN workloads share one, and so
+    do the sequence models."""
     planned = [("bench_mlp.py", ["--workload", w]) for w in workloads if w not in NEEDS_TORCH]
     cnn = [w for w in workloads if w in CNN]
     if cnn:
         planned.append(("bench_cnn.py", ["--workload", *cnn, "--processes", str(processes)]))
+    sequence = [w for w in workloads if w in SEQUENCE]
+    if sequence:
+        planned.append(("bench_sequence.py", ["--workload", *sequence]))
     if OPS in workloads:
         planned.append(("bench_ops.py", []))
     return planned
@@ -145,7 +156,8 @@ def summary(figures: dict[str, dict], peak: dict, skipped: list[str], quick: boo
              "sections below give each one's method and spread); samples/s are medians over the timed rounds, "
              f"ratios the medians of the per-round ratios. GEMM peak: {gemm_peak_text(peak)}, measured once "
              "for all workloads."
-             + (" **Quick run** (a few steps per system, the ops at tiny sizes): a smoke test, not a measurement."
+             + (" **Quick run** (a few steps per system, the ops and the sequence models at tiny sizes): a smoke "
+                "test, not a measurement."
                 if quick else ""))
     parts = ["## The benchmark suite (CPU)", intro, table, ops, "\n".join(verdicts), machine_lines(info)]
     return "\n\n".join(filter(None, parts))

@@ -3,6 +3,7 @@ GEMM-FLOP counter of the "fraction of the GEMM peak" figures counts every produc
 hot single ops times every op nablab has against PyTorch and refuses to time one that disagrees."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -174,3 +175,93 @@ def test_ops_bench_refuses_to_time_an_op_that_differs_from_torch_or_is_missing(b
     monkeypatch.setattr(nn.functional, "softmax", lambda x, dim=None: right(x, dim=5), raising=False)
     record = bench_ops.bench_op(op, op.tiny, args)
     assert record["status"] == "fails" and record["note"].startswith("fails in nablab: DimError")
+
+
+@pytest.fixture
+def bench_module(monkeypatch):
+    """Import a script of benchmarks/ by name as the scripts import each other (``common`` on the path);
+    the modules it imported from there are forgotten afterwards."""
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    monkeypatch.syspath_prepend(str(folder))
+    scripts = {path.stem for path in folder.glob("*.py")}
+    for name in scripts:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    yield importlib.import_module
+    for name in scripts:
+        sys.modules.pop(name, None)
+
+
+def test_suite_and_nablab_bench_run_the_sequence_workloads_in_one_process(bench_module):
+    from nablab.cli.bench import WORKLOADS
+
+    suite = bench_module("suite")
+    assert WORKLOADS == suite.ALL and {"W8", "W9"} <= set(suite.NEEDS_TORCH)
+    assert suite.runs(["W2", "W8", "W9"], 2) == [("bench_mlp.py", ["--workload", "W2"]),
+                                                 ("bench_sequence.py", ["--workload", "W8", "W9"])]
+    assert "bench_sequence.py" in suite.USES_GEMM_PEAK and suite.QUICK["bench_sequence.py"] == ["--quick"]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the sequence models are timed against PyTorch only")
+def test_quick_sequence_bench_writes_its_section_and_figures(bench_module, tmp_path):
+    bench_sequence = bench_module("bench_sequence")
+    peak, report, figures = tmp_path / "peak.json", tmp_path / "BENCHMARKS.md", tmp_path / "figures.json"
+    peak.write_text('{"NumPy": 100.0, "PyTorch": 90.0, "peak": 100.0}')
+    bench_sequence.main(["--quick", "--threads", "1", "--gemm-peak", str(peak), "--output", str(report),
+                         "--json", str(figures)])
+    section = report.read_text().split("<!-- BEGIN bench_sequence -->")[1].split("<!-- END bench_sequence -->")[0]
+    assert "Tiny sizes" in section and "100 GFLOP/s" in section and "1 threads" in section
+    data = json.loads(figures.read_text())
+    assert list(data) == ["W8", "W9"]
+    for key, heading in (("W8", "### W8: character LSTM language model (embedding 8 → LSTM 16 → Linear 65; Adam"),
+                         ("W9", "### W9: TinyGPT (1 blocks × 2 heads, n_embd 16, block 8, tied head; AdamW")):
+        part = section.split(heading)[1].split("###")[0]
+        rows = {row[0]: row for row in (cells(line) for line in part.splitlines() if line.startswith("| "))}
+        ours, theirs = rows["nablab"], rows["PyTorch (CPU)"]
+        tokens = [float(row[2].replace(",", "")) for row in (ours, theirs)]
+        assert min(tokens) > 0 and theirs[5] == "1.00×"
+        f = data[key]
+        assert f["tokens_per_step"] == 32 and f["batch"] == 4 and f["tiny"] is True
+        assert f["tokens_per_s"]["nablab"] == pytest.approx(32 * float(ours[1]), rel=2e-3)
+        ratio = f["tokens_per_s"]["nablab"] / f["tokens_per_s"]["PyTorch (CPU)"]  # one round: paired = medians
+        assert f["ratios"]["PyTorch (CPU)"] == pytest.approx(ratio)
+        target = f["targets"]["PyTorch (CPU)"]
+        assert target["target"] == 0.5 and target["met"] == (ratio >= 0.5)
+        verdict = f"target ≥ 0.5: {'met' if ratio >= 0.5 else 'NOT met'}"
+        assert f"**nablab / PyTorch (CPU): {ratio:.2f}**" in part and verdict in part
+        assert f["gemm_flops_per_step"] == 6 * bench_sequence.gemm_macs(bench_sequence.WORKLOADS[key],
+                                                                        bench_sequence.WORKLOADS[key].tiny)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the sequence models are checked against PyTorch")
+@pytest.mark.parametrize("key", ["W8", "W9"])
+def test_sequence_bench_refuses_to_time_a_twin_that_computes_otherwise(bench_module, key):
+    import torch
+
+    bench_sequence = bench_module("bench_sequence")
+    w = bench_sequence.WORKLOADS[key]
+    size = w.tiny
+    batches = bench_sequence.make_batches(size, 0)
+
+    def systems():
+        model = bench_sequence.make_model(w, size, 0)
+        twin = bench_sequence.torch_twin(w, size, model)
+        steps = {"nablab": bench_sequence.nablab_step(model, w, batches),
+                 "PyTorch (CPU)": bench_sequence.torch_step(twin, w, batches)}
+        return model, twin, steps
+
+    model, twin, steps = systems()
+    losses, gap = bench_sequence.check_agreement(w, steps, model, twin, 2)
+    assert len(losses) == 2 and gap < bench_sequence.GRAD_RTOL
+    # the same loss, one gradient off by 1% of its largest entry
+    model, twin, steps = systems()
+    losses = tuple(float(step().item()) for step in steps.values())
+    assert bench_sequence.disagreement(model, twin, losses) is None
+    name, p = next(iter(twin.named_parameters()))
+    p.grad[(0,) * p.grad.ndim] += 0.01 * p.grad.abs().max()
+    assert bench_sequence.disagreement(model, twin, losses).startswith(f"the gradient of {name} differs")
+    # a twin with other weights: its loss differs
+    model, twin, steps = systems()
+    with torch.no_grad():
+        next(iter(twin.parameters())).mul_(1.5)
+    with pytest.raises(SystemExit, match=f"bench_sequence {key}: the first loss differs"):
+        bench_sequence.check_agreement(w, steps, model, twin, 1)

@@ -1,4 +1,4 @@
-"""``nablab bench``: the benchmark suite (W1–W7 against hand-written NumPy and PyTorch, and the hot single ops
+"""``nablab bench``: the benchmark suite (W1–W9 against hand-written NumPy and PyTorch, and the hot single ops
 against PyTorch) of a source checkout."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "OPS")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "OPS")
 
 
 def suite_dirs() -> list[Path]:
@@ -16,14 +16,15 @@ def suite_dirs() -> list[Path]:
 
 
 def add_parser(sub) -> None:
-    bench = sub.add_parser("bench", help="time W1–W7 against hand-written NumPy and PyTorch, and the hot single ops "
+    bench = sub.add_parser("bench", help="time W1–W9 against hand-written NumPy and PyTorch, and the hot single ops "
                                          "against PyTorch (benchmarks/suite.py)")
     bench.add_argument("--workload", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
                        help="W1 TwoLayerNet, W2 MLP, W3 small CNN, W4 VGGNet, W5 MLP inference, W6 MNIST CNN, "
-                            "W7 small ResNet, OPS hot single ops (softmax, log_softmax, nll_loss, layer_norm, "
-                            "embedding, gelu, conv1d) (default all)")
+                            "W7 small ResNet, W8 character LSTM language model, W9 TinyGPT, OPS hot single ops "
+                            "(softmax, log_softmax, nll_loss, layer_norm, embedding, gelu, conv1d) (default all)")
     bench.add_argument("--quick", action="store_true",
-                       help="a few steps per system, the ops at tiny sizes: checks that the suite runs")
+                       help="a few steps per system, the ops and the sequence models at tiny sizes: checks that "
+                            "the suite runs")
     bench.add_argument("--processes", type=int, default=None, metavar="N",
                        help="fresh processes timing nablab's step per CNN workload (default 6, 2 with --quick)")
     bench.add_argument("--threads", type=int, default=None, metavar="N",
