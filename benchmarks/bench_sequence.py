@@ -257,6 +257,11 @@ def check_agreement(w: Workload, systems: dict, model, twin, steps: int) -> tupl
 
 
 # ----------------------------------------------------------------------------- timing and report
+def counted(n: int, noun: str) -> str:
+    """``1 step``, ``5 steps``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def time_workload(w: Workload, args) -> dict:
     """Check that the systems agree, then time them round-robin; returns the timings and what the report says."""
     size = w.tiny if args.tiny else w.full
@@ -290,8 +295,9 @@ def timing_table(timings: dict, size: Size, flops: int, peak: float) -> str:
 def workload_report(w: Workload, result: dict, args, peak: float) -> str:
     """One workload's subsection: how it was checked and timed, the table and the ratio line."""
     timings, size = result["timings"], result["size"]
-    how = (f"{args.repeats} rounds of {args.steps} timed steps per system, after {args.warmup} warm-up steps; "
-           f"{size.tokens:,} characters per step. Checked first: the losses of {result['checked']} steps agree, "
+    how = (f"{counted(args.repeats, 'round')} of {counted(args.steps, 'timed step')} per system, after "
+           f"{counted(args.warmup, 'warm-up step')}; {size.tokens:,} characters per step. Checked first: the "
+           f"losses of {counted(result['checked'], 'step')} agree, "
            f"and the first step's gradients within {result['grad_gap']:.1e} of each one's largest entry.")
     lines = [f"- {ratio_line(timings, 'nablab', TORCH, target=TORCH_TARGET)}",
              f"- Other load during the timing: {result['load']}", noisy_note(timings)]
@@ -308,7 +314,7 @@ def report(results: dict, gemm_peak: dict, args, info: dict) -> str:
         "side is the same architecture in `torch.nn` (`torch.nn.LSTM`; a pre-norm decoder on "
         "`scaled_dot_product_attention(is_causal=True)` with a tied head) holding nablab's initial weights "
         "(`nablab.io.to_torch`); the first step's loss and gradients, then a few steps' losses, are checked to "
-        f"agree before the timing. Both run round-robin in one process with {args.threads} threads "
+        f"agree before the timing. Both run round-robin in one process with {counted(args.threads, 'thread')} "
         "(`nablab.set_num_threads`, `torch.set_num_threads`, threadpoolctl for NumPy's BLAS), each block after an "
         "idle pause (0.25 s) and untimed warm-up steps. Target: nablab / PyTorch ≥ "
         f"{TORCH_TARGET} (PyTorch's time per step over nablab's). \"Of the GEMM peak\": the step's matrix-product "

@@ -209,7 +209,8 @@ def test_quick_sequence_bench_writes_its_section_and_figures(bench_module, tmp_p
     bench_sequence.main(["--quick", "--threads", "1", "--gemm-peak", str(peak), "--output", str(report),
                          "--json", str(figures)])
     section = report.read_text().split("<!-- BEGIN bench_sequence -->")[1].split("<!-- END bench_sequence -->")[0]
-    assert "Tiny sizes" in section and "100 GFLOP/s" in section and "1 threads" in section
+    assert "Tiny sizes" in section and "100 GFLOP/s" in section and "in one process with 1 thread " in section
+    assert "1 round of 1 timed step per system, after 0 warm-up steps; 32 characters per step" in section
     data = json.loads(figures.read_text())
     assert list(data) == ["W8", "W9"]
     for key, heading in (("W8", "### W8: character LSTM language model (embedding 8 → LSTM 16 → Linear 65; Adam"),
@@ -265,3 +266,20 @@ def test_sequence_bench_refuses_to_time_a_twin_that_computes_otherwise(bench_mod
         next(iter(twin.parameters())).mul_(1.5)
     with pytest.raises(SystemExit, match=f"bench_sequence {key}: the first loss differs"):
         bench_sequence.check_agreement(w, steps, model, twin, 1)
+
+
+@pytest.mark.parametrize("key", ["W8", "W9"])
+def test_sequence_bench_counts_the_products_the_flop_counter_sees(bench_module, common, key):
+    bench_sequence = bench_module("bench_sequence")
+    w = bench_sequence.WORKLOADS[key]
+    size = w.tiny
+    step = bench_sequence.nablab_step(bench_sequence.make_model(w, size, 0), w, bench_sequence.make_batches(size, 0))
+    seen = common.gemm_flops(step)
+    if key == "W9":  # every product runs through a linear layer or a matrix product the counter catches
+        assert seen["training"] == bench_sequence.gemm_flops(w, size)
+    else:  # the LSTM's products may run inside its own node, out of the counter's sight: it sees the decoder's
+        hidden = size.model["hidden_size"]
+        decoder = 2 * size.tokens * hidden * bench_sequence.VOCAB
+        lstm = 2 * size.tokens * (size.model["embed_dim"] + hidden) * 4 * hidden
+        assert bench_sequence.gemm_flops(w, size) == 3 * (decoder + lstm)
+        assert 3 * decoder <= seen["training"] <= 3 * (decoder + lstm)
