@@ -100,7 +100,7 @@ class Workload:
 
     def title(self, size: Size) -> str:
         """The suite summary's row."""
-        return f"{self.key}: {self.name} training step (batch {size.batch} × {size.seq} characters)"
+        return f"{self.key}: {self.name} training step (batch {size.batch} windows of {size.seq} characters)"
 
     def heading(self, size: Size) -> str:
         m = size.model

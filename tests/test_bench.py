@@ -1,6 +1,8 @@
 """``nablab bench``: the benchmark suite runs (quick form) and writes its sections and summary; the
 GEMM-FLOP counter of the "fraction of the GEMM peak" figures counts every product once; the table of
-hot single ops times every op nablab has against PyTorch and refuses to time one that disagrees."""
+hot single ops times every op nablab has against PyTorch and refuses to time one that disagrees; the
+sequence models' benchmark (W8, W9) writes its section and figures and refuses a PyTorch twin that
+computes another loss or gradient."""
 
 import importlib.util
 import json
