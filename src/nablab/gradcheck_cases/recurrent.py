@@ -1,5 +1,7 @@
 """The gradient checks of the recurrent steps (:mod:`nablab.ops.recurrent`), each alone and chained
-through time inside the layers (several steps, two layers, both directions)."""
+through time inside the layers (several steps, two layers, both directions). On the kernel path the
+LSTM layers run as whole-sequence nodes (:class:`nablab.kernels.cpu.recurrent.LSTMSequence`), which
+the layer cases check too: with and without biases, from zeros and from given initial states."""
 
 from __future__ import annotations
 
@@ -27,10 +29,23 @@ def _layer(cls, *args, **kwargs):
     return fn
 
 
-def _layer_inputs(cls, x_shape, *args, **kwargs):
+def _lstm_from_state(*args, **kwargs):
+    """fn(x, h_0, c_0, *parameters): a float64 LSTM from given initial states; the loss reads the final
+    states as well as the output."""
+    def fn(x, h0, c0, *params):
+        module = LSTM(*args, dtype="float64", **kwargs)
+        for name, p in zip([name for name, _ in module.named_parameters()], params):
+            setattr(module, name, p)
+        out, (h_n, c_n) = module(x, (h0, c0))
+        return out.sum() + (h_n * c_n).sum()
+    return fn
+
+
+def _layer_inputs(cls, x_shape, *args, state_shape=None, **kwargs):
     def make(rng):
         module = cls(*args, dtype="float64", **kwargs)
-        return [_n(rng, *x_shape)] + [0.5 * _n(rng, *p.shape) for p in module.parameters()]
+        states = [_n(rng, *state_shape), _n(rng, *state_shape)] if state_shape else []
+        return [_n(rng, *x_shape)] + states + [0.5 * _n(rng, *p.shape) for p in module.parameters()]
     return make
 
 
@@ -51,6 +66,12 @@ CASES.update({
     "lstm layer (2 layers, bidirectional, 5 steps)": Case(
         LSTMStep, _layer(LSTM, 3, 2, num_layers=2, bidirectional=True),
         _layer_inputs(LSTM, (5, 2, 3), 3, 2, num_layers=2, bidirectional=True), **STENCIL),
+    "lstm layer (no bias, batch_first, 4 steps)": Case(
+        LSTMStep, _layer(LSTM, 3, 2, bias=False, batch_first=True),
+        _layer_inputs(LSTM, (2, 4, 3), 3, 2, bias=False, batch_first=True), **STENCIL),
+    "lstm layer (bidirectional, initial states, final states in the loss)": Case(
+        LSTMStep, _lstm_from_state(3, 2, bidirectional=True),
+        _layer_inputs(LSTM, (4, 2, 3), 3, 2, state_shape=(2, 2, 2), bidirectional=True), **STENCIL),
     "gru layer (batch_first, 5 steps)": Case(
         GRUStep, _layer(GRU, 3, 2, batch_first=True), _layer_inputs(GRU, (2, 5, 3), 3, 2, batch_first=True),
         **STENCIL),
