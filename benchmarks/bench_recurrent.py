@@ -1,9 +1,10 @@
 """How to run an LSTM through time: one graph node per step composed of existing ops, one fused node
-per step (what ``nablab.nn.LSTM`` does), the same with the input projection of all steps in one
-product sliced per step, or one node for the whole sequence — timed against each other and against
-PyTorch (CPU, same threads) for a training step's forward and backward.
+per step (``nablab.nn.LSTM``'s reference path), the same with the input projection of all steps in
+one product sliced per step, or one node for the whole sequence (the kernel
+:class:`nablab.kernels.cpu.recurrent.LSTMSequence`, which ``nn.LSTM`` runs by default) — timed
+against each other and against PyTorch (CPU, same threads) for a training step's forward and backward.
 
-The issue's rule: keep the readable form unless another is at least 2× faster. All variants start
+The readable per-step form stays the reference; the kernel is its speed path. All variants start
 from the same weights and are first checked to give the same output and gradients. Each figure is
 the fastest of ``--repeats`` steps in process CPU time (one thread by default): on a shared machine
 the wall clock measures the other tenants more than the code; ``--threads`` > 1 times the wall clock.
@@ -20,8 +21,7 @@ import numpy as np
 from common import limit_threads
 
 import nablab
-from nablab import ops
-from nablab.function import Function
+from nablab import kernels, ops
 from nablab.nn import functional as F
 from nablab.nn.rnn import LSTM
 from nablab.shape_functions import stack
@@ -52,66 +52,24 @@ def fused_steps_one_projection(layer, x):
     return stack(outputs)
 
 
-def _sigmoid(a):
-    return 0.5 * (np.tanh(0.5 * a) + 1.0)
+def reference_lstm(layer, x):
+    """``nn.LSTM`` on the reference path: per step a Linear and one fused LSTMStep node."""
+    with kernels.use_reference():
+        return layer(x)[0]
 
 
-class LSTMSequence(Function):
-    """A whole single-layer LSTM sequence as one node (zero initial state): the time loop, and the
-    loop back through time, inside forward and backward (for timing only)."""
-
-    fresh_grads = True
-
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh):
-        steps, batch, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
-        gi = x @ w_ih.T + (b_ih + b_hh)
-        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
-        self.h = np.zeros((steps + 1, batch, hidden), x.dtype)
-        self.c = np.zeros((steps + 1, batch, hidden), x.dtype)
-        self.gates = np.empty((steps, batch, 4 * hidden), x.dtype)
-        for t in range(steps):
-            a = gi[t] + self.h[t] @ w_hh.T
-            act = self.gates[t]
-            act[:, :2 * hidden] = _sigmoid(a[:, :2 * hidden])
-            act[:, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])
-            act[:, 3 * hidden:] = _sigmoid(a[:, 3 * hidden:])
-            i, f, g, o = np.split(act, 4, axis=1)
-            self.c[t + 1] = f * self.c[t] + i * g
-            self.h[t + 1] = o * np.tanh(self.c[t + 1])
-        return self.h[1:].copy()
-
-    def backward(self, gy):
-        steps, hidden = gy.shape[0], self.w_hh.shape[1]
-        da = np.empty_like(self.gates)
-        dh_next = np.zeros_like(gy[0])
-        dc_next = np.zeros_like(gy[0])
-        for t in reversed(range(steps)):
-            i, f, g, o = np.split(self.gates[t], 4, axis=1)
-            dh = gy[t] + dh_next
-            tau = np.tanh(self.c[t + 1])
-            dc = dc_next + dh * o * (1 - tau * tau)
-            da[t] = np.concatenate([dc * g * i * (1 - i), dc * self.c[t] * f * (1 - f), dc * i * (1 - g * g),
-                                    dh * tau * o * (1 - o)], axis=1)
-            dh_next, dc_next = da[t] @ self.w_hh, dc * f
-        flat = da.reshape(-1, 4 * hidden)
-        db = flat.sum(axis=0)
-        return (da @ self.w_ih, flat.T @ self.x.reshape(-1, self.x.shape[2]),
-                flat.T @ self.h[:-1].reshape(-1, hidden), db, db.copy())
+def kernel_lstm(layer, x):
+    """``nn.LSTM`` as it runs by default: one LSTMSequence node for the whole sequence."""
+    with kernels.use_reference(False):
+        return layer(x)[0]
 
 
-def sequence_node_lstm(layer, x):
-    return LSTMSequence.apply(x, layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
-
-
-def module_lstm(layer, x):
-    return layer(x)[0]
-
-
+REFERENCE = "per step, one fused node (nn.LSTM reference)"
 VARIANTS = {
     "per step, composed of existing ops": composed_lstm,
-    "per step, one fused node (nn.LSTM)": module_lstm,
+    REFERENCE: reference_lstm,
     "per step, fused node, one projection sliced": fused_steps_one_projection,
-    "one node for the whole sequence": sequence_node_lstm,
+    "one node for the whole sequence (nn.LSTM kernel)": kernel_lstm,
 }
 
 
@@ -136,7 +94,7 @@ def main(argv=None) -> None:
         return step
 
     steps = {name: step_of(fn) for name, fn in VARIANTS.items()}
-    reference = steps["per step, one fused node (nn.LSTM)"]()
+    reference = steps[REFERENCE]()
     for name, step in steps.items():
         gx, grads = step()
         for got, want in zip([gx, *grads], [reference[0], *reference[1]]):
@@ -161,11 +119,13 @@ def main(argv=None) -> None:
         steps["PyTorch (CPU)"] = torch_step
 
     seconds = {name: _fastest(step, args.repeats, cpu_time=args.threads == 1) for name, step in steps.items()}
-    base = seconds["per step, one fused node (nn.LSTM)"]
+    base = seconds[REFERENCE]
     print(f"LSTM fwd+bwd, batch {args.batch}, seq {args.seq}, input {args.input}, hidden {args.hidden}, "
           f"{args.threads} thread(s), fastest of {args.repeats} steps in {'CPU' if args.threads == 1 else 'wall'} time")
+    torch_seconds = seconds.get("PyTorch (CPU)")
     for name, s in seconds.items():
-        print(f"  {name:45s} {s * 1e3:8.1f} ms/step   {base / s:5.2f}× nn.LSTM's speed")
+        versus_torch = f"   {torch_seconds / s:5.2f}× PyTorch's" if torch_seconds else ""
+        print(f"  {name:50s} {s * 1e3:8.1f} ms/step   {base / s:5.2f}× the reference's speed{versus_torch}")
 
 
 def _fastest(step, repeats: int, cpu_time: bool) -> float:
@@ -178,6 +138,7 @@ def _fastest(step, repeats: int, cpu_time: bool) -> float:
         step()
         best = min(best, clock() - start)
     return best
+
 
 if __name__ == "__main__":
     main()
