@@ -269,8 +269,8 @@ def time_workload(w: Workload, args) -> dict:
     twin = torch_twin(w, size, model)
     systems = {"nablab": nablab_step(model, w, batches), TORCH: torch_step(twin, w, batches)}
     losses, gap = check_agreement(w, systems, model, twin, args.check_steps)
-    print(f"{w.key}: losses of the first {len(losses)} steps agree: {', '.join(f'{v:.5f}' for v in losses)}; "
-          f"gradients within {gap:.1e} of their largest entry")
+    print(f"{w.key}: losses of the first {counted(len(losses), 'step')} agree: "
+          f"{', '.join(f'{v:.5f}' for v in losses)}; gradients within {gap:.1e} of their largest entry")
     print(f"{w.key}: timing {len(systems)} systems, {args.repeats} rounds × {args.steps} steps ...", flush=True)
     with OtherLoad() as load:
         timings = time_interleaved(systems, args.steps, args.repeats, args.warmup)
@@ -284,7 +284,7 @@ def time_workload(w: Workload, args) -> dict:
 
 def timing_table(timings: dict, size: Size, flops: int, peak: float) -> str:
     ref = timings[TORCH].median
-    rows = [[name, f"{t.median:.3g}", fmt_rate(t.median * size.tokens),
+    rows = [[name, fmt_rate(t.median), fmt_rate(t.median * size.tokens),
              f"{fmt_rate(t.min * size.tokens)}–{fmt_rate(t.max * size.tokens)}", f"{t.ms_per_step:,.1f}",
              f"{t.median / ref:.2f}×", f"{gemm_fraction(t.median, flops, peak):.0%}"]
             for name, t in timings.items()]
