@@ -98,6 +98,29 @@ def test_the_given_state_is_used():
     assert not np.allclose(layer(x, nablab.ones(1, 2, 4))[0].numpy(), zeros)
 
 
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize(("layer_cls", "cell_cls"), zip(LAYERS, CELLS))
+def test_recurrent_states_are_the_cell_stepped_through_the_sequence(layer_cls, cell_cls, reverse):
+    """The reference of one layer's direction: row t is the state after x_t, the steps taken from
+    the end when ``reverse``."""
+    nablab.manual_seed(0)
+    layer, cell = layer_cls(3, 4, dtype="float64"), cell_cls(3, 4, dtype="float64")
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        setattr(cell, name, getattr(layer, f"{name}_l0"))
+    x = _x(5, 2, 3, dtype="float64")
+    lstm = layer_cls is rnn.LSTM
+    state = nablab.tensor(np.random.default_rng(1).standard_normal((2, 8 if lstm else 4)))
+    with nablab.kernels.use_reference():
+        states = rnn.recurrent_states(x, state, *layer._weights(0, False), mode=layer.mode, reverse=reverse)
+    assert tuple(states.shape) == (5, 2, 8 if lstm else 4)
+    s = state.numpy()
+    for t in (range(4, -1, -1) if reverse else range(5)):
+        hx = (nablab.tensor(s[:, :4]), nablab.tensor(s[:, 4:])) if lstm else nablab.tensor(s)
+        out = cell(x[t], hx)
+        s = np.concatenate([o.numpy() for o in out], axis=1) if lstm else out.numpy()
+        np.testing.assert_allclose(states.numpy()[t], s, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("cls", LAYERS)
 def test_dropout_acts_between_layers_and_only_in_training(cls):
     nablab.manual_seed(0)
