@@ -1,7 +1,7 @@
 """The gradient checks of the recurrent steps (:mod:`nablab.ops.recurrent`), each alone and chained
 through time inside the layers (several steps, two layers, both directions). On the kernel path the
-LSTM layers run as whole-sequence nodes (:class:`nablab.kernels.cpu.recurrent.LSTMSequence`), which
-the layer cases check too: with and without biases, from zeros and from given initial states."""
+layers run as whole-sequence nodes (:mod:`nablab.kernels.cpu.recurrent`), which the layer cases
+check too: with and without biases, from zeros and from given initial states."""
 
 from __future__ import annotations
 
