@@ -282,9 +282,14 @@ def time_workload(w: Workload, args) -> dict:
             "checked": len(losses), "grad_gap": gap}
 
 
+def fmt_steps(rate: float) -> str:
+    """Steps/s with three significant figures, trailing zeros kept (``3.00``, ``0.450``, ``1,235``)."""
+    return fmt_rate(rate) if rate >= 100 else f"{rate:#.3g}".rstrip(".")
+
+
 def timing_table(timings: dict, size: Size, flops: int, peak: float) -> str:
     ref = timings[TORCH].median
-    rows = [[name, fmt_rate(t.median), fmt_rate(t.median * size.tokens),
+    rows = [[name, fmt_steps(t.median), fmt_rate(t.median * size.tokens),
              f"{fmt_rate(t.min * size.tokens)}–{fmt_rate(t.max * size.tokens)}", f"{t.ms_per_step:,.1f}",
              f"{t.median / ref:.2f}×", f"{gemm_fraction(t.median, flops, peak):.0%}"]
             for name, t in timings.items()]
