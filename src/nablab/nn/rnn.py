@@ -14,12 +14,14 @@ A layer in one direction is :func:`recurrent_states`, which runs one graph node 
 input part of the gates gi = x_t W_ihᵀ + b_ih (a ``Linear``), then the cell's step
 (:mod:`nablab.ops.recurrent`, whose backward is written out there), so backpropagation through time
 is the ordinary reverse sweep over the chain of steps. The backward direction reads the steps from
-the end. Dropout (training only) acts on the outputs of every layer but the last. This per-step
-form is the reference; for NumPy float32/float64 a direction runs as one node for the whole
-sequence instead (:mod:`nablab.kernels.cpu.recurrent`: the loop through time inside its forward
-and backward, the input projection and the weight gradients one product each over all steps),
-which computes the same numbers up to rounding; ``nablab.kernels.use_reference()`` turns it off.
-``benchmarks/bench_recurrent.py`` measures both for the LSTM.
+the end. (Each step projects its own input: slicing one (L, N, G·H) product per step would cost a
+full-size gradient per step, which made the layer 1.9× slower.) Dropout (training only) acts on the
+outputs of every layer but the last. This per-step form is the reference; for NumPy float32/float64
+a direction runs as one node for the whole sequence instead (:mod:`nablab.kernels.cpu.recurrent`:
+the loop through time inside its forward and backward, the input projection and the weight
+gradients one product each over all steps), which computes the same numbers up to rounding;
+``nablab.kernels.use_reference()`` turns it off. ``benchmarks/bench_recurrent.py`` measures both
+for the LSTM.
 
 :func:`nablab.nn.utils.rnn.pad_sequence` joins sequences of different lengths into one padded
 batch, as ``torch.nn.utils.rnn.pad_sequence``; packed sequences are not implemented.
