@@ -50,7 +50,9 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        y = x @ weight.T
+        # the rows as one matrix: one GEMM, where (B, T, in) @ (in, out) would be B small ones
+        y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0]) if x.ndim > 2 \
+            else x @ weight.T
         if bias is not None:
             y += bias
         return y
@@ -58,8 +60,8 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.x, self.weight
         need = self.needs_input_grad
-        gx = gy @ w if need[0] else None
         gy2 = gy.reshape(-1, gy.shape[-1])
+        gx = (gy2 @ w).reshape(*gy.shape[:-1], w.shape[1]) if need[0] else None
         gw = gy2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
         if len(need) == 2:
             return gx, gw
