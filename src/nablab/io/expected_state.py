@@ -12,13 +12,17 @@ creates tensors (Linear, the convolutions, the norms, Embedding, PReLU, the posi
 MultiheadAttention, the transformer layers, the recurrent layers and cells). Modules given to a
 layer as arguments are walked under the names the layer gives them (:data:`PARTS`: the stacks of
 ``TransformerEncoder``/``TransformerDecoder``, the parts of a ``Transformer``, a transformer
-layer's activation module). ``Sequential``, ``ModuleList`` and the ready-made models (whose
-``layer_plan`` lists their layers as ``(class, args, kwargs)``) are walked layer by layer; every
-other nablab module creates no tensors from numbers (tests/io/test_weights_limits.py checks that
-each nn class making Parameters or buffers has a rule). The tensors of all the described modules
-together may not exceed those of the file. A class from outside nablab (admitted with
-``classes=``) is the caller's own and not worked out here: its tensors are compared with the file
-after it is built.
+layer's activation module). ``Sequential``, ``ModuleList`` and the ready-made models whose
+``layer_plan`` lists their layers as ``(class, args, kwargs)`` (MLP, the CNNs) are walked layer by
+layer. A model class built otherwise (TinyGPT, CharRNN) declares its tensors itself: a classmethod
+``expected_state(*args, **kwargs)``, called with the constructor's arguments, returns the
+``{name: (shape, dtype)}`` its ``state_dict()`` would hold, composed from the rules with
+:func:`layer_state` (a tied weight listed once, as ``state_dict()`` lists it). Every other nablab
+module creates no tensors from numbers (tests/io/test_weights_limits.py checks that each nn class
+making Parameters or buffers has a rule). The tensors of all the described modules together may
+not exceed those of the file. A class from outside nablab (admitted with ``classes=``) is worked out
+only if it declares ``expected_state``; otherwise it is the caller's own, and its tensors are
+compared with the file after it is built.
 """
 
 from __future__ import annotations
@@ -209,6 +213,25 @@ def _rule(cls):
     return next((rule for base, rule in RULES if issubclass(cls, base)), None)
 
 
+def constructor_arguments(cls, args, kwargs) -> dict:
+    """The arguments ``cls(*args, **kwargs)`` would be called with, by name, defaults filled in."""
+    try:
+        bound = inspect.signature(cls).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise SpecError(f"{cls.__name__} cannot take the recorded arguments: {exc}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def layer_state(name: str, cls, /, *args, **kwargs) -> dict:
+    """``{f"{name}.{tensor}": (shape, dtype)}``: the tensors of the nablab layer ``cls(*args, **kwargs)`` held
+    under ``name`` in a model, by its rule in :data:`RULES` (for a model's ``expected_state``)."""
+    rule = _rule(cls)
+    if rule is None:
+        raise SpecError(f"{cls.__name__} has no rule for its tensors")
+    return _prefixed(name, rule(cls, constructor_arguments(cls, args, kwargs)))
+
+
 def _is_module(value) -> bool:
     return isinstance(value, dict) and set(value) == {"module"}
 
@@ -278,15 +301,6 @@ def _plain(value):
     return value
 
 
-def _bound(cls, args, kwargs) -> dict:
-    try:
-        bound = inspect.signature(cls).bind(*args, **kwargs)
-    except TypeError as exc:
-        raise SpecError(f"{cls.__name__} cannot take the recorded arguments: {exc}") from None
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
 def _modules_in(value):
     """The module descriptions nested anywhere in an encoded argument."""
     if isinstance(value, list):
@@ -318,7 +332,7 @@ def _walk(cls, args, kwargs, prefix, classes, expected, unknown) -> None:
         return
     parts = _parts(cls)
     if parts is not None:
-        bound = _bound(cls, args, kwargs)
+        bound = constructor_arguments(cls, args, kwargs)
         try:
             given = parts(cls, bound)
         except SpecError as exc:
@@ -343,14 +357,17 @@ def _walk(cls, args, kwargs, prefix, classes, expected, unknown) -> None:
         for i, (layer, layer_args, layer_kwargs) in enumerate(plan):
             _walk(layer, list(layer_args), dict(layer_kwargs), f"{prefix}{i}.", classes, expected, unknown)
         return
-    rule = _rule(cls)
-    if rule is None:
+    declared, rule = getattr(cls, "expected_state", None), _rule(cls)  # (a model that lists its own tensors)
+    if declared is None and rule is None:
         if not cls.__module__.startswith("nablab."):  # the caller's own class: compared after building
             unknown.append(prefix)
         return
     try:
-        state = rule(cls, _bound(cls, plain_args, plain_kwargs))
-    except SpecError as exc:
+        if declared is not None:
+            state = declared(*plain_args, **plain_kwargs)
+        else:
+            state = rule(cls, constructor_arguments(cls, plain_args, plain_kwargs))
+    except (TypeError, ValueError) as exc:  # (SpecError is a ValueError)
         raise SpecError(f"{label} ({cls.__name__}): {exc}") from None
     for name, (shape, dtype) in state.items():
         expected[prefix + name] = TensorInfo(dtype, tuple(shape))

@@ -9,6 +9,8 @@ For token ids x₁…x_T::
 
 With ``tie_weights`` the decoder's W is the embedding's Parameter (Press & Wolf, 2017), which
 needs hidden_size == embed_dim; ``parameters()`` and ``state_dict()`` then list it once.
+:meth:`CharRNN.expected_state` lists the tensors without building the model, so that
+``nablab.models.load`` checks a file against its metadata first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from .. import nn
 from ..grad_mode import no_grad
+from ..io.expected_state import constructor_arguments, layer_state
 from ..nn.modes import evaluating
 from ..tensor import Tensor
 from .sampling import check_sampling, draw, next_token_probabilities
@@ -50,6 +53,19 @@ class CharRNN(nn.Module):
         self.decoder = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
             self.decoder.weight = self.embedding.weight
+
+    @classmethod
+    def expected_state(cls, *args, **kwargs) -> dict:
+        """``{name: (shape, dtype)}`` of the ``state_dict()`` that ``CharRNN(*args, **kwargs)`` would hold, worked
+        out without building it (see :mod:`nablab.io.expected_state`); a tied decoder weight is the embedding's,
+        listed once."""
+        a = constructor_arguments(cls, args, kwargs)
+        state = {**layer_state("embedding", nn.Embedding, a["vocab_size"], a["embed_dim"]),
+                 **layer_state("lstm", nn.LSTM, a["embed_dim"], a["hidden_size"], a["num_layers"]),
+                 **layer_state("decoder", nn.Linear, a["hidden_size"], a["vocab_size"])}
+        if a["tie_weights"]:
+            del state["decoder.weight"]
+        return state
 
     def forward(self, ids, state=None, return_state: bool = False):
         ids = ids if isinstance(ids, Tensor) else Tensor(np.asarray(ids))

@@ -19,7 +19,8 @@ sum of 2·n_layer branches keeps its scale. LayerNorms start at weight 1, bias 0
 The names follow nanoGPT's (``transformer.wte``, ``transformer.h.0.attn.c_attn``, ``lm_head``, …).
 The head's weight *is* the token embedding's Parameter: ``parameters()`` and ``state_dict()`` list
 it once (as ``transformer.wte.weight``), and loading a state dict writes into that one Parameter,
-so the tie survives saving and loading.
+so the tie survives saving and loading. :meth:`TinyGPT.expected_state` lists those tensors without
+building the model, so that ``nablab.models.load`` checks a file against its metadata first.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 
 from .. import nn
 from ..grad_mode import no_grad
+from ..io.expected_state import constructor_arguments, layer_state
 from ..nn import functional as F
 from ..nn.modes import evaluating
 from ..tensor import Tensor
@@ -129,6 +131,22 @@ class TinyGPT(nn.Module):
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # weight tying: one Parameter
         self._init_weights()
+
+    @classmethod
+    def expected_state(cls, *args, **kwargs) -> dict:
+        """``{name: (shape, dtype)}`` of the ``state_dict()`` that ``TinyGPT(*args, **kwargs)`` would hold, worked
+        out without building it (see :mod:`nablab.io.expected_state`); the head's weight is wte's, listed once."""
+        a = constructor_arguments(cls, args, kwargs)
+        d, bias = a["n_embd"], a["bias"]
+        state = {**layer_state("transformer.wte", nn.Embedding, a["vocab_size"], d),
+                 **layer_state("transformer.wpe", nn.Embedding, a["block_size"], d)}
+        for i in range(a["n_layer"]):
+            block = f"transformer.h.{i}"
+            for name, layer, layer_args in (("ln_1", nn.LayerNorm, (d,)), ("attn.c_attn", nn.Linear, (d, 3 * d)),
+                                            ("attn.c_proj", nn.Linear, (d, d)), ("ln_2", nn.LayerNorm, (d,)),
+                                            ("mlp.c_fc", nn.Linear, (d, 4 * d)), ("mlp.c_proj", nn.Linear, (4 * d, d))):
+                state.update(layer_state(f"{block}.{name}", layer, *layer_args, bias=bias))
+        return {**state, **layer_state("transformer.ln_f", nn.LayerNorm, d, bias=bias)}
 
     def _init_weights(self) -> None:
         residual_std = 0.02 / math.sqrt(2 * self.n_layer)
