@@ -9,8 +9,10 @@ from nablab.cli import main
 from nablab.lab import experiments
 
 ROOT = os.environ.get("NABLAB_DATA")
-ALL = ["hlcv-toy", "hlcv-cifar-default", "hlcv-cifar-tuned", "hlcv-depth", "vu-mnist-activation", "ntnu-mnist",
-       "uva-numpy-mlp", "uva-cnn"]
+IMAGES = ["hlcv-toy", "hlcv-cifar-default", "hlcv-cifar-tuned", "hlcv-depth", "vu-mnist-activation", "ntnu-mnist",
+          "uva-numpy-mlp", "uva-cnn"]
+LANGUAGE = ["char-lstm", "tiny-gpt"]  # (their quick forms run on the corpus in tests/lab/test_language_runs.py)
+ALL = IMAGES + LANGUAGE
 SWEEPS = ["hlcv-grid", "vu-cifar-cnn"]
 
 
@@ -54,7 +56,7 @@ def test_merge_is_recursive():
 
 
 @pytest.mark.skipif(not ROOT, reason="NABLAB_DATA does not point at MNIST and CIFAR-10")
-@pytest.mark.parametrize("name", ALL[1:])
+@pytest.mark.parametrize("name", IMAGES[1:])
 def test_quick_forms_run_end_to_end(name, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     report = experiments.reproduce(name, out_root=tmp_path, quick=True, log=None)

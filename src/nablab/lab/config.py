@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .optimization import optimizer_and_schedule
 from .settings import MODELS, ConfigError, check_keys, defaults, validate
 
 DEFAULTS = defaults()
@@ -79,7 +80,7 @@ class Built(NamedTuple):
 
 def build(config: dict, progress: bool = True) -> Built:
     """Data set, loaders, model, optimizer, schedule and penalty for a resolved configuration."""
-    from .. import data, manual_seed, optim
+    from .. import data, manual_seed
     from ..data import batch_transforms as transforms
     from ..nn import functional as F
 
@@ -107,17 +108,7 @@ def build(config: dict, progress: bool = True) -> Built:
         loaders["train_eval"] = data.DataLoader(data.Split(ds.train.x[np.sort(sample)], ds.train.y[np.sort(sample)]),
                                                 t["eval_batch_size"], shuffle=False, transform=eval_tf)
     model = _model(m, eval_tf(ds.train.x[:1]).shape[1:], ds.num_classes)
-    opt_kwargs = {"lr": o["lr"], "weight_decay": o["weight_decay"]}
-    if o["optimizer"] == "sgd":
-        opt_kwargs.update(momentum=o["momentum"], nesterov=o["nesterov"])
-    optimizer = optim.OPTIMIZERS[o["optimizer"]](model.parameters(), **opt_kwargs)
-    schedules = {
-        None: lambda: None,
-        "exponential": lambda: optim.lr_scheduler.ExponentialLR(optimizer, o["lr_decay"]),
-        "step": lambda: optim.lr_scheduler.StepLR(optimizer, o["step_size"], o["lr_decay"]),
-        "cosine": lambda: optim.lr_scheduler.CosineAnnealingLR(optimizer, t["epochs"], o["eta_min"]),
-    }
-    scheduler = schedules[o["schedule"]]()
+    optimizer, scheduler = optimizer_and_schedule(model, config)
     penalty = (lambda model: F.l2_penalty(model, o["l2"])) if o["l2"] else None
     return Built(ds, (train_tf, eval_tf), loaders, model, optimizer, scheduler, penalty)
 
