@@ -35,7 +35,7 @@ from ..nn import count_parameters
 from .budget import capped, capped_two_layer_net
 from .checkpoint import save_checkpoint
 from .config import resolve
-from .report import write_comparison, write_report
+from .report import gradient_ratios, write_comparison, write_report
 from .run import Run, read_toml
 from .session import train
 from .settings import TWO_LAYER_NET, ConfigError, check_keys, validate_two_layer_net
@@ -364,6 +364,26 @@ def select_variants(spec: dict, wanted) -> dict:
     return {**spec, "variants": chosen}
 
 
+def _gradient_pictures(out: Path, labels: dict) -> list[str]:
+    """For the variants that recorded their layers (``train.monitor_every``): the ratio of the last to
+    the first layer's gradient norm, and each one's picture of the gradient norms through the depth."""
+    recorded = {}
+    for name, label in labels.items():
+        ratios = gradient_ratios([r for r in Run(out / name).read_metrics() if r["kind"] == "epoch"])
+        if ratios is not None:
+            recorded[name] = (label, ratios)
+    if not recorded:
+        return []
+    lines = ["", "## Gradients through the depth", "", "Each run's gradient norm of its last layer with "
+             "parameters over its first's, averaged over the steps sampled in an epoch (a vanishing gradient: "
+             "far above 1):", "", "| variant | first epoch | last epoch |", "|---|---|---|"]
+    lines += [f"| {label} | {first:.3g}× | {last:.3g}× |" for label, (_, first, last) in recorded.values()]
+    for name, (label, _) in recorded.items():
+        if (out / name / "plots" / "gradient_norms.png").is_file():
+            lines += ["", f"**{label}**", "", f"![{label}: gradient norm per layer]({name}/plots/gradient_norms.png)"]
+    return lines
+
+
 def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=print, variants=(),
               data_dir=None) -> Path:
     """Run experiment ``name`` and write its report; returns the report's path.
@@ -405,6 +425,7 @@ def reproduce(name: str, out_root="runs/reproduce", quick: bool = False, log=pri
             write_comparison([Run(out / name) for name in labels], out, title=spec["name"],
                              labels=list(labels.values()))
             lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)"]
+    lines += _gradient_pictures(out, labels)
     lines += ["", f"Total time: {seconds:.0f} s.", ""]
     report = out / "report.md"
     write_text(report, "\n".join(lines))

@@ -83,7 +83,81 @@ def make_plots(run: Run) -> list[Path]:
     if final and "confusion" in final:
         plots.plot_confusion(final["confusion"], config["meta"]["classes"], run.plots_dir / "confusion.png")
         made.append(run.plots_dir / "confusion.png")
+    made += _layer_plots(run, epochs)
     return made
+
+
+def _layer_summaries(epochs: list[dict]) -> tuple[list[dict], list[int]]:
+    """The per-layer summaries of the epochs that recorded them (``[train] monitor_every``), and their epochs."""
+    recorded = [r for r in epochs if r.get("layers")]
+    return [r["layers"] for r in recorded], [r["epoch"] for r in recorded]
+
+
+def _layer_plots(run: Run, epochs: list[dict]) -> list[Path]:
+    """Gradient norms per layer over the epochs and the layers' outputs, where the run recorded them."""
+    from .. import viz
+
+    summaries, numbers = _layer_summaries(epochs)
+    made = []
+    if any("grad_norm" in layer for s in summaries for layer in s.values()):
+        viz.plot_gradient_norms(summaries, run.plots_dir / "gradient_norms.png", epochs=numbers,
+                                title=f"Gradient norm per layer — {run.name}")
+        made.append(run.plots_dir / "gradient_norms.png")
+    if any("act_mean" in layer for s in summaries for layer in s.values()):
+        viz.plot_activation_stats(summaries, run.plots_dir / "layer_outputs.png", epochs=numbers)
+        made.append(run.plots_dir / "layer_outputs.png")
+    return made
+
+
+def _layers_section(epochs: list[dict]) -> list[str]:
+    """The report's table of what each watched layer did in the first and last recorded epoch, with
+    the ratio of the last to the first layer's gradient norm (a vanishing gradient: a large ratio)."""
+    summaries, numbers = _layer_summaries(epochs)
+    if not summaries:
+        return []
+    first, last = summaries[0], summaries[-1]
+    names = list(last) or list(first)
+    lines = ["", "## Layers", "", f"Recorded every `train.monitor_every` steps, averaged per epoch (epochs "
+             f"{numbers[0]} and {numbers[-1]}):", "",
+             f"| layer | class | ‖dL/dθ‖ epoch {numbers[0]} | ‖dL/dθ‖ epoch {numbers[-1]} | "
+             f"saturated outputs, epoch {numbers[-1]} | zero outputs, epoch {numbers[-1]} |",
+             "|---|---|---|---|---|---|"]
+    for name in names:
+        a, b = first.get(name, {}), last.get(name, {})
+        activation = "grad_norm" not in b and "grad_norm" not in a  # a layer without parameters
+        cells = [_fmt_small(a.get("grad_norm")), _fmt_small(b.get("grad_norm")),
+                 _fmt_share(b.get("act_saturated")), _fmt_share(b.get("act_zeros") if activation else None)]
+        lines.append(f"| {name} | {b.get('layer', a.get('layer', '?'))} | " + " | ".join(cells) + " |")
+    ratios = gradient_ratios(epochs)
+    if ratios is not None:
+        (last_layer, first_layer), at_first, at_last = ratios
+        lines += ["", f"Gradient norm of the last layer with parameters ({last_layer}) over the first's "
+                  f"({first_layer}): {at_first:.3g}× in epoch {numbers[0]}, {at_last:.3g}× in epoch "
+                  f"{numbers[-1]} (far above 1: the gradient vanishes on its way to the input)."]
+    return lines
+
+
+def gradient_ratios(epochs: list[dict]):
+    """((last layer, first layer), ratio in the first recorded epoch, ratio in the last) of the last
+    over the first layer's gradient norm, among the layers with parameters; None where fewer than two
+    layers recorded gradients."""
+    summaries, _ = _layer_summaries(epochs)
+    if not summaries:
+        return None
+    first, last = summaries[0], summaries[-1]
+    with_grads = [n for n in last if "grad_norm" in first.get(n, {}) and "grad_norm" in last[n]]
+    if len(with_grads) < 2:
+        return None
+    top, bottom = with_grads[-1], with_grads[0]
+    return ((top, bottom), *(s[top]["grad_norm"] / max(s[bottom]["grad_norm"], 1e-300) for s in (first, last)))
+
+
+def _fmt_small(value) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _fmt_share(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
 
 
 #: the ``[model]`` settings each kind of model is built from (models.from_config): a report lists only these
@@ -136,6 +210,7 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     if "sample" in s:
         lines += ["", "## Sample", "", f"Generated at the end of the run ({s['sample_settings']}) after the prompt "
                   f"{s['sample_prompt']!r}:", "", "```text", s["sample"], "```"]
+    lines += _layers_section([r for r in run.read_metrics() if r["kind"] == "epoch"])
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
     text = config.get("model", {}).get("kind") in LANGUAGE_MODELS
     for section in ("data", "model", "optim", "train"):

@@ -69,7 +69,9 @@ def _meta(config: dict, parts) -> dict:
 
 #: the settings ``resume`` may change, and why they may: they change how a run is carried on, not what it computes
 RESUMABLE = {("train", "epochs"): "to train longer or shorter", ("train", "steps"): "to train longer or shorter",
-             ("train", "checkpoint_every"): "how often it checkpoints", ("data", "data_dir"): "where its data is"}
+             ("train", "checkpoint_every"): "how often it checkpoints",
+             ("train", "monitor_every"): "how often it records the layers' statistics",
+             ("data", "data_dir"): "where its data is"}
 
 
 def train(config: dict | None = None, runs_root="runs", resume=None, progress: bool = True, log=print,

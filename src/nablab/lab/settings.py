@@ -243,6 +243,8 @@ SETTINGS: tuple[Setting, ...] = (
        metavar="N", unset="no early stopping"),
     _s("train", "checkpoint_every", int, None, "also checkpoint every N steps", low=1, metavar="N",
        unset="after every epoch only"),
+    _s("train", "monitor_every", int, None, "record per-layer gradient norms and activation statistics every N "
+       "steps (plotted in the report)", low=1, metavar="N", unset="not recorded"),
     _s("train", "eval_batch_size", int, 1000, "batch size of evaluation", low=1, metavar="N"),
     _s("train", "divergence_factor", float, 100.0, "stop when a step's loss exceeds this many times the first "
        "epoch's mean loss", low=1, low_open=True, metavar="X", unset="only non-finite losses stop"),

@@ -31,6 +31,7 @@ from ..nn.utils import clip_grad_norm_
 from .checkpoint import CheckpointError, load_checkpoint, model_state, read_checkpoint, save_checkpoint
 from .evaluate import evaluate, per_token
 from .language import with_language_metrics
+from .monitor import LayerMonitor
 from .progress import progress_bar
 from .run import RunError
 
@@ -47,7 +48,9 @@ class TrainingSettings:
     count iterations, not epochs); ``grad_clip`` (max gradient norm); ``patience`` (stop after this
     many epochs without a better validation accuracy); ``checkpoint_every`` (also checkpoint every
     N steps); ``divergence_factor`` (stop when a step's loss exceeds this multiple of the first
-    epoch's mean loss; None: only a non-finite loss).
+    epoch's mean loss; None: only a non-finite loss); ``monitor_every`` (record per-layer gradient
+    norms and activation statistics every N steps with a :class:`~nablab.lab.monitor.LayerMonitor`,
+    averaged per epoch into the epoch record's ``layers``; None: not recorded).
     """
 
     epochs: int = 10
@@ -56,6 +59,7 @@ class TrainingSettings:
     patience: int | None = None
     checkpoint_every: int | None = None
     divergence_factor: float | None = 100.0
+    monitor_every: int | None = None
 
     def __post_init__(self):
         if self.divergence_factor is not None and not self.divergence_factor > 1:
@@ -66,7 +70,8 @@ class TrainingSettings:
         """The settings of a resolved config's ``[train]`` table (``steps`` is ``max_steps`` here)."""
         return cls(epochs=train["epochs"], max_steps=train["steps"], grad_clip=train["grad_clip"],
                    patience=train["patience"], checkpoint_every=train["checkpoint_every"],
-                   divergence_factor=train.get("divergence_factor", 100.0))
+                   divergence_factor=train.get("divergence_factor", 100.0),
+                   monitor_every=train.get("monitor_every"))
 
 
 class Trainer:
@@ -78,12 +83,13 @@ class Trainer:
     training sample whose accuracy is reported), ``run`` (log and checkpoint into a run folder),
     ``on_epoch`` (called with each epoch's record after it is logged; a sweep reports to Optuna
     and prunes from it by raising), ``language_model`` (epoch records add ``*_bpc`` and
-    ``*_perplexity`` beside each ``*_loss``).
+    ``*_perplexity`` beside each ``*_loss``), ``live`` (redraw the curves after each epoch in a
+    Jupyter notebook: a :class:`nablab.viz.LivePlot`, or True for one with its defaults).
     """
 
     def __init__(self, model, optimizer, train_loader, val_loader=None, settings: TrainingSettings | None = None, *,
                  scheduler=None, penalty=None, train_eval_loader=None, run=None, progress: bool = True, log=print,
-                 on_epoch=None, language_model: bool = False, **options):
+                 on_epoch=None, language_model: bool = False, live=False, **options):
         settings = replace(settings or TrainingSettings(), **options)
         self.settings = settings
         epochs, max_steps = settings.epochs, settings.max_steps
@@ -97,6 +103,12 @@ class Trainer:
         self.progress, self.log, self.on_epoch = progress, log, on_epoch
         self.language_model = language_model
         self.divergence_factor = settings.divergence_factor
+        self.monitor_every = settings.monitor_every
+        if live is True:
+            from ..viz import LivePlot
+
+            live = LivePlot(title=f"Training {type(model).__name__}")
+        self.live = live or None
         self.state = {"epoch": 0, "batch": 0, "step": 0, "best_val_acc": None, "best_epoch": None,
                       "stale_epochs": 0, "stopped_early": False, "last_finite_loss": None, "first_epoch_loss": None,
                       "epoch_loss": 0.0, "epoch_correct": 0, "epoch_count": 0, "epoch_seconds": 0.0}
@@ -227,7 +239,7 @@ class Trainer:
             if checkpoint:
                 self._save(self.run.last_checkpoint)
 
-    def _end_epoch(self) -> dict:
+    def _end_epoch(self, monitor=None) -> dict:
         st = self.state
         record = {"kind": "epoch", "epoch": st["epoch"] + 1, "step": st["step"],
                   "lr": self.optimizer.param_groups[0]["lr"],
@@ -248,6 +260,11 @@ class Trainer:
                 st["stale_epochs"] += 1
         if self.language_model:
             record = with_language_metrics(record)
+        if monitor is not None:  # after the evaluation, whose forward passes it does not count
+            layers = monitor.epoch_summary()
+            if layers:
+                record["layers"] = layers
+            monitor.reset()
         if self.scheduler is not None:
             self.scheduler.step()
         if st["first_epoch_loss"] is None:
@@ -260,13 +277,23 @@ class Trainer:
 
     def fit(self) -> list[dict]:
         """Train until ``epochs`` (or early stopping); returns every metrics record."""
-        while self.state["epoch"] < self.epochs and not self.state["stopped_early"]:
-            self._run_epoch()
-            record = self._end_epoch()
-            if self.log is not None:
-                self.log(_describe(record, self.epochs))
-            if self.on_epoch is not None:
-                self.on_epoch(record)
+        monitor = None
+        if self.monitor_every:
+            monitor = LayerMonitor(self.model, every=self.monitor_every)
+            monitor.steps = self.state["step"]  # a resumed run samples the steps an uninterrupted one would
+        try:
+            while self.state["epoch"] < self.epochs and not self.state["stopped_early"]:
+                self._run_epoch()
+                record = self._end_epoch(monitor)
+                if self.log is not None:
+                    self.log(_describe(record, self.epochs))
+                if self.live is not None:
+                    self.live(record)
+                if self.on_epoch is not None:
+                    self.on_epoch(record)
+        finally:
+            if monitor is not None:
+                monitor.detach()
         if self.state["stopped_early"] and self.log is not None:
             self.log(f"early stop: no better validation accuracy for {self.patience} epochs "
                      f"(best {self.state['best_val_acc']:.4f} at epoch {self.state['best_epoch']})")
