@@ -153,6 +153,8 @@ def test_layer_norm_kernel_equals_the_reference_within_rounding(thread_count, dt
         np.testing.assert_allclose(out.data, ref.data, **tol)
         for got, want in zip(grads, ref_grads, strict=True):
             np.testing.assert_allclose(got, want, **tol)
+        with nablab.no_grad():  # x̂ in scratch blocks only
+            np.testing.assert_allclose(fn(*map(nablab.tensor, (x, w, b))).data, ref.data, **tol)
 
 
 def test_parallel_ranges_covers_the_range_once_in_parts_and_raises_a_parts_error(thread_count):

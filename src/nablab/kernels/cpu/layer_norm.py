@@ -4,7 +4,8 @@ and the derivation of its backward) on contiguous inputs, a block of rows at a t
 Each row is one group of M = the normalised shape's size values. The reference makes ten passes
 over whole arrays (each a trip to memory); here every step works on a block of rows that stays in
 the core's cache, the sums of squares and of products are one ``einsum`` each (no product array),
-and x̂ is centred and scaled in place in the array saved for backward:
+and x̂ is centred and scaled in place in the array saved for backward (only in a cached block when
+no graph is recorded):
 
     forward:  μ = Σx/M,  x̂ = (x − μ)·(Σ(x − μ)²/M + ε)^(−½),  y = γ ⊙ x̂ + β
     backward: g = γ ⊙ dL/dy,  dL/dx = (1/σ)·(g − Σg/M − x̂·Σ(g ⊙ x̂)/M),
@@ -49,12 +50,14 @@ class LayerNormRows(ops.LayerNorm):
         m = weight.size
         x2 = x.reshape(-1, m)
         w, b = weight.reshape(-1), bias.reshape(-1)
-        xhat, y = np.empty_like(x2), np.empty_like(x2)
+        y = np.empty_like(x2)
+        xhat = np.empty_like(x2) if self.recording else None  # without a graph x̂ lives only in cache
         inv_std = np.empty((x2.shape[0], 1), dtype=x.dtype)
         eps = self.eps
 
         def work(lo, hi):
-            xb, hb = x2[lo:hi], xhat[lo:hi]
+            xb = x2[lo:hi]
+            hb = xhat[lo:hi] if xhat is not None else scratch(np, "layer-norm-xhat", xb.shape, xb.dtype)
             np.subtract(xb, xb.sum(axis=1, keepdims=True) / m, out=hb)
             var = np.einsum("ij,ij->i", hb, hb) / m
             inv = inv_std[lo:hi]
