@@ -79,6 +79,15 @@ def test_nablab_train_runs_a_language_model_with_bpc_perplexity_and_a_sample(kin
     assert config["meta"]["input_shape"] == [16] and len(config["meta"]["classes"]) == corpus.vocab_size
 
 
+def test_a_tiny_gpt_report_draws_where_its_heads_look(corpus, tmp_path):
+    argv = [a for a in _cli("tiny_gpt", tmp_path) if a != "--no-plots"]
+    assert main(argv) == 0
+    [folder] = list(tmp_path.iterdir())
+    run = Run(folder)
+    assert (run.plots_dir / "attention.png").stat().st_size > 10_000
+    assert "![attention](plots/attention.png)" in run.report_path.read_text()
+
+
 def test_the_sample_is_the_same_for_the_same_seed(corpus, tmp_path):
     _, a = train(_config(epochs=1), runs_root=tmp_path / "a", progress=False, log=None, plots=False)
     _, b = train(_config(epochs=1), runs_root=tmp_path / "b", progress=False, log=None, plots=False)

@@ -84,7 +84,28 @@ def make_plots(run: Run) -> list[Path]:
         plots.plot_confusion(final["confusion"], config["meta"]["classes"], run.plots_dir / "confusion.png")
         made.append(run.plots_dir / "confusion.png")
     made += _layer_plots(run, epochs)
+    if final and final.get("sample") and config.get("model", {}).get("kind") == "tiny_gpt" and checkpoint.is_file():
+        made.append(_attention_plot(run, final["sample"]))
     return made
+
+
+#: characters of the end-of-run sample whose attention a TinyGPT report draws (a readable picture; at
+#: most the model's block_size)
+ATTENTION_CHARACTERS = 32
+
+
+def _attention_plot(run: Run, sample: str) -> Path:
+    """Where each head of each layer of the run's TinyGPT looks, over the first characters of its sample."""
+    from .. import viz
+    from ..tensor import Tensor
+    from .language import encode_prompt, load_tokenizer
+
+    model = run.load_model()
+    text = sample[:min(ATTENTION_CHARACTERS, model.block_size)]
+    maps = model.attention_maps(Tensor(encode_prompt(load_tokenizer(run), text)))
+    path = run.plots_dir / "attention.png"
+    viz.attention_map(maps, list(text), None, path, title=f"Attention of each head over the sample — {run.name}")
+    return path
 
 
 def _layer_summaries(epochs: list[dict]) -> tuple[list[dict], list[int]]:
