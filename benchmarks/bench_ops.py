@@ -319,7 +319,8 @@ def report(records: list[dict], args, info: dict) -> str:
         f"warm-up call(s) each and up to {args.repeats} rounds, round-robin, of one timed block per library "
         f"(after {SETTLE_SECONDS} s idle and {min(args.warmup, 3)} untimed call(s)) of {block}; fewer rounds "
         f"(≥ {MIN_ROUNDS}) where an op's rounds would take over {args.op_seconds:g} s. One process, "
-        f"{args.threads} threads (threadpoolctl for NumPy's BLAS, `torch.set_num_threads` for PyTorch). ms: "
+        f"{args.threads} threads (`nablab.set_num_threads` for nablab's kernels, threadpoolctl for NumPy's BLAS, "
+        f"`torch.set_num_threads` for PyTorch). ms: "
         "the median time of one call; the ratio is the median over the rounds of PyTorch's time over nablab's "
         "in the same round (> 1: nablab is faster).")
     if args.tiny:

@@ -49,10 +49,14 @@ def available_cores() -> int:
 
 
 def limit_threads(n: int) -> threadpool_limits:
-    """Limit every native thread pool threadpoolctl knows (OpenBLAS, MKL, OpenMP) to ``n`` threads.
+    """Limit every native thread pool threadpoolctl knows (OpenBLAS, MKL, OpenMP) and nablab's own
+    kernel threads (``nablab.set_num_threads``) to ``n`` threads.
 
-    Returns the threadpoolctl controller (it holds the limits until ``restore_original_limits``).
+    Returns the threadpoolctl controller (it holds the BLAS limits until ``restore_original_limits``).
     """
+    import nablab
+
+    nablab.set_num_threads(n)
     return threadpool_limits(limits=n)
 
 
