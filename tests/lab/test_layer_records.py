@@ -32,7 +32,9 @@ def test_a_monitored_run_records_plots_and_reports_its_layers(tmp_path):
     assert layers["6"]["grad_norm"] > 20 * layers["0"]["grad_norm"]
     report = run.report_path.read_text()
     assert "## Layers" in report
-    assert "Gradient norm of the last layer with parameters (6) over the first's (0)" in report
+    assert "Gradient per weight (‖dL/dθ‖/√n) of the last layer with parameters (6) over the first's (0)" in report
+    assert all(layers[n]["grad_rms"] == pytest.approx(layers[n]["grad_norm"] / np.sqrt(n_weights))
+               for n, n_weights in (("0", 64 * 32 + 32), ("6", 32 * 10 + 10)))
     for picture in ("gradient_norms.png", "layer_outputs.png"):
         assert (run.plots_dir / picture).is_file() and f"plots/{picture}" in report
 

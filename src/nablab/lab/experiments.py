@@ -374,9 +374,9 @@ def _gradient_pictures(out: Path, labels: dict) -> list[str]:
             recorded[name] = (label, ratios)
     if not recorded:
         return []
-    lines = ["", "## Gradients through the depth", "", "Each run's gradient norm of its last layer with "
-             "parameters over its first's, averaged over the steps sampled in an epoch (a vanishing gradient: "
-             "far above 1):", "", "| variant | first epoch | last epoch |", "|---|---|---|"]
+    lines = ["", "## Gradients through the depth", "", "Each run's gradient per weight (‖dL/dθ‖/√n) of its last "
+             "layer with parameters over its first's, averaged over the steps sampled in an epoch (a vanishing "
+             "gradient: far above 1):", "", "| variant | first epoch | last epoch |", "|---|---|---|"]
     lines += [f"| {label} | {first:.3g}× | {last:.3g}× |" for label, (_, first, last) in recorded.values()]
     for name, (label, _) in recorded.items():
         if (out / name / "plots" / "gradient_norms.png").is_file():

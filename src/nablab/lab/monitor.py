@@ -11,12 +11,14 @@ Per watched layer and sampled step, from a forward hook on the layer's output y:
 and from gradient hooks on the layer's parameters during the backward pass that follows:
 
 - ``grad_norm``: ‖dL/dθ‖₂ over all the layer's parameters θ (and ``<name>.grad_norm`` per parameter);
+- ``grad_rms``: ‖dL/dθ‖₂ / √n over its n parameters, the typical gradient of one weight (a wide first
+  layer has a large ``grad_norm`` for its many weights alone; ``grad_rms`` compares layers of any size);
 - ``param_norm``: ‖θ‖₂ when the step began (and ``<name>.norm``);
 - ``grad_ratio``: ‖dL/dθ‖₂ / ‖θ‖₂ (and ``<name>.grad_ratio``), how far one gradient would move the
   weights relative to their size.
 
 :meth:`LayerMonitor.epoch_summary` averages each over the epoch's sampled steps. A vanishing
-gradient shows as a ``grad_norm`` that shrinks by orders of magnitude from the last layer to the
+gradient shows as a ``grad_rms`` that shrinks by orders of magnitude from the last layer to the
 first; its usual cause, saturated sigmoid units, as a high ``act_saturated``.
 
 Cost: a pre-hook on the model counts the training forward passes (grad mode on, ``model.training``)
@@ -214,13 +216,15 @@ class LayerMonitor:
             _remove(handle, module)
         self._grad_hooks, self._layer_hooks, self._seen = [], [], set()
         by_layer: dict[str, dict] = {}
+        sizes: dict[str, int] = {}
         for (name, pname), g in self._grads.items():
             by_layer.setdefault(name, {})[pname] = (_norm(g), self._norms[(name, pname)])
+            sizes[name] = sizes.get(name, 0) + g.size
         for name, params in by_layer.items():
             grad_total = math.sqrt(sum(g * g for g, _ in params.values()))
             norm_total = math.sqrt(sum(w * w for _, w in params.values()))
-            values = {"grad_norm": grad_total, "param_norm": norm_total,
-                      "grad_ratio": grad_total / max(norm_total, 1e-30)}
+            values = {"grad_norm": grad_total, "grad_rms": grad_total / math.sqrt(max(sizes[name], 1)),
+                      "param_norm": norm_total, "grad_ratio": grad_total / max(norm_total, 1e-30)}
             for pname, (g, w) in params.items():
                 values.update({f"{pname}.grad_norm": g, f"{pname}.norm": w, f"{pname}.grad_ratio": g / max(w, 1e-30)})
             self._stats.setdefault(name, _Mean()).add(values)

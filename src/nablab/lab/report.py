@@ -120,9 +120,9 @@ def _layer_plots(run: Run, epochs: list[dict]) -> list[Path]:
 
     summaries, numbers = _layer_summaries(epochs)
     made = []
-    if any("grad_norm" in layer for s in summaries for layer in s.values()):
+    if any("grad_rms" in layer for s in summaries for layer in s.values()):
         viz.plot_gradient_norms(summaries, run.plots_dir / "gradient_norms.png", epochs=numbers,
-                                title=f"Gradient norm per layer — {run.name}")
+                                title=f"Gradient per weight, layer by layer — {run.name}", key="grad_rms")
         made.append(run.plots_dir / "gradient_norms.png")
     if any("act_mean" in layer for s in summaries for layer in s.values()):
         viz.plot_activation_stats(summaries, run.plots_dir / "layer_outputs.png", epochs=numbers)
@@ -141,36 +141,37 @@ def _layers_section(epochs: list[dict]) -> list[str]:
     lines = ["", "## Layers", "", f"Recorded every `train.monitor_every` steps, averaged per epoch (epochs "
              f"{numbers[0]} and {numbers[-1]}):", "",
              f"| layer | class | ‖dL/dθ‖ epoch {numbers[0]} | ‖dL/dθ‖ epoch {numbers[-1]} | "
+             f"‖dL/dθ‖/√n epoch {numbers[-1]} | "
              f"saturated outputs, epoch {numbers[-1]} | zero outputs, epoch {numbers[-1]} |",
-             "|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|"]
     for name in names:
         a, b = first.get(name, {}), last.get(name, {})
         activation = "grad_norm" not in b and "grad_norm" not in a  # a layer without parameters
-        cells = [_fmt_small(a.get("grad_norm")), _fmt_small(b.get("grad_norm")),
+        cells = [_fmt_small(a.get("grad_norm")), _fmt_small(b.get("grad_norm")), _fmt_small(b.get("grad_rms")),
                  _fmt_share(b.get("act_saturated")), _fmt_share(b.get("act_zeros") if activation else None)]
         lines.append(f"| {name} | {b.get('layer', a.get('layer', '?'))} | " + " | ".join(cells) + " |")
     ratios = gradient_ratios(epochs)
     if ratios is not None:
         (last_layer, first_layer), at_first, at_last = ratios
-        lines += ["", f"Gradient norm of the last layer with parameters ({last_layer}) over the first's "
-                  f"({first_layer}): {at_first:.3g}× in epoch {numbers[0]}, {at_last:.3g}× in epoch "
+        lines += ["", f"Gradient per weight (‖dL/dθ‖/√n) of the last layer with parameters ({last_layer}) over "
+                  f"the first's ({first_layer}): {at_first:.3g}× in epoch {numbers[0]}, {at_last:.3g}× in epoch "
                   f"{numbers[-1]} (far above 1: the gradient vanishes on its way to the input)."]
     return lines
 
 
 def gradient_ratios(epochs: list[dict]):
     """((last layer, first layer), ratio in the first recorded epoch, ratio in the last) of the last
-    over the first layer's gradient norm, among the layers with parameters; None where fewer than two
-    layers recorded gradients."""
+    over the first layer's gradient per weight (``grad_rms``: a wide first layer's norm is large for its
+    many weights alone), among the layers with parameters; None where fewer than two recorded it."""
     summaries, _ = _layer_summaries(epochs)
     if not summaries:
         return None
     first, last = summaries[0], summaries[-1]
-    with_grads = [n for n in last if "grad_norm" in first.get(n, {}) and "grad_norm" in last[n]]
+    with_grads = [n for n in last if "grad_rms" in first.get(n, {}) and "grad_rms" in last[n]]
     if len(with_grads) < 2:
         return None
     top, bottom = with_grads[-1], with_grads[0]
-    return ((top, bottom), *(s[top]["grad_norm"] / max(s[bottom]["grad_norm"], 1e-300) for s in (first, last)))
+    return ((top, bottom), *(s[top]["grad_rms"] / max(s[bottom]["grad_rms"], 1e-300) for s in (first, last)))
 
 
 def _fmt_small(value) -> str:

@@ -74,34 +74,45 @@ def _require(summaries, key: str, what: str) -> list[str]:
     return names
 
 
-def plot_gradient_norms(summaries, path, epochs=None, title="Gradient norm per layer") -> None:
-    """Left: ‖dL/dθ‖₂ of each layer's parameters per epoch (log scale, one line per layer, dark =
-    first layer). Right: the same norms across the depth of the network at the first, middle and
-    last epoch, where a vanishing gradient is a straight fall towards the input."""
-    names = _require(summaries, "grad_norm", "gradient norms")
+#: what plot_gradient_norms can show: the summary key → (y label over time, y label across the depth)
+GRADIENT_MEASURES = {"grad_norm": ("‖dL/dθ‖₂ (mean over the sampled steps)", "‖dL/dθ‖₂"),
+                     "grad_rms": ("RMS of dL/dθ per weight, ‖dL/dθ‖₂/√n (mean over the sampled steps)",
+                                  "‖dL/dθ‖₂/√n")}
+
+
+def plot_gradient_norms(summaries, path, epochs=None, title="Gradient norm per layer", key="grad_norm") -> None:
+    """Left: each layer's gradient per epoch (log scale, one line per layer, dark = first layer).
+    Right: the same across the depth of the network at the first, middle and last epoch, where a
+    vanishing gradient is a straight fall towards the input. ``key``: ``"grad_norm"`` (‖dL/dθ‖₂ of
+    the layer's parameters) or ``"grad_rms"`` (per weight, ‖dL/dθ‖₂/√n, which compares layers of
+    different sizes)."""
+    if key not in GRADIENT_MEASURES:
+        raise ValueError(f"key must be one of {sorted(GRADIENT_MEASURES)}, got {key!r}")
+    over_time_label, depth_label = GRADIENT_MEASURES[key]
+    names = _require(summaries, key, "gradient norms")
     x = _epoch_numbers(summaries, epochs)
     fig, (over_time, over_depth) = new_figure((13, 4.5), ncols=2, width_ratios=[1.1, 1])
     for colour, name in zip(_depth_colours(len(names)), names):
-        over_time.plot(x, _series(summaries, name, "grad_norm"), "-o", markersize=3, color=colour,
+        over_time.plot(x, _series(summaries, name, key), "-o", markersize=3, color=colour,
                        label=_label(summaries, name))
     over_time.set_yscale("log")
     _at_least_decades(over_time)
     epoch_axis(over_time)
-    over_time.set_ylabel("‖dL/dθ‖₂ (mean over the sampled steps)")
+    over_time.set_ylabel(over_time_label, fontsize=8 if key == "grad_rms" else None)
     over_time.set_title(title)
     over_time.grid(alpha=0.3, which="both")
     over_time.legend(fontsize=7, ncols=2 if len(names) > 12 else 1, title="layer (first = darkest)",
                      title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     depth = np.arange(len(names))
     for i, style in zip(_shown_epochs(len(summaries)), (":o", "--o", "-o")):
-        norms = [summaries[i].get(name, {}).get("grad_norm", np.nan) for name in names]
+        norms = [summaries[i].get(name, {}).get(key, np.nan) for name in names]
         over_depth.plot(depth, norms, style, markersize=4, label=f"epoch {x[i]}")
     over_depth.set_yscale("log")
     _at_least_decades(over_depth)
     over_depth.set_xticks(depth, names, rotation=90 if len(names) > 12 else 0)
     over_depth.set_xlabel("layer, input side → output side")
-    over_depth.set_ylabel("‖dL/dθ‖₂")
-    last = np.array([summaries[-1].get(name, {}).get("grad_norm", np.nan) for name in names])
+    over_depth.set_ylabel(depth_label)
+    last = np.array([summaries[-1].get(name, {}).get(key, np.nan) for name in names])
     last = last[np.isfinite(last) & (last > 0)]
     if last.size:
         over_depth.set_title(f"Across the depth (last epoch: largest / smallest {_times(last.max() / last.min())})")
