@@ -122,7 +122,7 @@ def _layer_plots(run: Run, epochs: list[dict]) -> list[Path]:
     made = []
     if any("grad_rms" in layer for s in summaries for layer in s.values()):
         viz.plot_gradient_norms(summaries, run.plots_dir / "gradient_norms.png", epochs=numbers,
-                                title=f"Gradient per weight, layer by layer — {run.name}", key="grad_rms")
+                                title="Gradient per weight, layer by layer", key="grad_rms")
         made.append(run.plots_dir / "gradient_norms.png")
     if any("act_mean" in layer for s in summaries for layer in s.values()):
         viz.plot_activation_stats(summaries, run.plots_dir / "layer_outputs.png", epochs=numbers)
