@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kernels, ops
+from ...ops.conv import pair
 from ...scratch import scratch
 
 #: column bytes per chunk of images: a chunk's columns stay in cache between the copy that fills
@@ -41,30 +42,29 @@ def _ints(*params) -> bool:
     return all(type(p) is int for p in params)
 
 
-def _pair(p) -> tuple[int, int] | None:
-    """An int or a pair of ints as (height, width); None for anything else."""
-    if type(p) is int:
-        return p, p
-    if type(p) is tuple and len(p) == 2 and all(type(v) is int for v in p):
-        return p
-    return None
+def _int_or_int_pair(p) -> bool:
+    """A plain int or a pair of plain ints (the kernels read padding per axis; anything else goes to
+    the reference)."""
+    return type(p) is int or (type(p) is tuple and len(p) == 2 and _ints(*p))
 
 
 def handles(x, w, b=None, *, stride, padding, dilation, groups):
     """Stride 1, no dilation, one group (ints), any kernel kh × kw with padding (an int or a pair)
     ph ≤ kh − 1, pw ≤ kw − 1, NumPy arrays that fit, a batch that is not empty."""
-    pads = _pair(padding)
-    return (_ints(stride, dilation) and stride == 1 and dilation == 1 and groups == 1 and pads is not None
+    if not (_ints(stride, dilation) and _int_or_int_pair(padding)):
+        return False
+    ph, pw = pair(padding)
+    return (stride == 1 and dilation == 1 and groups == 1
             and type(x) is np.ndarray and x.ndim == 4 and x.shape[0] > 0 and w.ndim == 4
-            and 0 <= pads[0] <= w.shape[2] - 1 and 0 <= pads[1] <= w.shape[3] - 1 and x.shape[1] == w.shape[1]
-            and x.shape[2] + 2 * pads[0] >= w.shape[2] and x.shape[3] + 2 * pads[1] >= w.shape[3])
+            and 0 <= ph <= w.shape[2] - 1 and 0 <= pw <= w.shape[3] - 1 and x.shape[1] == w.shape[1]
+            and x.shape[2] + 2 * ph >= w.shape[2] and x.shape[3] + 2 * pw >= w.shape[3])
 
 
 def fill_border(a, p, value) -> None:
     """Set the border of a's last two axes (…, H, W) to ``value``: p rows above and below and p
     columns left and right, or (ph, pw) of each (scratch memory holds whatever was there before, so
     a padded copy writes its border every time)."""
-    ph, pw = (p, p) if type(p) is int else p
+    ph, pw = pair(p)
     h, w = a.shape[-2:]
     a[..., :ph, :] = value
     a[..., h - ph :, :] = value
@@ -117,7 +117,7 @@ class Conv2dNHWC(ops.Conv2d):
     def forward(self, x, w, b=None):
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
-        ph, pw = _pair(self.padding)
+        ph, pw = pair(self.padding)
         ho, wo = h + 2 * ph - kh + 1, wd + 2 * pw - kw + 1
         # keep the columns only where they are no larger than the output (a first layer on few
         # channels); otherwise keep x, and take dL/dw from the windows dL/dx is built from
@@ -143,7 +143,7 @@ class Conv2dNHWC(ops.Conv2d):
         n, o, ho, wo = gy.shape
         _, c, h, wd = self.x_shape
         kh, kw = self.w.shape[2:]
-        ph, pw = _pair(self.padding)
+        ph, pw = pair(self.padding)
         need = self.needs_input_grad
         g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this kernel)
         gx = gw = gb = None
