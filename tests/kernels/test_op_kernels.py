@@ -174,6 +174,14 @@ def test_parallel_ranges_covers_the_range_once_in_parts_and_raises_a_parts_error
             threads.parallel_ranges(fails, 1000, cost_per_item=64)
 
 
+def test_parallel_blocks_returns_every_blocks_result_in_block_order(thread_count, monkeypatch):
+    monkeypatch.setattr(threads, "BLOCK_BYTES", 64 * 4 * 8)  # 8 rows of 64 float32 per block
+    out = threads.parallel_blocks(lambda lo, hi: (lo, hi), 100, row_length=64, itemsize=4)
+    assert out[0][0] == 0 and out[-1][1] == 100
+    assert all(a[1] == b[0] for a, b in zip(out, out[1:], strict=False))
+    assert all(hi - lo <= 8 for lo, hi in out)
+
+
 def test_thread_count_follows_torch_names_and_refuses_nonsense():
     before = nablab.get_num_threads()
     try:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import kernels, ops
 from ...scratch import scratch
-from .threads import BLOCK_BYTES, blocks, parallel_ranges
+from .threads import parallel_blocks
 
 _P = tuple(np.float32(c) for c in (
     0.3989422546771673, 0.036611680866897436, 0.004553976798428799, 0.00017632036358891336,
@@ -31,7 +31,6 @@ _Q = tuple(np.float32(c) for c in (
 _CLAMP = np.float32(math.sqrt(32.0))
 _HALF, _MINUS_HALF = np.float32(0.5), np.float32(-0.5)
 _INV_SQRT_2PI = np.float32(1.0 / math.sqrt(2.0 * math.pi))
-_BLOCK = BLOCK_BYTES // 4
 
 
 def _horner(coefficients, t, out):
@@ -68,14 +67,13 @@ class GELUFloat32(ops.GELU):
         y = np.empty_like(flat)
         cdf = np.empty_like(flat) if self.recording else None
 
-        def work(start, stop):
-            for lo, hi in blocks(start, stop, _BLOCK):
-                block = flat[lo:hi]
-                c = normal_cdf_float32(block, cdf[lo:hi] if cdf is not None else
-                                       scratch(np, "gelu-cdf", (hi - lo,), np.float32))
-                np.multiply(block, c, out=y[lo:hi])
+        def work(lo, hi):
+            block = flat[lo:hi]
+            c = normal_cdf_float32(block, cdf[lo:hi] if cdf is not None else
+                                   scratch(np, "gelu-cdf", (hi - lo,), np.float32))
+            np.multiply(block, c, out=y[lo:hi])
 
-        parallel_ranges(work, flat.size)
+        parallel_blocks(work, flat.size)
         self.x, self.cdf = flat, cdf
         return y.reshape(x.shape)
 
@@ -84,18 +82,17 @@ class GELUFloat32(ops.GELU):
         flat_gy = np.ascontiguousarray(gy, dtype=np.float32).reshape(-1)
         g = np.empty_like(x)
 
-        def work(start, stop):
-            for lo, hi in blocks(start, stop, _BLOCK):
-                xb, gb = x[lo:hi], g[lo:hi]
-                np.multiply(xb, xb, out=gb)  # g = (x·φ(x) + Φ(x))·dL/dy, in place
-                gb *= _MINUS_HALF
-                np.exp(gb, out=gb)
-                gb *= xb
-                gb *= _INV_SQRT_2PI
-                gb += cdf[lo:hi]
-                gb *= flat_gy[lo:hi]
+        def work(lo, hi):
+            xb, gb = x[lo:hi], g[lo:hi]
+            np.multiply(xb, xb, out=gb)  # g = (x·φ(x) + Φ(x))·dL/dy, in place
+            gb *= _MINUS_HALF
+            np.exp(gb, out=gb)
+            gb *= xb
+            gb *= _INV_SQRT_2PI
+            gb += cdf[lo:hi]
+            gb *= flat_gy[lo:hi]
 
-        parallel_ranges(work, x.size)
+        parallel_blocks(work, x.size)
         return (g.reshape(gy.shape),)
 
 

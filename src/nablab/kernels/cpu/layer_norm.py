@@ -20,26 +20,13 @@ import numpy as np
 
 from ... import kernels, ops
 from ...scratch import scratch
-from .threads import BLOCK_BYTES, blocks, parallel_ranges
+from .threads import parallel_blocks
 
 
 def _contiguous(x, weight, bias, normalized_ndim=1, eps=1e-5):
     return (type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous and x.size > 0
             and x.ndim >= int(normalized_ndim) and weight.dtype == x.dtype and bias.dtype == x.dtype
             and tuple(x.shape[x.ndim - int(normalized_ndim):]) == tuple(weight.shape) == tuple(bias.shape))
-
-
-def _parts(work, rows, m, itemsize):
-    """``work(lo, hi)`` over blocks of rows, each thread's blocks in turn; returns each thread's
-    results (the list of what its blocks returned)."""
-    per_block = max(1, BLOCK_BYTES // (m * itemsize))
-    results = []
-
-    def part(start, stop):
-        results.append([work(lo, hi) for lo, hi in blocks(start, stop, per_block)])
-
-    parallel_ranges(part, rows, cost_per_item=m)
-    return results
 
 
 class LayerNormRows(ops.LayerNorm):
@@ -66,7 +53,7 @@ class LayerNormRows(ops.LayerNorm):
             yb = np.multiply(hb, w, out=y[lo:hi])
             yb += b
 
-        _parts(work, x2.shape[0], m, x.itemsize)
+        parallel_blocks(work, x2.shape[0], m, x.itemsize)
         self.xhat, self.inv_std, self.weight, self.shape = xhat, inv_std, w, x.shape
         return y.reshape(x.shape)
 
@@ -90,7 +77,7 @@ class LayerNormRows(ops.LayerNorm):
                 if needs_w else None
             return gw, gyb.sum(axis=0) if needs_b else None
 
-        results = [r for part in _parts(work, gy2.shape[0], m, gy2.itemsize) for r in part]
+        results = parallel_blocks(work, gy2.shape[0], m, gy2.itemsize)
         gw = sum(r[0] for r in results).reshape(self.shape[len(self.shape) - self.k:]) if needs_w else None
         gb = sum(r[1] for r in results).reshape(self.shape[len(self.shape) - self.k:]) if needs_b else None
         return (gx.reshape(gy.shape) if needs_x else None), gw, gb

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import kernels, ops
 from ...scratch import scratch
-from .threads import BLOCK_BYTES, blocks, parallel_ranges
+from .threads import parallel_blocks
 
 
 def _last_axis(x, axis=-1):
@@ -28,16 +28,43 @@ def _rows(a):
     return np.ascontiguousarray(a).reshape(-1, a.shape[-1])
 
 
-def _by_rows(work, rows):
-    """``work(lo, hi)`` over blocks of rows of the (rows, n) matrix ``rows``, on every thread."""
-    count, n = rows.shape
-    per_block = max(1, BLOCK_BYTES // (n * rows.itemsize))
+def _row_map(step, *arrays):
+    """A new array of the first's shape, written block of rows by block of rows on every thread by
+    ``step(*blocks_of_arrays, block_of_result)``; the arrays are viewed as (rows, n) matrices."""
+    mats = [_rows(a) for a in arrays]
+    out = np.empty_like(mats[0])
+    parallel_blocks(lambda lo, hi: step(*(m[lo:hi] for m in mats), out[lo:hi]), out.shape[0], out.shape[1],
+                    out.itemsize)
+    return out.reshape(arrays[0].shape)
 
-    def part(start, stop):
-        for lo, hi in blocks(start, stop, per_block):
-            work(lo, hi)
 
-    parallel_ranges(part, count, cost_per_item=n)
+def _shifted(xb, out):
+    """x − max x per row, into ``out``."""
+    return np.subtract(xb, xb.max(axis=1, keepdims=True), out=out)
+
+
+def _softmax_block(xb, yb):
+    _shifted(xb, yb)
+    np.exp(yb, out=yb)
+    yb /= yb.sum(axis=1, keepdims=True)
+
+
+def _softmax_grad_block(yb, gyb, gb):
+    dot = np.multiply(gyb, yb, out=gb).sum(axis=1, keepdims=True)
+    np.subtract(gyb, dot, out=gb)
+    gb *= yb
+
+
+def _log_softmax_block(xb, yb):
+    _shifted(xb, yb)
+    e = np.exp(yb, out=scratch(np, "log-softmax-exp", yb.shape, yb.dtype))
+    yb -= np.log(e.sum(axis=1, keepdims=True))
+
+
+def _log_softmax_grad_block(yb, gyb, gb):
+    np.exp(yb, out=gb)
+    gb *= -gyb.sum(axis=1, keepdims=True)
+    gb += gyb
 
 
 class SoftmaxLastAxis(ops.Softmax):
@@ -45,30 +72,11 @@ class SoftmaxLastAxis(ops.Softmax):
 
     def forward(self, x):
         self.axis = x.ndim - 1
-        x2 = _rows(x)
-        y2 = np.empty_like(x2)
-
-        def work(lo, hi):
-            yb = np.subtract(x2[lo:hi], x2[lo:hi].max(axis=1, keepdims=True), out=y2[lo:hi])
-            np.exp(yb, out=yb)
-            yb /= yb.sum(axis=1, keepdims=True)
-
-        _by_rows(work, x2)
-        self.y = y2.reshape(x.shape)
+        self.y = _row_map(_softmax_block, x)
         return self.y
 
     def backward(self, gy):
-        y2, gy2 = _rows(self.y), _rows(gy)
-        g2 = np.empty_like(y2)
-
-        def work(lo, hi):
-            yb, gyb, gb = y2[lo:hi], gy2[lo:hi], g2[lo:hi]
-            dot = np.multiply(gyb, yb, out=gb).sum(axis=1, keepdims=True)
-            np.subtract(gyb, dot, out=gb)
-            gb *= yb
-
-        _by_rows(work, y2)
-        return (g2.reshape(gy.shape),)
+        return (_row_map(_softmax_grad_block, self.y, gy),)
 
 
 class LogSoftmaxLastAxis(ops.LogSoftmax):
@@ -76,30 +84,11 @@ class LogSoftmaxLastAxis(ops.LogSoftmax):
 
     def forward(self, x):
         self.axis = x.ndim - 1
-        x2 = _rows(x)
-        y2 = np.empty_like(x2)
-
-        def work(lo, hi):
-            yb = np.subtract(x2[lo:hi], x2[lo:hi].max(axis=1, keepdims=True), out=y2[lo:hi])
-            e = np.exp(yb, out=scratch(np, "log-softmax-exp", yb.shape, yb.dtype))
-            yb -= np.log(e.sum(axis=1, keepdims=True))
-
-        _by_rows(work, x2)
-        self.y = y2.reshape(x.shape)
+        self.y = _row_map(_log_softmax_block, x)
         return self.y
 
     def backward(self, gy):
-        y2, gy2 = _rows(self.y), _rows(gy)
-        g2 = np.empty_like(y2)
-
-        def work(lo, hi):
-            gyb, gb = gy2[lo:hi], g2[lo:hi]
-            np.exp(y2[lo:hi], out=gb)
-            gb *= -gyb.sum(axis=1, keepdims=True)
-            gb += gyb
-
-        _by_rows(work, y2)
-        return (g2.reshape(gy.shape),)
+        return (_row_map(_log_softmax_grad_block, self.y, gy),)
 
 
 kernels.register(ops.Softmax, SoftmaxLastAxis, when=_last_axis)

@@ -110,3 +110,19 @@ def blocks(start: int, stop: int, items_per_block: int):
     step = max(1, items_per_block)
     for lo in range(start, stop, step):
         yield lo, min(lo + step, stop)
+
+
+def parallel_blocks(work, count: int, row_length: int = 1, itemsize: int = 4) -> list:
+    """Call ``work(lo, hi)`` over ``range(count)`` in blocks of rows (each ``row_length`` elements of
+    ``itemsize`` bytes; at most :data:`BLOCK_BYTES` of one array per block), each thread going
+    through its own contiguous part block by block (:func:`parallel_ranges`). Returns what the
+    blocks returned, in block order (so sums of them come out the same in every run)."""
+    per_block = max(1, BLOCK_BYTES // (row_length * itemsize))
+    results = {}
+
+    def part(start, stop):
+        for lo, hi in blocks(start, stop, per_block):
+            results[lo] = work(lo, hi)
+
+    parallel_ranges(part, count, cost_per_item=row_length)
+    return [results[lo] for lo in sorted(results)]
