@@ -45,17 +45,35 @@ def _activation(activation):
 
 
 class _Block(Module):
-    """What both layers share: the feed-forward block linear2(dropout(activation(linear1(x)))) with
-    its dropout, and the residual wiring of a sub-block f with its norm and dropout:
+    """What both layers share: their sub-layers in PyTorch's order (``self_attn``, the decoder's
+    ``multihead_attn``, the feed-forward ``linear1``, ``dropout``, ``linear2``, then one ``norm{i}``
+    and one ``dropout{i}`` per residual sub-block), the feed-forward block
+    linear2(dropout(activation(linear1(x)))), and the residual wiring of a sub-block f with its
+    norm and dropout:
 
         post-norm (``norm_first=False``, the original):  x ← norm(x + dropout(f(x)))
         pre-norm  (``norm_first=True``, Xiong et al. 2020): x ← x + dropout(f(norm(x)))
     """
 
-    def _feed_forward_layers(self, d_model, dim_feedforward, dropout, bias, dtype):
+    def __init__(self, sub_blocks: int, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                 batch_first, norm_first, bias, device, dtype):
+        super().__init__()
+        dtype = dtype or "float32"
+        attention = {"dropout": dropout, "bias": bias, "batch_first": batch_first, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        if sub_blocks == 3:  # a decoder layer: attention over the encoder's output too
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        for i in range(1, sub_blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for i in range(1, sub_blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation)
+        if device is not None:
+            self.to(device)
 
     def _feed_forward(self, x):
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
@@ -80,19 +98,8 @@ class TransformerEncoderLayer(_Block):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
                  bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        dtype = dtype or "float32"
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self._feed_forward_layers(d_model, dim_feedforward, dropout, bias, dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
-        if device is not None:
-            self.to(device)
+        super().__init__(2, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device, dtype)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         """``src_mask`` (S, S) or (N·nhead, S, S) and ``src_key_padding_mask`` (N, S): boolean (True
@@ -119,23 +126,8 @@ class TransformerDecoderLayer(_Block):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
                  bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        dtype = dtype or "float32"
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                                 dtype=dtype)
-        self._feed_forward_layers(d_model, dim_feedforward, dropout, bias, dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
-        if device is not None:
-            self.to(device)
+        super().__init__(3, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device, dtype)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
