@@ -54,10 +54,11 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def make_plots(run: Run) -> list[Path]:
-    """Write the run's figures into plots/ and return their paths."""
+def make_plots(run: Run, records: list[dict] | None = None) -> list[Path]:
+    """Write the run's figures into plots/ and return their paths (``records``: the run's metrics,
+    where the caller has read them already)."""
     config = run.read_config()
-    records = run.read_metrics()
+    records = run.read_metrics() if records is None else records
     epochs = [r for r in records if r["kind"] == "epoch"]
     losses = [r["loss"] for r in records if r["kind"] == "step"]
     final = next((r for r in reversed(records) if r["kind"] == "final"), None)
@@ -212,8 +213,9 @@ ROWS = (("final_train_acc", "final training accuracy (fixed sample)"),
 def write_report(run: Run, with_plots: bool = True) -> Path:
     """Regenerate ``report.md`` (and its figures) from the run folder."""
     config = run.read_config()
-    figures = make_plots(run) if with_plots else sorted(run.plots_dir.glob("*.png"))
-    s = summary(run)
+    records = run.read_metrics()
+    figures = make_plots(run, records) if with_plots else sorted(run.plots_dir.glob("*.png"))
+    s = summarize(run.name, records)
     meta = config.get("meta", {})
     lines = [f"# Run {run.name}", ""]
     if "status" not in s:  # no final record: it was stopped (or is still training)
@@ -232,7 +234,7 @@ def write_report(run: Run, with_plots: bool = True) -> Path:
     if "sample" in s:
         lines += ["", "## Sample", "", f"Generated at the end of the run ({s['sample_settings']}) after the prompt "
                   f"{s['sample_prompt']!r}:", "", "```text", s["sample"], "```"]
-    lines += _layers_section([r for r in run.read_metrics() if r["kind"] == "epoch"])
+    lines += _layers_section([r for r in records if r["kind"] == "epoch"])
     lines += ["", "## Settings", "", "| setting | value |", "|---|---|"]
     text = config.get("model", {}).get("kind") in LANGUAGE_MODELS
     for section in ("data", "model", "optim", "train"):
@@ -258,15 +260,16 @@ def write_comparison(runs: list[Run], out_dir, title="Comparison", labels=None) 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     labels = labels or [r.name for r in runs]
-    rows = [summary(r) for r in runs]
+    records = [r.read_metrics() for r in runs]
+    rows = [summarize(r.name, metrics) for r, metrics in zip(runs, records)]
     keys = ["final_train_acc", "best_val_acc", "test_acc", "best_test_acc", "final_train_loss", "parameters",
             "epochs", "seconds"]
     lines = [f"# {title}", "", "| run | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for row in rows:
         lines.append(f"| {row['run']} | " + " | ".join(_fmt(row.get(k)) for k in keys) + " |")
-    curves = [(label, [m for m in r.read_metrics() if m["kind"] == "epoch"]) for label, r in zip(labels, runs)]
+    curves = [(label, [m for m in metrics if m["kind"] == "epoch"]) for label, metrics in zip(labels, records)]
     plots.plot_compare(curves, out_dir / "compare_val_acc.png", title=f"{title}: validation accuracy")
-    losses = [(label, [m["loss"] for m in r.read_metrics() if m["kind"] == "step"]) for label, r in zip(labels, runs)]
+    losses = [(label, [m["loss"] for m in metrics if m["kind"] == "step"]) for label, metrics in zip(labels, records)]
     plots.plot_compare_loss(losses, out_dir / "compare_loss.png", title=f"{title}: training loss")
     lines += ["", "![validation accuracy](compare_val_acc.png)", "", "![training loss](compare_loss.png)", ""]
     path = out_dir / "compare.md"
