@@ -102,15 +102,6 @@ def _resolve_layers(model, layers):
     return resolved
 
 
-def _remove(handle, module) -> None:
-    """Take a forward hook off ``module``, and its hook table with the last one: ``nn.Sequential``
-    fuses a Linear layer with its ReLU only while neither has a hook table."""
-    handle.remove()
-    hooks = module.__dict__.get("_hooks")
-    if hooks is not None and not any(hooks.values()):
-        del module.__dict__["_hooks"]
-
-
 class _Mean:
     """Running means of named numbers."""
 
@@ -174,7 +165,7 @@ class LayerMonitor:
             return
         for name, module in self.layers:
             handle = module.register_forward_hook(self._activation_hook(name))
-            self._layer_hooks.append((handle, module))
+            self._layer_hooks.append(handle)
             for pname, p in module.named_parameters():
                 if p.requires_grad:
                     self._norms[(name, pname)] = _norm(p.data)
@@ -210,10 +201,8 @@ class LayerMonitor:
 
     def _finish_step(self) -> None:
         """Turn the sampled step's gradients into norms and take its hooks off."""
-        for handle in self._grad_hooks:
+        for handle in (*self._grad_hooks, *self._layer_hooks):
             handle.remove()
-        for handle, module in self._layer_hooks:
-            _remove(handle, module)
         self._grad_hooks, self._layer_hooks, self._seen = [], [], set()
         by_layer: dict[str, dict] = {}
         sizes: dict[str, int] = {}
@@ -254,7 +243,7 @@ class LayerMonitor:
     def detach(self) -> None:
         """Take every hook off the model; the monitor records nothing more."""
         self._finish_step()
-        _remove(self._root, self.model)
+        self._root.remove()
 
     def __enter__(self) -> LayerMonitor:
         return self

@@ -31,13 +31,19 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 class _RemovableHandle:
-    """What the ``register_*_hook`` methods return: ``remove()`` takes the hook off again."""
+    """What the ``register_*_hook`` methods return: ``remove()`` takes the hook off again, and the
+    module's hook table with its last hook (a module without one runs as if never hooked)."""
 
-    def __init__(self, hooks: list, key):
-        self.hooks, self.key = hooks, key
+    def __init__(self, module, kind: str, key):
+        self.module, self.kind, self.key = module, kind, key
 
     def remove(self) -> None:
-        self.hooks[:] = [(k, h) for k, h in self.hooks if k is not self.key]
+        table = self.module.__dict__.get("_hooks")
+        if table is None:
+            return
+        table[self.kind][:] = [(k, h) for k, h in table[self.kind] if k is not self.key]
+        if not (table["pre"] or table["post"]):
+            del self.module.__dict__["_hooks"]
 
 
 def _shape(value) -> tuple:
@@ -322,15 +328,14 @@ class Module:
         return out
 
     def _has_hooks(self) -> bool:
-        """Whether a forward hook is registered now (a table emptied by removing them all has none)."""
-        hooks = self.__dict__.get("_hooks")
-        return bool(hooks and (hooks["pre"] or hooks["post"]))
+        """Whether a forward hook is registered now (removing the last one drops the table)."""
+        return "_hooks" in self.__dict__
 
     def _add_hook(self, kind: str, hook):
         hooks = self.__dict__.setdefault("_hooks", {"pre": [], "post": []})
         key = object()
         hooks[kind].append((key, hook))
-        return _RemovableHandle(hooks[kind], key)
+        return _RemovableHandle(self, kind, key)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` runs before each forward; a value it returns replaces the arguments.
