@@ -131,7 +131,6 @@ DIFFERENCES: dict[str, str] = {
                           "`step` is a Python int, not a tensor",
     "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "
                         "stays an int) where PyTorch stores pairs: `m.kernel_size[0]` needs `nablab.ops.conv.pair`",
-    "unbatched inputs": "convolutions want a batch dimension ((N, C, H, W)); PyTorch also takes (C, H, W)",
     "transformer evaluation": "no fast path with nested tensors: in evaluation a `TransformerEncoder` computes "
                               "the padded positions of `src_key_padding_mask` as in training, where PyTorch's fast "
                               "path returns 0 there (the other positions agree)",
