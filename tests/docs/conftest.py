@@ -1,0 +1,27 @@
+"""The documentation site, built once per test session as CI builds it: ``mkdocs build --strict``
+(a warning — a broken link, a missing page, a reference that does not resolve — fails the build),
+the tutorials executed at their quick budget."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> pathlib.Path:
+    """The built site's folder; the build's output is in ``build.log`` beside it."""
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed: pip install -e '.[docs]'")
+    out = tmp_path_factory.mktemp("docs") / "site"
+    env = dict(os.environ, NABLAB_TUTORIAL_BUDGET="quick", DISABLE_MKDOCS_2_WARNING="true")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    (out.parent / "build.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+    return out
