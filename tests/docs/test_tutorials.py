@@ -35,8 +35,7 @@ def test_tutorial_page_holds_its_executed_run(site, path):
     outputs = html.count('class="jp-OutputArea jp-Cell-outputArea"')
     assert code_cells and outputs, f"{path.name}: {code_cells} code cells, {outputs} with output: not executed?"
     assert "data:image/png;base64" in html, f"{path.name}: no figure"
-    for sign in ("Traceback (most recent call last)", "jp-RenderedText\" data-mime-type=\"application/vnd.jupyter.stderr"):
-        assert sign not in html, f"{path.name}: its run wrote an error ({sign})"
+    assert "Traceback (most recent call last)" not in html, f"{path.name}: its run shows a traceback"
 
 
 def test_budget_must_be_quick_or_full():
