@@ -1,0 +1,46 @@
+"""Small Markdown helpers shared by the generated project pages: escaping text for table cells,
+code spans, and tables built from rows."""
+
+from __future__ import annotations
+
+import re
+
+#: characters that Markdown would read as markup in running text (backticks are kept: they make code spans)
+_MARKUP = re.compile(r"([\\*_<>\[\]|])")
+#: a code span, in Markdown's single backticks or reST's double ones
+_CODE_SPAN = re.compile(r"(``.+?``|`[^`]+`)")
+
+
+def text(value: object) -> str:
+    """``value`` as Markdown text that reads as written: markup characters are escaped outside code spans,
+    reST's double-backtick spans become Markdown's single ones, and newlines become spaces (so it fits in
+    a table cell)."""
+    parts = _CODE_SPAN.split(str(value).replace("\n", " "))
+    return "".join(code(part.strip("`")) if i % 2 else _MARKUP.sub(r"\\\1", part).replace("`", r"\`")
+                   for i, part in enumerate(parts))
+
+
+#: a Sphinx cross-reference role, ``:func:`name``` (the name is kept, as code)
+_ROLE = re.compile(r":(?:mod|func|class|meth|data|attr|exc):`~?([^`]+)`")
+
+
+def prose(doc: str) -> str:
+    """A docstring written for Sphinx as Markdown: its roles become code spans, its lines keep their breaks
+    and indentation (so its lists and indented formulas stay what they are), the rest as :func:`text`."""
+    return "\n".join(text(line) for line in _ROLE.sub(r"``\1``", doc).split("\n"))
+
+
+def code(value: object) -> str:
+    """``value`` as an inline code span (a pipe, which would end a table cell, is written as an entity)."""
+    body = str(value)
+    fence = "``" if "`" in body else "`"
+    if "|" in body:
+        return "<code>" + body.replace("&", "&amp;").replace("<", "&lt;").replace("|", "&#124;") + "</code>"
+    return f"{fence}{body}{fence}" if fence == "`" else f"{fence} {body} {fence}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of already formatted cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
