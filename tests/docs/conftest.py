@@ -12,6 +12,14 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``-n``, ``--dist loadgroup``), every test of the site runs in one worker, which
+    builds the site once."""
+    for item in items:
+        if item.path.is_relative_to(pathlib.Path(__file__).parent):
+            item.add_marker(pytest.mark.xdist_group("site"))
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> pathlib.Path:
     """The built site's folder; the build's output is in ``build.log`` beside it."""
