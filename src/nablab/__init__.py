@@ -13,7 +13,7 @@ The public API mirrors PyTorch's so that habits carry over::
 from . import accelerator, cuda, functions, gradcheck, io, kernels, nn, ops, optim, return_types
 from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
 from .creation import __all__ as _creation_names
-from .device import device
+from .device import device, get_default_device, set_default_device
 from .dtype_names import *  # noqa: F403  (nablab.float32, nablab.long, ...)
 from .dtype_names import __all__ as _dtype_names
 from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
@@ -48,8 +48,9 @@ def __dir__():
 
 
 __all__ = [
-    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions", "get_num_threads",
-    "gradcheck", "io", "is_grad_enabled", "kernels", "load", "log_softmax", "manual_seed", "nn", "no_grad", "ops",
-    "optim", "return_types", "save", "set_grad_enabled", "set_num_threads", "softmax", "tensor",
+    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions",
+    "get_default_device", "get_num_threads", "gradcheck", "io", "is_grad_enabled", "kernels", "load",
+    "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim", "return_types", "save", "set_default_device",
+    "set_grad_enabled", "set_num_threads", "softmax", "tensor",
 ]
 __all__ += _function_names + _dtype_names + _creation_names + _query_names

@@ -1,7 +1,10 @@
-"""The array module behind a tensor: NumPy on the CPU (CuPy on a GPU, see issue "Speed").
+"""The array module behind a tensor: NumPy on the CPU, CuPy (or the strict stand-in) on the GPU.
 
 Ops never branch on the device; they ask the arrays which module they belong to, as Chainer's
-``cuda.get_array_module`` does, and call that module's functions.
+``cuda.get_array_module`` does, and call that module's functions. The GPU's module is CuPy when it
+is installed, or :mod:`nablab.testing.strict_device`'s ``xp`` while that is enabled (the stand-in
+that tests the device paths on the CPU); :func:`gpu_module` says which, None when there is no GPU.
+Moving between the two goes through :func:`to_device` and :func:`to_host`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,57 @@ except ImportError:  # pragma: no cover - depends on the machine
     _cupy = None
 
 
+class _GPU:
+    """The GPU's array module (CuPy, the stand-in or None)."""
+
+    module = _cupy
+
+
 def get_array_module(*arrays):
-    """Return ``numpy`` or ``cupy``: the module that owns the given arrays."""
-    if _cupy is not None:
-        return _cupy.get_array_module(*arrays)
-    return np
+    """Return the module that owns the given arrays: ``numpy``, or the GPU's (CuPy or the stand-in)."""
+    gpu = _GPU.module
+    return np if gpu is None else gpu.get_array_module(*arrays)
+
+
+def gpu_module():
+    """The array module of the GPU (CuPy, or the stand-in while enabled), None without one."""
+    return _GPU.module
+
+
+def set_gpu_module(module):
+    """Make ``module`` the GPU's array module (None: no GPU); returns the previous one."""
+    previous, _GPU.module = _GPU.module, module
+    return previous
+
+
+def on_host(array) -> bool:
+    """True for a NumPy array (or scalar), False for one on the GPU."""
+    return isinstance(array, (np.ndarray, np.generic)) or get_array_module(array) is np
+
+
+def to_device(array):
+    """``array`` on the GPU (itself if it is there already): an upload."""
+    gpu = _GPU.module
+    if gpu is None:
+        raise RuntimeError("nablab has no CUDA device here: install CuPy (pip install 'nablab[cuda]') and run on a "
+                           "machine with an NVIDIA GPU")
+    return gpu.asarray(array)
+
+
+def to_host(array):
+    """``array`` as a NumPy array (itself if it is one already): a download, which waits for the GPU."""
+    if on_host(array):
+        return array
+    return array.get()
+
+
+def like(reference, value):
+    """``value`` on the device of the array ``reference``: a host array (an index, a count) given with a
+    device array is uploaded, as PyTorch moves a CPU index to the GPU tensor it indexes. Anything else
+    (numbers, slices, arrays already there) comes back as it is."""
+    if isinstance(value, np.ndarray) and not on_host(reference):
+        return to_device(value)
+    return value
 
 
 def is_float_dtype(dtype) -> bool:

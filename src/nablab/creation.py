@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from .device import resolve
+from .device import default_or, resolve
 from .dtypes import DEFAULT_DTYPE
 from .random import numpy_generator
 from .tensor import Tensor, _to_array
@@ -36,6 +36,7 @@ def _finish(array, dtype, device, requires_grad) -> Tensor:
     if dtype is not None and array.dtype != np.dtype(dtype):
         array = array.astype(dtype)
     t = Tensor._make(array)
+    device = default_or(device)
     if device is not None:
         t = t.to(resolve(device))
     return t.requires_grad_(True) if requires_grad else t

@@ -7,7 +7,7 @@ CuPy and a GPU the only device is the CPU; code written for PyTorch (``x.to(devi
 
 from __future__ import annotations
 
-from .backend import get_array_module
+from .backend import gpu_module, on_host
 
 _TYPES = ("cpu", "cuda")
 
@@ -54,21 +54,21 @@ class device:  # noqa: N801 - PyTorch's name
 
 
 def gpu_count() -> int:
-    """The number of GPUs CuPy can use (0 without CuPy or a GPU)."""
-    try:
-        import cupy
-    except ImportError:
+    """The number of GPUs CuPy can use (0 without CuPy or a GPU; 1 while the strict stand-in is enabled)."""
+    module = gpu_module()
+    if module is None:
         return 0
+    if not hasattr(module, "cuda"):  # nablab.testing.strict_device
+        return 1
     try:
-        return int(cupy.cuda.runtime.getDeviceCount())
+        return int(module.cuda.runtime.getDeviceCount())
     except Exception:  # CuPy installed but no driver or device
         return 0
 
 
 def device_of(array) -> device:
     """The device an array lives on."""
-    xp = get_array_module(array)
-    if xp.__name__ == "numpy":
+    if on_host(array):
         return device("cpu")
     return device("cuda", int(array.device.id))
 
@@ -79,4 +79,29 @@ def resolve(target) -> device:
     if target.type == "cuda" and gpu_count() == 0:
         raise RuntimeError("nablab has no CUDA device here: install CuPy and run on a machine with an NVIDIA GPU "
                            "(check nablab.cuda.is_available() or nablab.accelerator.is_available() first)")
+    return target
+
+
+class _Default:
+    """Where the creation functions put a tensor when no ``device=`` is given."""
+
+    device = device("cpu")
+
+
+def set_default_device(target) -> None:
+    """Make ``target`` the device of new tensors and parameters (``torch.set_default_device``): the creation
+    functions (``tensor``, ``zeros``, ``randn``, …) and layers' parameters are made there when no ``device=`` is
+    given. ``None`` means the CPU."""
+    _Default.device = device("cpu") if target is None else resolve(target)
+
+
+def get_default_device() -> device:
+    """The device new tensors are made on (``torch.get_default_device``)."""
+    return _Default.device
+
+
+def default_or(target):
+    """``target``, or the default device when ``target`` is None and the default is not the CPU (else None)."""
+    if target is None and _Default.device.type != "cpu":
+        return _Default.device
     return target

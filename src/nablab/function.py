@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import grad_mode
+from .backend import _GPU, on_host, to_device
 from .errors import ShapeError
 from .kernels import _registry as _kernel_registry
 from .kernels import select as _select_kernel
@@ -68,6 +69,8 @@ class Function:
             tensors.append(x)
             arrays.append(x.data)
             needs.append(x.requires_grad)
+        if _GPU.module is not None and len(arrays) > 1:
+            arrays = same_device(cls, arrays)
         impl = _select_kernel(cls, *arrays, **params) if cls in _kernel_registry else cls
         fn = impl(**params)
         recording = True in needs and grad_mode.state.enabled
@@ -99,6 +102,21 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def same_device(cls, arrays: list) -> list:
+    """The op's input arrays, all on one device: a 0-d host array among device arrays is uploaded (a
+    CPU scalar tensor may join a GPU op, as in PyTorch); any other mix is an error naming both."""
+    hosts = [on_host(a) for a in arrays]
+    if all(hosts) or not any(hosts):
+        return arrays
+    if all(a.ndim == 0 for a, host in zip(arrays, hosts) if host):
+        return [to_device(a) if host else a for a, host in zip(arrays, hosts)]
+    on_cpu = next(tuple(a.shape) for a, host in zip(arrays, hosts) if host and a.ndim)
+    on_gpu = next(tuple(a.shape) for a, host in zip(arrays, hosts) if not host)
+    raise RuntimeError(f"{cls.__name__}: expected all tensors to be on the same device, but found at least two "
+                       f"devices, cpu (a tensor of shape {on_cpu}) and cuda:0 (shape {on_gpu}): move them with "
+                       ".to(device) first")
 
 
 def unbroadcast(grad, shape):

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dtypes, function, ops
 from .backend import get_array_module, is_float_dtype
+from .device import default_or
 from .dtypes import DEFAULT_DTYPE
 from .errors import DTypeError, ShapeError
 from .function import backward as _run_backward
@@ -31,7 +32,7 @@ def _to_array(data, dtype=None, copy=False, keep_array_dtype=False):
     ``keep_array_dtype``, unless ``data`` is already an array (or tensor) with a dtype of its own."""
     if isinstance(data, Tensor):
         data = data.data
-    xp = get_array_module(data) if hasattr(data, "__array_namespace__") else np
+    xp = get_array_module(data)
     if dtype is not None:
         dtype = np.dtype(dtype)
     typed = keep_array_dtype and hasattr(data, "dtype")
@@ -417,6 +418,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     """A new tensor holding a copy of ``data``, like ``torch.tensor``: in ``dtype`` if given, else in
     the dtype of a NumPy array or tensor, else (lists, Python numbers) float32 for floating values."""
     t = Tensor._make(_to_array(data, dtype, copy=True, keep_array_dtype=True))
+    device = default_or(device)
     if device is not None:
         t = t.to(device)
     return t.requires_grad_(True) if requires_grad else t

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import functions as fx
 from .. import ops
+from ..creation import full
 from ..kernels.cpu.fusion import BatchNormReLU, LinearReLU
 from ..nn import functional as F
 from .case import Case
@@ -14,6 +15,11 @@ from .case import away_from_zero as _away_from_zero
 from .case import distinct as _distinct
 from .case import normal as _n
 from .case import positive as _positive
+
+
+def _full(n, value):
+    """Running statistics for batch norm: float64 tensors on the default device (constants of the case)."""
+    return full((n,), value, dtype=np.float64)
 
 
 def _linear_relu_inputs(rng):
@@ -101,17 +107,17 @@ CASES: dict[str, Case] = {
     "avg_pool2d (3, stride 2, padding 1)": Case(ops.AvgPool2d, lambda x: F.avg_pool2d(x, 3, 2, 1),
                                                 lambda r: [_n(r, 2, 2, 5, 5)]),
     "batch_norm (train, NCHW)": Case(
-        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True),
+        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, _full(3, 0.0), _full(3, 1.0), g, b, training=True),
         lambda r: [_n(r, 4, 3, 2, 2), _n(r, 3), _n(r, 3)], eps=1e-3, order=4, tiny=1e-3),
     "batch_norm (train, NC)": Case(
-        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, np.zeros(3), np.ones(3), g, b, training=True),
+        ops.BatchNormTrain, lambda x, g, b: F.batch_norm(x, _full(3, 0.0), _full(3, 1.0), g, b, training=True),
         lambda r: [_n(r, 5, 3), _n(r, 3), _n(r, 3)], eps=1e-3, order=4, tiny=1e-3),
     "batch_norm + relu (fused)": Case(
-        BatchNormReLU, lambda x, g, b: F.batch_norm_relu(x, np.zeros(3), np.ones(3), g, b, training=True),
+        BatchNormReLU, lambda x, g, b: F.batch_norm_relu(x, _full(3, 0.0), _full(3, 1.0), g, b, training=True),
         lambda r: [_n(r, 4, 3, 2, 2), 0.1 * _positive(r, 3), np.array([1.5, -1.5, 1.2])], eps=1e-3, order=4,
         tiny=1e-3, smooth=False),
     "batch_norm (eval)": Case(
-        ops.BatchNormEval, lambda x, g, b: F.batch_norm(x, np.full(3, 0.2), np.full(3, 1.5), g, b, training=False),
+        ops.BatchNormEval, lambda x, g, b: F.batch_norm(x, _full(3, 0.2), _full(3, 1.5), g, b, training=False),
         lambda r: [_n(r, 4, 3, 2, 2), _n(r, 3), _n(r, 3)]),
     # a whole model: 6-5-3 MLP with tanh, cross-entropy and the reports' L2 penalty
     "model: MLP + cross-entropy + L2": Case(ops.Linear, lambda x, w1, b1, w2, b2: (

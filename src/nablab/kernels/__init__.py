@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 
+from ..backend import on_host
+
 #: reference → ((when, kernel), ...) in the order the kernels were registered
 _registry: dict = {}
 
@@ -72,9 +74,10 @@ def register(reference, kernel, when) -> None:
 
 def select(reference, *args, **params):
     """The implementation to run ``reference(*args, **params)`` with: the first registered kernel
-    whose predicate accepts the call, else ``reference`` itself (always, under :func:`use_reference`)."""
+    whose predicate accepts the call, else ``reference`` itself (always, under :func:`use_reference`,
+    and for arrays on a GPU: the kernels here are CPU kernels)."""
     candidates = _registry.get(reference)
-    if candidates and not state.reference:
+    if candidates and not state.reference and all(on_host(a) for a in args if hasattr(a, "shape")):
         for when, kernel in candidates:
             if when(*args, **params):
                 return kernel

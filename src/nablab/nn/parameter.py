@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..backend import to_device
+from ..device import default_or
 from ..tensor import Tensor, _to_array
 
 
@@ -16,6 +18,8 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             data = data.data
         array = _to_array(data, dtype or getattr(data, "dtype", None))
+        if default_or(None) is not None:  # nablab.set_default_device("cuda"): made on the GPU
+            array = to_device(array)
         super().__init__(array, requires_grad=requires_grad, dtype=array.dtype)
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import on_host, to_device, to_host
 from ..function import Function
 
 
@@ -20,14 +20,7 @@ class Clone(Function):
 
 def _move(array, target_type: str):
     """``array`` on the device type ``target_type`` ("cpu" or "cuda"), itself if it is there already."""
-    on_gpu = get_array_module(array).__name__ != "numpy"
-    if target_type == "cuda" and not on_gpu:
-        import cupy
-
-        return cupy.asarray(array)
-    if target_type == "cpu" and on_gpu:
-        return array.get()
-    return array
+    return to_device(array) if target_type == "cuda" else to_host(array)
 
 
 class ToDevice(Function):
@@ -39,7 +32,7 @@ class ToDevice(Function):
         self.device_type = device_type
 
     def forward(self, x):
-        self.source = "cpu" if get_array_module(x).__name__ == "numpy" else "cuda"
+        self.source = "cpu" if on_host(x) else "cuda"
         return _move(x, self.device_type)
 
     def backward(self, gy):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import get_array_module, like
 from ..function import Function
 
 
@@ -21,6 +21,7 @@ class Embedding(Function):
 
     def forward(self, weight):
         self.rows, self.dtype = weight.shape[0], weight.dtype
+        self.indices = like(weight, self.indices)
         return weight[self.indices]
 
     def backward(self, gy):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, like
 from ..errors import ShapeError
 from ..function import Function
 from .indexing import _check_in_range
@@ -64,6 +64,7 @@ class Gather(Function):
 
     def forward(self, x):
         self.shape = x.shape
+        self.index = like(x, self.index)
         dim, index = _prepared("gather", x.shape, self.index, self.dim)
         self.pos, self.index_shape = positions(index, dim), index.shape
         return x.reshape(x.shape or (1,))[self.pos].reshape(self.index.shape)
@@ -87,6 +88,7 @@ class Scatter(Function):
 
     def forward(self, x, src):
         self.shape, self.src_shape = x.shape, src.shape
+        self.index = like(x, self.index)
         dim, index = _prepared("scatter", x.shape, self.index, self.dim, src.shape)
         self.pos, self.part = positions(index, dim), _leading(index)
         y = x.reshape(x.shape or (1,)).copy()
@@ -142,6 +144,7 @@ class ScatterReduce(Function):
     def forward(self, x, src):
         xp = get_array_module(x)
         self.shape, self.src_shape = x.shape, src.shape
+        self.index = like(x, self.index)
         dim, index = _prepared("scatter_reduce", x.shape, self.index, self.dim, src.shape)
         self.pos, self.part = positions(index, dim), _leading(index)
         x1, terms = x.reshape(x.shape or (1,)), src.reshape(src.shape or (1,))[self.part]
@@ -209,6 +212,7 @@ class IndexAdd(Function):
 
     def forward(self, x, source):
         xp = get_array_module(x)
+        self.index = like(x, self.index)
         self.shape = x.shape
         index = self.index.reshape(-1)
         if self.index.ndim > 1 or index.dtype.kind not in "iu":

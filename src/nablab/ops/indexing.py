@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import function
 from ..backend import get_array_module
+from ..backend import like as on_device_of
 from ..function import Function, unbroadcast
 
 
@@ -68,12 +69,13 @@ def _check_in_range(values, dim: int, size: int) -> None:
         raise IndexError(f"index {int(values[bad].flat[0])} is out of bounds for dimension {dim} with size {size}")
 
 
-def torch_index(index, shape) -> tuple:
+def torch_index(index, shape, like=None) -> tuple:
     """``(basic, advanced)`` NumPy indices with ``x[basic + (...,)][advanced] == torch's x[index]``.
 
     ``basic`` holds the integers, slices and None (a view); ``advanced`` is None when the index has
     no integer array or mask, else the arrays, masks and bools with ``slice(None)`` for the dims
     the basic part kept. Out-of-range integers raise IndexError naming the index and the size.
+    Index arrays from the host go to the device of the array ``like`` (the indexed one).
     """
     parts = normalize_index(index)
     parts = parts if isinstance(parts, tuple) else (parts,)
@@ -124,6 +126,8 @@ def torch_index(index, shape) -> tuple:
             advanced.append(p)
             dim += 1
     has_advanced = any(not isinstance(a, slice) for a in advanced)
+    if has_advanced and like is not None:
+        advanced = [on_device_of(like, a) for a in advanced]
     return tuple(basic) + (Ellipsis,), (tuple(advanced) if has_advanced else None)
 
 
@@ -141,7 +145,7 @@ class GetItem(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        self.basic, self.advanced = torch_index(self.index, x.shape)
+        self.basic, self.advanced = torch_index(self.index, x.shape, like=x)
         y = x[self.basic]
         return y if self.advanced is None else y[self.advanced]
 
@@ -157,7 +161,7 @@ class GetItem(Function):
 
 def write(x, index, v) -> None:
     """x[index] = v into the array x, with PyTorch's indexing rules (v broadcast to the selection)."""
-    basic, advanced = torch_index(index, x.shape)
+    basic, advanced = torch_index(index, x.shape, like=x)
     target = x[basic]
     if advanced is None:
         target[...] = v
@@ -180,7 +184,7 @@ class SetItem(Function):
 
     def forward(self, x, v):
         self.v_shape = v.shape
-        self.basic, self.advanced = torch_index(self.index, x.shape)
+        self.basic, self.advanced = torch_index(self.index, x.shape, like=x)
         y = x.copy()
         write(y, self.index, v)
         return y
@@ -210,7 +214,7 @@ class IndexPutAdd(Function):
     def forward(self, x, v):
         xp = get_array_module(x)
         self.v_shape = v.shape
-        self.basic, self.advanced = torch_index(self.index, x.shape)
+        self.basic, self.advanced = torch_index(self.index, x.shape, like=x)
         y = x.copy()
         target = y[self.basic]
         if self.advanced is None:

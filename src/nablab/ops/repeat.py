@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, like
 from ..function import Function
 
 
@@ -43,7 +43,7 @@ class RepeatInterleave(Function):
         xp = get_array_module(x)
         n = x.shape[self.dim]
         self.shape = x.shape
-        self.source = xp.repeat(xp.arange(n), self.repeats)  # src(k) for every output position k
+        self.source = xp.repeat(xp.arange(n), like(x, self.repeats))  # src(k) for every output position k
         return xp.take(x, self.source, axis=self.dim)
 
     def backward(self, gy):

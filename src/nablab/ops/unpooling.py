@@ -12,7 +12,7 @@ windows), the later write wins, and each reads that element's gradient back.
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import get_array_module, like
 from ..errors import ShapeError
 from ..function import Function
 
@@ -27,6 +27,7 @@ class MaxUnpool2d(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        self.indices = like(x, self.indices)
         if x.ndim != 4 or tuple(self.indices.shape) != tuple(x.shape):
             raise ShapeError(f"max_unpool2d expects an (N, C, H, W) input and indices of its shape, got shapes "
                              f"{tuple(x.shape)} and {tuple(self.indices.shape)}")
