@@ -1,8 +1,47 @@
-"""The reference pages generated from the code (run by mkdocs-gen-files at build time)."""
+"""The "Ops and layers" reference, generated from the code at build time (run by mkdocs-gen-files).
+
+One page per op (every ``Function`` subclass of ``nablab.ops``: its math, forward and backward side
+by side, its gradient checks run now, who calls it and the PyTorch counterparts), one per public
+layer of ``nablab.nn``, an index page per module, the reference's index and its navigation
+(``reference/SUMMARY.md``). The pieces are in the ``reference_*`` modules beside this script.
+"""
+
+import pathlib
+import sys
+import time
 
 import mkdocs_gen_files
 
-with mkdocs_gen_files.open("reference/index.md", "w") as page:
-    page.write("# Reference\n\nThe ops, the layers and the commands, generated from the code.\n")
-with mkdocs_gen_files.open("reference/SUMMARY.md", "w") as nav:
-    nav.write("* [Reference](index.md)\n")
+sys.path.insert(0, str(pathlib.Path(__file__).parent))  # gen-files runs this file without its folder on the path
+
+import reference_catalog  # noqa: E402
+import reference_gradcheck  # noqa: E402
+import reference_pages as pages  # noqa: E402
+
+
+def write(path: str, text: str) -> None:
+    with mkdocs_gen_files.open(path, "w") as file:
+        file.write(text)
+
+
+def main() -> None:
+    start = time.perf_counter()
+    catalog = reference_catalog.build()
+    results, check_seconds, check_cpu = reference_gradcheck.run({op.cls for op in catalog.all_ops()})
+    links = pages.Links(catalog)
+    for module, group in catalog.ops.items():
+        write(pages.op_index(module), pages.render_op_module(module, catalog, results, links))
+        for op in group:
+            write(pages.op_page(op), pages.render_op(op, links, results.get(op.cls, [])))
+    for module, group in catalog.layers.items():
+        write(pages.layer_index(module), pages.render_layer_module(module, catalog, links))
+        for layer in group:
+            write(pages.layer_page(layer), pages.render_layer(layer, links))
+    write(f"{pages.ROOT}/SUMMARY.md", pages.render_summary(catalog))
+    write(f"{pages.ROOT}/index.md", pages.render_index(catalog, results, check_seconds, check_cpu,
+                                                            time.perf_counter() - start))
+    print(f"reference: {len(catalog.all_ops())} op pages, {len(catalog.all_layers())} layer pages, gradient checks "
+          f"{check_seconds:.1f} s ({check_cpu:.1f} s of CPU), all {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+main()

@@ -1,0 +1,107 @@
+"""The generated "Ops and layers" reference: every op of ``nablab.ops`` and every public layer of
+``nablab.nn`` has its page in the built site (the classes are enumerated from the code, so a new op
+or layer without a page fails here), with its source and a passing gradient check, and the links of
+the reference's index lead to pages that exist."""
+
+import html
+import importlib
+import inspect
+import pkgutil
+import re
+import textwrap
+
+import pytest
+
+import nablab.nn
+from nablab import ops
+from nablab.function import Function
+
+
+def _ops_by_module():
+    """(module's last name, class) for every Function subclass defined in a module of nablab.ops."""
+    found = []
+    for info in pkgutil.iter_modules(ops.__path__, prefix="nablab.ops."):
+        module = importlib.import_module(info.name)
+        found += [(info.name.rpartition(".")[2], cls) for _, cls in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(cls, Function) and cls.__module__ == info.name]
+    return found
+
+
+def _layers():
+    return [cls for name in nablab.nn.__all__
+            if isinstance(cls := getattr(nablab.nn, name), type) and issubclass(cls, nablab.nn.Module)
+            and cls is not nablab.nn.Module]
+
+
+def _text(page) -> str:
+    """The page's visible text: tags dropped, entities decoded (code is split into highlighted spans)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
+def _main(page) -> str:
+    """The text of the page's article, without the navigation (which names every page)."""
+    raw = page.read_text()
+    article = raw[raw.index("<article"):raw.index("</article>")]
+    return html.unescape(re.sub(r"<[^>]+>", "", article))
+
+
+def _source_lines(fn):
+    """The non-blank lines of a function's source, stripped: how they read in the page."""
+    return [line.strip() for line in textwrap.dedent(inspect.getsource(fn)).splitlines() if line.strip()]
+
+
+OPS = _ops_by_module()
+
+
+def test_the_ops_are_enumerated_from_the_code():
+    names = {cls.__name__ for _, cls in OPS}
+    assert {"BatchNormTrain", "Conv2d", "Add", "LSTMStep"} <= names
+    assert len(OPS) > 100
+
+
+@pytest.mark.parametrize("module, cls", OPS, ids=[cls.__name__ for _, cls in OPS])
+def test_every_op_has_a_page_with_its_source_and_a_passing_gradient_check(site, module, cls):
+    page = site / "reference" / "ops" / module / cls.__name__ / "index.html"
+    assert page.exists(), f"no reference page for {cls.__module__}.{cls.__name__}"
+    text = _main(page)
+    for method in ("forward", "backward"):
+        for line in _source_lines(getattr(cls, method)):
+            assert line in text, f"{cls.__name__}.{method}: {line!r} not on its page"
+    check = text[text.index("Gradient check"):]
+    assert "✓ pass" in check, f"{cls.__name__}: no passing gradient check on its page"
+    assert "✗" not in check
+
+
+@pytest.mark.parametrize("cls", _layers(), ids=lambda cls: cls.__name__)
+def test_every_layer_has_a_page_with_its_forward(site, cls):
+    module = cls.__module__.rpartition(".")[2]
+    page = site / "reference" / "layers" / module / cls.__name__ / "index.html"
+    assert page.exists(), f"no reference page for nablab.nn.{cls.__name__}"
+    text = _main(page)
+    for line in _source_lines(cls.forward):
+        assert line in text, f"{cls.__name__}.forward: {line!r} not on its page"
+
+
+def test_the_batch_norm_page_shows_the_backward_beside_the_derivation(site):
+    page = site / "reference" / "ops" / "normalization" / "BatchNormTrain" / "index.html"
+    text = _main(page)
+    assert "dL/dx = γ / (m √(σ² + ε)) · (m·dy − Σ dy − x̂ · Σ dy·x̂)" in text
+    assert "gx = scale * (m * gy - per_channel(sum_dy, nd) - self.xhat * per_channel(sum_dy_xhat, nd))" in text
+    assert "torch.nn.functional.batch_norm" in text
+    raw = page.read_text()
+    grid = raw[raw.index('class="grid nablab-columns"'):]
+    grid = html.unescape(re.sub(r"<[^>]+>", "", grid[:grid.index("<h2")]))  # up to the next section
+    assert "def forward(self, x, gamma, beta):" in grid and "def backward(self, gy):" in grid, \
+        "forward and backward are not side by side in one two-column grid"
+
+
+def test_the_links_of_the_index_resolve(site):
+    index = site / "reference" / "index.html"
+    raw = index.read_text()
+    article = raw[raw.index("<article"):raw.index("</article>")]
+    hrefs = [h for h in re.findall(r'href="([^"#]+)', article) if "://" not in h]
+    assert len(hrefs) > len(OPS) + len(_layers())
+    for href in hrefs:
+        target = (index.parent / href).resolve()
+        assert (target / "index.html").exists() or target.is_file(), f"the index links to a missing page: {href}"
+    assert "passed when this page was built" in _text(index)

@@ -1,0 +1,133 @@
+"""The gradient checks behind the op pages, run when the site builds: every registered case of
+:data:`nablab.gradcheck_cases.CASES`, on the reference ops, and again with the CPU kernels switched on
+for the ops that have a kernel, against the tolerance the tests use (tests/ops/test_gradcheck_cases.py:
+a max relative error below 1e-6 for every case, below 1e-8 for a smooth op)."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from nablab import gradcheck_cases, kernels
+from nablab.gradcheck_cases import Case
+
+#: the tolerances of tests/ops/test_gradcheck_cases.py
+TOLERANCE, SMOOTH_TOLERANCE = 1e-6, 1e-8
+
+
+@dataclass
+class Result:
+    """One case's errors: max relative error per floating input, on the reference (and with kernels on)."""
+
+    name: str
+    case: Case
+    inputs: list[str]  # the names of the checked (floating) inputs, from the case's fn
+    reference: list[float]
+    kernels: list[float] | None  # None where the op has no CPU kernel
+
+    @property
+    def tolerance(self) -> float:
+        return SMOOTH_TOLERANCE if self.case.smooth else TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        worst = max(self.reference + (self.kernels or []), default=0.0)
+        return worst < self.tolerance
+
+
+def _errors(task: tuple[str, bool]) -> tuple[list[float], float]:
+    """The errors of one case (by name), on the reference ops or with the kernels on, and the CPU
+    seconds they took."""
+    name, reference = task
+    cpu = time.process_time()
+    with kernels.use_reference(reference):
+        [(_, _, errors)] = list(gradcheck_cases.run({name: gradcheck_cases.CASES[name]}))
+    return errors, time.process_time() - cpu
+
+
+def workers() -> int:
+    """How many processes run the checks: one a CPU where the platform can fork, else this one alone."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _run_all(tasks: list) -> list:
+    """``_errors`` of every task, in worker processes (one a CPU) where the platform can fork, else here."""
+    if workers() < 2:
+        return [_errors(task) for task in tasks]
+    # the slowest cases (recurrent layers) are registered last: hand them out first
+    order = list(reversed(range(len(tasks))))
+    with ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
+        done = dict(zip(order, pool.map(_errors, [tasks[i] for i in order])))
+    return [done[i] for i in range(len(tasks))]
+
+
+def run(ops: set) -> tuple[dict[type, list[Result]], float, float]:
+    """The results of every case whose ``op`` is in ``ops``, by op, and the wall and CPU seconds they took."""
+    start = time.perf_counter()
+    names = [name for name, case in gradcheck_cases.CASES.items() if case.op in ops]
+    tasks = [(name, True) for name in names]
+    tasks += [(name, False) for name in names if kernels.registered(gradcheck_cases.CASES[name].op)]
+    done = _run_all(tasks)
+    errors = {task: e for task, (e, _) in zip(tasks, done)}
+    results: dict[type, list[Result]] = {}
+    for name in names:
+        case = gradcheck_cases.CASES[name]
+        reference = errors[name, True]
+        results.setdefault(case.op, []).append(Result(name, case, input_names(case, len(reference)), reference,
+                                                      errors.get((name, False))))
+    return results, time.perf_counter() - start, sum(cpu for _, cpu in done)
+
+
+def input_names(case: Case, count: int) -> list[str]:
+    """The parameter names of the case's fn (its checked inputs are the floating ones, in order: where
+    the names cannot tell which, they are numbered)."""
+    try:
+        names = list(inspect.signature(case.fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    names = [n for n in names if n not in _bound_defaults(case.fn)]
+    if len(names) != count or any(n.startswith("*") for n in names):
+        return [f"input {i}" for i in range(count)]
+    return names
+
+
+def _bound_defaults(fn) -> dict:
+    """The parameters a lambda binds by default (``lambda a, name=name: …`` in a loop): name → value."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+@functools.cache
+def _module_tree(path: str):
+    with open(path, encoding="utf-8") as file:
+        source = file.read()
+    return source, ast.parse(source)
+
+
+def call_source(case: Case) -> str:
+    """How the case calls the op: its fn's source when it is a lambda (with the values it binds), else
+    the name of the function that builds it."""
+    fn = case.fn
+    code = getattr(fn, "__code__", None)
+    if code is None or fn.__name__ != "<lambda>":
+        return fn.__qualname__.replace(".<locals>", "")
+    source, tree = _module_tree(code.co_filename)
+    params = list(code.co_varnames[: code.co_argcount])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
+                and [a.arg for a in node.args.args] == params):
+            text = ast.get_source_segment(source, node)
+            bound = ", ".join(f"{n}={v!r}" for n, v in _bound_defaults(fn).items())
+            return " ".join(text.split()) + (f"  # with {bound}" if bound else "")
+    return "(a lambda)"
