@@ -1,10 +1,11 @@
 # %% [markdown]
 # # Build an autograd engine: vugrad (VU Amsterdam)
 #
-# The Deep Learning course of the Vrije Universiteit Amsterdam has its students finish *vugrad*, a
-# small automatic-differentiation engine on NumPy arrays, and then train an MLP on MNIST with it,
-# comparing sigmoid with ReLU hidden units. On this page we write such an engine from scratch in
-# about eighty lines, check its gradients against nablab's, and train the same networks with both.
+# The Deep Learning course of the Vrije Universiteit Amsterdam gives its students *vugrad*, Peter
+# Bloem's small automatic-differentiation library on NumPy arrays, to read and extend; with it
+# they train an MLP on MNIST and compare sigmoid with ReLU hidden units. On this page we write such
+# an engine from scratch, check its gradients against nablab's, and train the same networks with
+# both.
 #
 # Why build one? In the [backprop tutorial](../1-hlcv-backprop/) every gradient was derived by
 # hand for one network. An engine does it for **any** expression: each operation knows only its
@@ -37,7 +38,7 @@ print("budget:", BUDGET)
 #
 # A computation is a graph. Its **nodes** are values (arrays); its **ops** are the operations that
 # made them. A node remembers the op that made it and that op's inputs, its *parents*. Leaves
-# (the data, the weights) have no op.
+# (the data, the weights) have no op. (vugrad calls the two `TensorNode` and `OpNode`.)
 #
 # Each op has two methods on plain arrays:
 #
@@ -405,8 +406,9 @@ print(f"loss {ours_losses[0]:.4f} → {ours_losses[-1]:.4f} after {spiral_steps}
 assert gap < 1e-9
 
 # %% [markdown]
-# The two loss curves are the same to about 1e-12. On the right, the class our network predicts
-# at each point of the plane: the regions curl with the arms.
+# The two engines' losses coincide (the largest gap is printed above). The first few steps
+# overshoot — a learning rate of 1 is large — and then the loss falls steadily. On the right, the
+# class our network predicts at each point of the plane: the regions curl with the arms.
 
 # %%
 def predict_ours(xy):
@@ -563,9 +565,11 @@ for label, run in mnist_runs.items():
     print(f"{label:<11} {BUDGET:<6} {run['ours'][1]:10.3f} {run['nablab'][1]:7.3f} {run['published']:10.3f}")
 
 # %% [markdown]
-# At the quick budget (2,000 images, one epoch) both networks are far from converged, and the
-# sigmoid network lags further behind: its derivative is at most 1/4, so at the same small learning
-# rate its first layer learns about four times more slowly.
+# At the quick budget (2,000 images: one epoch is 63 steps) both networks are far from converged.
+# The ReLU network is well above chance; the sigmoid network has barely started. The sigmoid's
+# derivative is at most 1/4 (ReLU's is 1 wherever a unit is active): on its way back to the first
+# layer the gradient is multiplied by it, so at the same small learning rate the first layer moves
+# more slowly.
 #
 # FULL_RUN_RECORD
 #
