@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 
+from project_markdown import docstring
+
 import nablab.optim
 
 #: options of every block: public members only, in source order, the constructor's signature on the class
@@ -40,13 +42,27 @@ def _yaml(value) -> str:
 
 
 @dataclass
+class Rule:
+    """An update rule: the docstring of the function that applies it, its formulas as code blocks (see
+    :func:`project_markdown.docstring`), under a heading that names the function and its signature."""
+
+    function: object
+
+    def markdown(self) -> str:
+        fn = self.function
+        name = f"{fn.__module__}.{fn.__name__}"
+        return (f"### The rule: `{fn.__name__}`\n\n`{name}{inspect.signature(fn)}`\n\n"
+                f"{docstring(fn)}")
+
+
+@dataclass
 class Page:
     """An API page: its file under ``api/``, its title, a paragraph saying what the part is for, its blocks."""
 
     path: str
     title: str
     intro: str
-    blocks: list[Block]
+    blocks: list[Block | Rule]
 
     def markdown(self) -> str:
         return f"# {self.title}\n\n{self.intro}\n\n" + "\n".join(block.markdown() for block in self.blocks)
@@ -60,22 +76,21 @@ def _module_block(name: str, members: list[str] | None = None, **options) -> Blo
     return Block(name, settings | options)
 
 
-def optimizer_blocks() -> list[Block]:
+def optimizer_blocks() -> list[Block | Rule]:
     """The base class, then every optimizer nablab.optim exports, each with its module's update rule."""
     exported = [getattr(nablab.optim, name) for name in nablab.optim.__all__]
     classes = [*nablab.optim.OPTIMIZERS.values()]
     classes += [obj for obj in exported if inspect.isclass(obj) and issubclass(obj, nablab.optim.Optimizer)
                 and obj not in classes and obj is not nablab.optim.Optimizer]
-    blocks = [Block("nablab.optim.Optimizer")]
-    shown_rules: set[str] = set()
+    blocks: list[Block | Rule] = [Block("nablab.optim.Optimizer")]
+    shown_rules: set[object] = set()
     for cls in classes:
         blocks.append(Block(f"nablab.optim.{cls.__name__}", {"members": False}))
         module = inspect.getmodule(cls)
         for name, fn in inspect.getmembers(module, inspect.isfunction):
-            rule = f"{module.__name__}.{name}"
-            if fn.__module__ == module.__name__ and not name.startswith("_") and rule not in shown_rules:
-                shown_rules.add(rule)
-                blocks.append(Block(rule, {"heading_level": 3}))
+            if fn.__module__ == module.__name__ and not name.startswith("_") and fn not in shown_rules:
+                shown_rules.add(fn)
+                blocks.append(Rule(fn))
     return blocks
 
 

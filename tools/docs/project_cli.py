@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from project_markdown import code, table, text
+from project_markdown import NOWRAP, code, table, text
 
 from nablab.cli import build_parser
-from nablab.cli.synopsis import all_synopses, synopsis
+from nablab.cli.synopsis import all_synopses
 
 INTRO = """\
 `nablab` is one command with sub-commands, one per task: train a model, reproduce a course report,
@@ -16,8 +16,8 @@ export or query a trained model, inspect the data sets, check gradients, time th
 Everything on this page is read from nablab's argument parser (`nablab.cli.build_parser`) when the
 site is built, so it says what `nablab COMMAND --help` says.
 
-For `nablab train`, every option is a setting of the run's `config.toml`: the column *config key*
-names it, and an experiment file sets the same keys.
+For `nablab train`, every option is a setting of the run's `config.toml`: the *key* under the
+option names it, and an experiment file sets the same keys.
 """
 
 
@@ -61,23 +61,25 @@ def _flags(action: argparse.Action) -> str:
 
 
 def _help(action: argparse.Action) -> str:
+    """What the option does, then the values it takes (its choices)."""
     setting = getattr(action, "setting", None)
-    words = setting.help if setting is not None else action.help or ""
-    if isinstance(action, argparse._AppendAction):
-        words += " (may be given more than once)" if "repeat" not in words else ""
-    return text(words) or "—"
+    words = text(setting.help if setting is not None else action.help or "")
+    if isinstance(action, argparse._AppendAction) and "repeat" not in words:
+        words += " (may be given more than once)"
+    if action.choices is not None:
+        words += f"{'. ' if words else ''}One of {', '.join(code(c) for c in action.choices)}."
+    return words or "—"
+
+
+def _option(action: argparse.Action) -> str:
+    """The option as typed, and under it the config key it sets (``nablab train``'s settings)."""
+    setting = getattr(action, "setting", None)
+    return _flags(action) + (f"<br>key {code(setting.path)}" if setting is not None else "")
 
 
 def _group_table(actions: list[argparse.Action]) -> str:
-    keyed = any(getattr(a, "setting", None) is not None for a in actions)
-    header = ["option", *(["config key"] if keyed else []), "default", "choices", "what it does"]
-    rows = []
-    for action in actions:
-        setting = getattr(action, "setting", None)
-        key = [code(setting.path) if setting is not None else "—"] if keyed else []
-        choices = ", ".join(code(c) for c in action.choices) if action.choices is not None else "—"
-        rows.append([_flags(action), *key, _default(action), choices, _help(action)])
-    return table(header, rows)
+    rows = [[_option(action), _default(action), _help(action)] for action in actions]
+    return '<div class="options" markdown>\n\n' + table(["option", "default", "what it does"], rows) + "\n</div>\n"
 
 
 def _groups(parser: argparse.ArgumentParser) -> list[tuple[str, list[argparse.Action]]]:
@@ -99,15 +101,12 @@ def _sub_helps(parser: argparse.ArgumentParser) -> dict[str, tuple[str, argparse
 
 
 def _section(parser: argparse.ArgumentParser, prog: str, summary: str, depth: int) -> list[str]:
-    """The heading, description, synopsis and option tables of ``prog``, then of its sub-commands."""
+    """The heading, description and option tables of ``prog``, then those of its sub-commands."""
     parts = [f"{'#' * depth} `{prog}`\n"]
     parts += [f"{text(line)}\n" for line in (summary, parser.description) if line]
-    subs = _sub_helps(parser)
-    if not subs or any(shown(a) for a in parser._actions):
-        parts.append(f"```text\n{synopsis(parser, prog)}\n```\n")
     for title, actions in _groups(parser):
         parts += [f"**{text(title)}**\n", _group_table(actions)]
-    for name, (help_line, sub) in subs.items():
+    for name, (help_line, sub) in _sub_helps(parser).items():
         parts += _section(sub, f"{prog} {name}", help_line, depth + 1)
     return parts
 
@@ -115,7 +114,7 @@ def _section(parser: argparse.ArgumentParser, prog: str, summary: str, depth: in
 def page() -> str:
     """The Markdown of ``cli.md``: the synopsis of every command, ``nablab``'s own options, then each command."""
     parser = build_parser()
-    parts = [f"# Commands\n\n{INTRO}", f"## Synopsis\n\nEvery command on one screen:\n\n"
+    parts = [f"# Commands\n\n{NOWRAP}\n{INTRO}", f"## Synopsis\n\nEvery command on one screen:\n\n"
              f"```text\n{all_synopses(parser)}\n```\n", "## `nablab` itself\n", f"{text(parser.description)}\n",
              _group_table([a for a in parser._actions if shown(a)])]
     for name, (help_line, sub) in _sub_helps(parser).items():

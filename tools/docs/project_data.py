@@ -12,7 +12,7 @@ import inspect
 import pkgutil
 from types import ModuleType
 
-from project_markdown import code, prose, table, text
+from project_markdown import NOWRAP, code, prose, table, text
 
 import nablab.data
 from nablab.data import sets
@@ -58,20 +58,24 @@ def _resolve(dotted: str):
         return getattr(importlib.import_module(module), attr)
 
 
+#: the digests a file may have, as the table names them
+DIGESTS = (("md5", "md5"), ("sha256", "sha256"), ("content_sha256", "sha256 of the gzip'd content"))
+
+
 def _files_table(dotted: str, spec: DatasetFiles) -> str:
-    rows = [[code(f.name), f"{f.size:,}" if f.size is not None else "—", code(f.md5) if f.md5 else "—",
-             code(f.sha256) if f.sha256 else "—", code(f.content_sha256) if f.content_sha256 else "—"]
-            for f in spec.files]
+    """Where the files of ``spec`` are looked for and fetched from, and a table of their sizes and digests."""
+    rows = []
+    for f in spec.files:
+        size = f"{f.size:,} bytes" if f.size is not None else "size not recorded"
+        digests = [f"{label} {code(getattr(f, attr))}" for attr, label in DIGESTS if getattr(f, attr)]
+        rows.append([f"{code(f.name)}<br>{size}", "<br>".join(digests)])
     folders = ", ".join(code(d + "/") for d in spec.subdirs)
-    lines = [f"Files of {code(dotted)}; looked for in the data folder and its sub-folders {folders}"]
-    if spec.system_dirs:
-        lines[0] += ", and in " + ", ".join(code(d) for d in spec.system_dirs)
-    lines[0] += "."
+    where = f"The files of {code(dotted)} are looked for in the data folder, in its sub-folders {folders}"
+    where += "".join(f", in {code(d)}" for d in spec.system_dirs) + ", and in the cache."
     if spec.mirrors:
-        lines.append("Downloaded (when found nowhere) from these mirrors, in order: "
-                     + ", ".join(f"<{url}>" for url in spec.mirrors) + ".")
-    header = ["file", "bytes", "md5", "sha256", "sha256 of the uncompressed bytes"]
-    return "\n\n".join(lines) + "\n\n" + table(header, rows)
+        where += (" Where they are found nowhere, they are downloaded from these mirrors, in order: "
+                  + ", ".join(f"<{url}>" for url in spec.mirrors) + ".")
+    return where + '\n\n<div class="files" markdown>\n\n' + table(["file", "checksums"], rows) + "\n</div>\n"
 
 
 def _defining_module(specs: list[tuple[str, DatasetFiles]]) -> ModuleType:
@@ -120,4 +124,4 @@ def page() -> str:
     files = registered_files()
     search = _doc(importlib.import_module("nablab.data.files")).split("\n\n")[2:]  # the list and what follows
     sections = [_section(name, files) for name in sets.NAMES]
-    return "# Data sets\n\n" + INTRO + "\n" + "\n\n".join(search) + "\n\n" + "\n".join(sections)
+    return "# Data sets\n\n" + NOWRAP + "\n" + INTRO + "\n" + "\n\n".join(search) + "\n\n" + "\n".join(sections)
