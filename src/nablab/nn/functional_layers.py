@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import like
 from ..errors import ShapeError
 from ..random import get_generator
 from ..tensor import Tensor
@@ -25,8 +26,8 @@ def _check_p(p):
 
 def _scaled_mask(x, shape, p):
     """A tensor of shape ``shape`` holding m / (1 − p) with m ~ Bernoulli(1 − p) (all 0 for p = 1)."""
-    keep = get_generator().random(shape) >= p
-    return Tensor._make((keep / (1.0 - p) if p < 1.0 else keep * 0.0).astype(x.dtype))
+    keep = get_generator().random(shape) >= p  # drawn on the host: the same masks on every device
+    return Tensor._make(like(x.data, (keep / (1.0 - p) if p < 1.0 else keep * 0.0).astype(x.dtype)))
 
 
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -82,8 +83,8 @@ def alpha_dropout(x, p: float = 0.5, training: bool = False, inplace: bool = Fal
         return x * 0.0
     a = 1.0 / math.sqrt((1.0 - p) * (1.0 + p * ALPHA**2))
     keep = (get_generator().random(x.shape) >= p).astype(x.dtype)
-    shift = Tensor._make((a * ALPHA * (keep - 1.0 + p)).astype(x.dtype))
-    return x * Tensor._make((a * keep).astype(x.dtype)) + shift
+    shift = Tensor._make(like(x.data, (a * ALPHA * (keep - 1.0 + p)).astype(x.dtype)))
+    return x * Tensor._make(like(x.data, (a * keep).astype(x.dtype))) + shift
 
 
 __all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", *_normalization_names, *_pooling_names]

@@ -25,7 +25,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.ndim != 2:
         raise ShapeError(f"embedding expects a 2-D weight (num_embeddings, dim), got shape {tuple(weight.shape)}")
     rows = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= rows):  # PyTorch refuses negative indices too
+    if indices.size and ((indices < 0) | (indices >= rows)).any():  # PyTorch refuses negative indices too
         bad = indices.max() if indices.max() >= rows else indices.min()
         raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings (0..{rows - 1})")
     if padding_idx is not None:
