@@ -350,7 +350,8 @@ def render_index(catalog: Catalog, results: dict, seconds: float, cpu_seconds: f
            "## Gradient checks\n",
            f"{passed} of {cases} cases passed when this page was built; running them (on the reference ops, and "
            f"again with the CPU kernels for the ops that have one, in {workers()} processes) took {seconds:.1f} s "
-           f"({cpu_seconds:.1f} s of CPU time), and generating the whole reference {build_seconds:.1f} s.\n",
+           f"({cpu_seconds:.1f} s of CPU time), and generating the whole reference {build_seconds:.1f} s. The CPU "
+           "time is what the checks cost; the wall times also count the waits of a machine busy with other work.\n",
            "## All ops\n"]
     rows = []
     for op in ops:
