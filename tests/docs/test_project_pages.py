@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import html
 import importlib
+import importlib.util
 import inspect
 import pathlib
 import pkgutil
@@ -241,3 +242,12 @@ def test_the_api_section_has_its_pages_in_the_navigation(site):
         assert f'href="{page}/"' in home or f'href="../api/{page}/"' in home, f"the API page {page} is not linked"
     tensor = _text(_main_content(site, "api/tensor/index.html"))
     assert "backward" in tensor and "no_grad" in tensor and "Function" in tensor
+
+
+def test_the_hook_turns_sphinx_roles_into_code():
+    """``tools/docs/project_hooks.py`` (an MkDocs hook) drops the Sphinx roles that Markdown leaves as text."""
+    spec = importlib.util.spec_from_file_location("project_hooks", ROOT / "tools/docs/project_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    given = "the rule of :func:<code>sgd_update</code>, :class:<code>~nablab.errors.DimError</code>, <code>x</code>"
+    assert hooks.on_page_content(given) == "the rule of <code>sgd_update</code>, <code>DimError</code>, <code>x</code>"

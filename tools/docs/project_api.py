@@ -70,7 +70,8 @@ class Page:
 
 def _module_block(name: str, members: list[str] | None = None, **options) -> Block:
     """A module's docstring and (some of) its members, one heading level below the module's."""
-    settings = {"show_root_heading": True, "heading_level": 2, "members_order": "source", "show_submodules": False}
+    settings = {"show_root_heading": True, "show_root_full_path": True, "heading_level": 2, "members_order": "source",
+                "show_submodules": False}
     if members is not None:
         settings["members"] = members
     return Block(name, settings | options)

@@ -10,6 +10,8 @@ from project_markdown import code, table
 from nablab import compat
 
 PORTING = """\
+## How to port a script
+
 nablab copies PyTorch's names and meanings on purpose: what you learn here carries over, and a
 PyTorch script runs on nablab once its imports name nablab's modules instead, with nothing else
 changed (the test suite runs pytorch/examples' MNIST script that way, from `tests/examples/`).
