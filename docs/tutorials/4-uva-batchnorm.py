@@ -36,7 +36,7 @@ from nablab.ops import normalization
 
 BUDGET = os.environ.get("NABLAB_TUTORIAL_BUDGET", "quick")
 if BUDGET not in ("quick", "full"):
-    raise ValueError(f"NABLAB_TUTORIAL_BUDGET: quick or full, not {BUDGET!r}")
+    raise ValueError(f"budget {BUDGET!r}: expected 'quick' or 'full'")
 print("budget:", BUDGET)
 
 # %% [markdown]
@@ -46,10 +46,10 @@ print("budget:", BUDGET)
 # (each column) with the batch's own statistics, then rescales it with two learned vectors, γ and
 # β (one number per feature):
 #
-#     μ  = (1/m) Σᵢ xᵢ                 the batch mean, per feature
-#     σ² = (1/m) Σᵢ (xᵢ − μ)²          the batch variance (divided by m, not m − 1)
-#     x̂ᵢ = (xᵢ − μ) / √(σ² + ε)        each column now has mean 0 and variance ≈ 1
-#     yᵢ = γ · x̂ᵢ + β                  the layer may undo the normalisation if that helps
+#     μ  = (1/m) Σᵢ xᵢ              the batch mean, per feature
+#     σ² = (1/m) Σᵢ (xᵢ − μ)²       the batch variance (over m, not m − 1)
+#     x̂ᵢ = (xᵢ − μ) / √(σ² + ε)     each column: mean 0, variance ≈ 1
+#     yᵢ = γ · x̂ᵢ + β               γ and β may undo it, if that helps
 #
 # ε (1e-5) keeps the division safe for a feature that is constant over the batch. In NumPy, with
 # `s = 1/√(σ² + ε)` kept for the backward pass:
@@ -69,7 +69,7 @@ def batchnorm_forward(x, gamma, beta, eps=EPS):
 
 rng = np.random.default_rng(0)
 m, d = 8, 5
-x = rng.normal(3.0, 2.0, size=(m, d))  # features far from mean 0, variance 1
+x = rng.normal(3.0, 2.0, size=(m, d))  # far from mean 0, variance 1
 gamma, beta = rng.normal(size=d), rng.normal(size=d)
 y, cache = batchnorm_forward(x, gamma, beta)
 xhat = cache[4]
@@ -122,12 +122,12 @@ def batchnorm_backward_staged(dy, cache):
     """dL/dx, dL/dγ, dL/dβ following steps (a)–(f) literally."""
     x, mu, var, s, xhat, gamma = cache
     m = len(x)
-    dbeta = dy.sum(axis=0)                                          # (a)
-    dgamma = (dy * xhat).sum(axis=0)                                # (b)
-    dxhat = gamma * dy                                              # (c)
-    dvar = (dxhat * (x - mu) * -0.5 * (var + EPS) ** -1.5).sum(0)   # (d)
-    dmu = (dxhat * -s).sum(0) + dvar * (-2 / m) * (x - mu).sum(0)   # (e)
-    dx = dxhat * s + dvar * 2 * (x - mu) / m + dmu / m              # (f)
+    dbeta = dy.sum(0)                                         # (a)
+    dgamma = (dy * xhat).sum(0)                               # (b)
+    dxhat = gamma * dy                                        # (c)
+    dvar = (dxhat * (x - mu) * -0.5 * (var + EPS) ** -1.5).sum(0)  # (d)
+    dmu = (dxhat * -s).sum(0) + dvar * -2 / m * (x - mu).sum(0)   # (e)
+    dx = dxhat * s + dvar * 2 * (x - mu) / m + dmu / m        # (f)
     return dx, dgamma, dbeta
 
 
@@ -135,7 +135,7 @@ def batchnorm_backward_staged(dy, cache):
 # **(g) One line.** Write s = 1/√(σ² + ε), so that xᵢ − μ = x̂ᵢ / s. Then step (d) becomes
 # dL/dσ² = −½ s² Σₖ dL/dx̂ₖ · x̂ₖ, step (e) becomes dL/dμ = −s Σₖ dL/dx̂ₖ, and putting both into (f):
 #
-#     dL/dxᵢ = s · dL/dx̂ᵢ  −  (s/m) · x̂ᵢ · Σₖ dL/dx̂ₖ x̂ₖ  −  (s/m) · Σₖ dL/dx̂ₖ
+#     dL/dxᵢ = s · dL/dx̂ᵢ − (s/m) · x̂ᵢ · Σₖ dL/dx̂ₖ x̂ₖ − (s/m) · Σₖ dL/dx̂ₖ
 #            = (s/m) · (m · dL/dx̂ᵢ − Σₖ dL/dx̂ₖ − x̂ᵢ · Σₖ dL/dx̂ₖ x̂ₖ)
 #
 # and with dL/dx̂ = γ · dy, in terms of the two sums we already have from (a) and (b):
@@ -160,7 +160,7 @@ dy = rng.normal(size=(m, d))
 staged = batchnorm_backward_staged(dy, cache)
 simplified = batchnorm_backward(dy, cache)
 for name, a, b in zip(("dL/dx", "dL/dγ", "dL/dβ"), staged, simplified):
-    print(f"{name}: the two forms differ by at most {np.abs(a - b).max():.1e}")
+    print(f"{name}: the two forms differ by {np.abs(a - b).max():.1e}")
     assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
 
 # %% [markdown]
@@ -178,7 +178,7 @@ for eps in (EPS, 0.0):
     along_xhat = np.abs((dx_eps * cache_eps[4]).sum(axis=0)).max()
     print(f"ε = {eps:g}:  max |Σᵢ dL/dxᵢ| = {along_mean:.1e},  "
           f"max |Σᵢ dL/dxᵢ · x̂ᵢ| = {along_xhat:.1e}")
-assert along_mean < 1e-12 and along_xhat < 1e-12  # at ε = 0, the last pass
+assert along_mean < 1e-12 and along_xhat < 1e-12  # at ε = 0 (last pass)
 
 # %% [markdown]
 # ## 3. Check against central differences
@@ -200,7 +200,7 @@ def loss_of_inputs():
 
 
 errors = {}
-for name, array, ours in zip(("x", "γ", "β"), (x, gamma, beta), simplified):
+for name, array, ours in zip("xγβ", (x, gamma, beta), simplified):
     numeric = gradcheck.numerical_gradient(loss_of_inputs, array,
                                            eps=1e-3, order=4)
     errors[name] = gradcheck.relative_error(ours, numeric)
@@ -245,14 +245,15 @@ for reference in (True, False):
                                    x, gamma, beta, eps=EPS)
     out, grads = nablab_gradients(reference)
     worst = largest_difference(grads, simplified)
-    print(f"use_reference({reference}) runs {op.__name__}: output differs "
-          f"by {np.abs(out - y).max():.1e}, gradients by {worst:.1e}")
+    gap = np.abs(out - y).max()
+    print(f"use_reference({reference}) runs {op.__name__}:\n  output "
+          f"differs by {gap:.1e}, gradients by {worst:.1e}")
     assert np.allclose(out, y, atol=1e-12) and worst < 1e-12
 
 layer = nn.BatchNorm1d(d).double()
 xt = nablab.tensor(x, dtype="float64", requires_grad=True)
 (layer(xt) * nablab.tensor(dy, dtype="float64")).sum().backward()
-_, cache_01 = batchnorm_forward(x, np.ones(d), np.zeros(d))  # γ = 1, β = 0
+_, cache_01 = batchnorm_forward(x, np.ones(d), np.zeros(d))  # γ 1, β 0
 layer_grads = (xt.grad, layer.weight.grad, layer.bias.grad)
 worst = largest_difference([g.numpy() for g in layer_grads],
                            batchnorm_backward(dy, cache_01))
@@ -297,8 +298,8 @@ if torch is not None:
     worst = largest_difference([t.grad.numpy() for t in (xt, gt, bt)],
                                simplified)
     out_diff = np.abs(out.detach().numpy() - y).max()
-    print(f"PyTorch {torch.__version__}: output differs by {out_diff:.1e}, "
-          f"gradients by {worst:.1e}")
+    print(f"PyTorch {torch.__version__}: output differs by "
+          f"{out_diff:.1e}, gradients by {worst:.1e}")
     assert worst < 1e-12
 
 # %% [markdown]
@@ -328,8 +329,8 @@ else:
     STEPS, CHECK_EVERY, VAL_SIZE = None, 200, 5000  # None: EPOCHS epochs
 
 mnist = data.load("mnist", val_size=VAL_SIZE, progress=False)
-to_input = batch_transforms.Compose([batch_transforms.Scale(mnist.max_value),
-                                     batch_transforms.Flatten()])
+to_input = batch_transforms.Compose(
+    [batch_transforms.Scale(mnist.max_value), batch_transforms.Flatten()])
 x_val, y_val = nablab.tensor(to_input(mnist.val.x)), mnist.val.y
 x_test, y_test = nablab.tensor(to_input(mnist.test.x)), mnist.test.y
 
@@ -354,8 +355,10 @@ def sigmoid_net(batch_norm):
 def gradient_per_weight(model):
     """‖dL/dW‖/√n of each Linear layer after one backward pass."""
     xb = nablab.tensor(to_input(mnist.train.x[:BATCH]))
-    F.cross_entropy(model(xb), nablab.tensor(mnist.train.y[:BATCH])).backward()
-    grads = [m.weight.grad.numpy() for m in model if isinstance(m, nn.Linear)]
+    yb = nablab.tensor(mnist.train.y[:BATCH])
+    F.cross_entropy(model(xb), yb).backward()
+    linear = [m for m in model if isinstance(m, nn.Linear)]
+    grads = [m.weight.grad.numpy() for m in linear]
     return np.array([np.sqrt((g ** 2).mean()) for g in grads])
 
 
@@ -363,8 +366,8 @@ shrink = {}
 for batch_norm in (False, True):
     per_weight = gradient_per_weight(sigmoid_net(batch_norm))
     shrink[batch_norm] = per_weight[-1] / per_weight[0]
-    print(f"batch norm {'on ' if batch_norm else 'off'}: last layer's "
-          f"gradient per weight / first layer's = {shrink[batch_norm]:.3g}")
+    print(f"batch norm {'on ' if batch_norm else 'off'}: gradient per "
+          f"weight, last layer / first = {shrink[batch_norm]:.3g}")
 assert shrink[False] > 100 * shrink[True]
 
 # %% [markdown]
@@ -384,8 +387,8 @@ def accuracy(model, x, y):
 
 
 def train(model):
-    """SGD on the cross-entropy: the loss of every step, and the validation
-    accuracy every CHECK_EVERY steps."""
+    """SGD on the cross-entropy: the loss of every step, and the
+    validation accuracy every CHECK_EVERY steps."""
     opt = optim.SGD(model.parameters(), lr=LR)
     loader = data.DataLoader(mnist.train, BATCH, shuffle=True, seed=0,
                              transform=to_input)
@@ -415,7 +418,8 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 for label, run in runs.items():
     window = min(20, len(run["loss"]))
     smooth = np.convolve(run["loss"], np.ones(window) / window, "valid")
-    left.plot(np.arange(window, len(run["loss"]) + 1), smooth, label=label)
+    steps = np.arange(window, len(run["loss"]) + 1)
+    left.plot(steps, smooth, label=label)
     right.plot(*zip(*run["curve"]), label=label)
 left.set(xlabel="step", ylabel="training loss (mean of 20 steps)",
          title=f"{DEPTH} sigmoid layers of {WIDTH}")
