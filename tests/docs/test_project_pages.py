@@ -244,10 +244,32 @@ def test_the_api_section_has_its_pages_in_the_navigation(site):
     assert "backward" in tensor and "no_grad" in tensor and "Function" in tensor
 
 
+def _tool(name: str):
+    """A module of ``tools/docs`` (not a package: mkdocs-gen-files runs its scripts by path)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "docs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_hook_turns_sphinx_roles_into_code():
     """``tools/docs/project_hooks.py`` (an MkDocs hook) drops the Sphinx roles that Markdown leaves as text."""
-    spec = importlib.util.spec_from_file_location("project_hooks", ROOT / "tools/docs/project_hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = _tool("project_hooks")
     given = "the rule of :func:<code>sgd_update</code>, :class:<code>~nablab.errors.DimError</code>, <code>x</code>"
     assert hooks.on_page_content(given) == "the rule of <code>sgd_update</code>, <code>DimError</code>, <code>x</code>"
+
+
+def test_results_links_to_repository_files_become_code_and_missing_images_a_note(tmp_path):
+    results = _tool("project_results")
+    (tmp_path / "experiments" / "plots").mkdir(parents=True)
+    (tmp_path / "experiments" / "plots" / "loss.png").write_bytes(b"png")
+    copied = []
+    markdown = ("see [the suite](../benchmarks/suite.py), [`benchmarks/`](../benchmarks/), [B](../BENCHMARKS.md#w1), "
+                "[web](https://example.org), ![loss](plots/loss.png) and ![gone](plots/gone.png)")
+    out = results.rewrite(markdown, "experiments/RESULTS.md", "results/experiments.md", tmp_path,
+                          lambda source, target: copied.append((source, target)))
+    assert "the suite (`benchmarks/suite.py`)" in out and "`benchmarks/`," in out
+    assert "[B](benchmarks.md#w1)" in out and "[web](https://example.org)" in out
+    assert "![loss](files/experiments/plots/loss.png)" in out
+    assert copied == [("experiments/plots/loss.png", "results/files/experiments/plots/loss.png")]
+    assert "gone.png" in out and "![gone]" not in out
