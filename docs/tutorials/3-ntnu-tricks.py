@@ -334,13 +334,13 @@ assert 4 < per_layer["logistic sigmoid, U(±1/√fan_in)"] < 12  # √48 ≈ 6.9
 # The plain sigmoid's gradient falls by about the estimated factor at every layer — a straight
 # line on the log scale, over many orders of magnitude. Its first layers get almost no signal and
 # the network stays near chance. With the three tricks the gradient keeps its size from layer to
-# layer (the remaining factor between the first and the last layer comes mostly from MNIST's
-# blank border pixels, whose weights never get a gradient), and the ten-layer network learns.
+# layer (the small factor left between the last layer and the first is nothing next to the plain
+# sigmoid's orders of magnitude), and the ten-layer network learns.
 #
 # ## 8. A full run
 #
 # A full run — `NABLAB_TUTORIAL_BUDGET=full`, 2026-12-02, this 2-core machine (shared with other
-# work: 10 minutes) — trained on all 55,000 training images with the report's recipe, 15 epochs
+# work: 7.5 minutes) — trained on all 55,000 training images with the report's recipe, 15 epochs
 # (none stopped early), validation on 5,000 images:
 #
 # | variant | validation, epoch 1 | validation, epoch 15 | test |
