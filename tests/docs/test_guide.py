@@ -127,6 +127,13 @@ def _submodule(package, name):
         return None
 
 
+def test_the_code_blocks_fit_the_line_length_of_the_code_base():
+    """Each Python block, at the indentation it has in its file, keeps ruff's 120 characters."""
+    long = [line for indent, lang, _, code in FENCE.findall(GUIDE) if lang == "python"
+            for line in code.splitlines() if len(line) - len(indent) > 120]
+    assert not long, long
+
+
 def test_the_nablab_commands_the_guide_runs_are_valid():
     commands = [shlex.split(line.split("|")[0]) for line in _shell_lines() if line.startswith("nablab ")]
     assert len(commands) >= 2
