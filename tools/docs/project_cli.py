@@ -78,8 +78,10 @@ def _option(action: argparse.Action) -> str:
 
 
 def _group_table(actions: list[argparse.Action]) -> str:
+    """The table of ``actions``: each option (or positional argument), its default, and what it does."""
     rows = [[_option(action), _default(action), _help(action)] for action in actions]
-    return '<div class="options" markdown>\n\n' + table(["option", "default", "what it does"], rows) + "\n</div>\n"
+    first = "option" if any(action.option_strings for action in actions) else "argument"
+    return '<div class="options" markdown>\n\n' + table([first, "default", "what it does"], rows) + "\n</div>\n"
 
 
 def _groups(parser: argparse.ArgumentParser) -> list[tuple[str, list[argparse.Action]]]:
