@@ -10,7 +10,8 @@ import mkdocs_gen_files
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))  # gen-files runs this file by path: its sibling modules are not importable otherwise
+if str(HERE) not in sys.path:  # gen-files runs this file by path: its sibling modules are not importable otherwise
+    sys.path.insert(0, str(HERE))
 
 import project_api  # noqa: E402
 import project_cli  # noqa: E402

@@ -103,6 +103,8 @@ def _split_rule(name: str) -> str:
 
 def _section(name: str, files: dict[str, list[tuple[str, DatasetFiles]]]) -> str:
     if name in sets.BUNDLED:
+        if name not in MADE_BY:
+            raise LookupError(f"data set {name!r} needs no files, but project_data.MADE_BY does not say what makes it")
         return (f"## `{name}`\n\nNeeds no files: made by {code(MADE_BY[name])}.\n\n{_doc(_resolve(MADE_BY[name]))}"
                 f"\n\n{_counted_splits(name)}\n")
     if name not in files:
