@@ -14,6 +14,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from nablab import gradcheck_cases, kernels
 from nablab.gradcheck_cases import Case
 
@@ -81,22 +83,29 @@ def run(ops: set) -> tuple[dict[type, list[Result]], float, float]:
     for name in names:
         case = gradcheck_cases.CASES[name]
         reference = errors[name, True]
-        results.setdefault(case.op, []).append(Result(name, case, input_names(case, len(reference)), reference,
+        results.setdefault(case.op, []).append(Result(name, case, input_names(case), reference,
                                                       errors.get((name, False))))
     return results, time.perf_counter() - start, sum(cpu for _, cpu in done)
 
 
-def input_names(case: Case, count: int) -> list[str]:
-    """The parameter names of the case's fn (its checked inputs are the floating ones, in order: where
-    the names cannot tell which, they are numbered)."""
+def input_names(case: Case) -> list[str]:
+    """The names of the case's checked inputs: its floating inputs (the others, integer labels or indices,
+    get no gradient), named as the parameters of its fn (``params[i]`` for the i-th of ``*params``)."""
+    floating = [np.asarray(x).dtype.kind == "f" for x in case.make_inputs(np.random.default_rng(0))]
     try:
-        names = list(inspect.signature(case.fn).parameters)
+        params = [p for p in inspect.signature(case.fn).parameters.values()
+                  if p.name not in _bound_defaults(case.fn)]
     except (TypeError, ValueError):
-        names = []
-    names = [n for n in names if n not in _bound_defaults(case.fn)]
-    if len(names) != count or any(n.startswith("*") for n in names):
-        return [f"input {i}" for i in range(count)]
-    return names
+        params = []
+    names = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:  # fn(x, *params): the rest are params[0], params[1], …
+            names += [f"{p.name}[{i}]" for i in range(len(floating) - len(names))]
+        elif p.kind is not p.VAR_KEYWORD:
+            names.append(p.name)
+    if len(names) != len(floating):
+        names = [f"input {i}" for i in range(len(floating))]
+    return [name for name, f in zip(names, floating) if f]
 
 
 def _bound_defaults(fn) -> dict:
@@ -115,19 +124,24 @@ def _module_tree(path: str):
     return source, ast.parse(source)
 
 
-def call_source(case: Case) -> str:
-    """How the case calls the op: its fn's source when it is a lambda (with the values it binds), else
-    the name of the function that builds it."""
+def call_source(name: str, case: Case) -> str:
+    """How the case calls the op: the source of its fn as the case's entry writes it (a lambda, with the
+    values it binds by default, or the call that builds the function)."""
     fn = case.fn
     code = getattr(fn, "__code__", None)
-    if code is None or fn.__name__ != "<lambda>":
-        return fn.__qualname__.replace(".<locals>", "")
+    if code is None:
+        return getattr(fn, "__qualname__", repr(fn))
     source, tree = _module_tree(code.co_filename)
+    for node in ast.walk(tree):  # the entry "name": Case(op, fn, …) of a dict of cases
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if (isinstance(key, ast.Constant) and key.value == name and isinstance(value, ast.Call)
+                        and len(value.args) > 1):
+                    return " ".join(ast.get_source_segment(source, value.args[1]).split())
     params = list(code.co_varnames[: code.co_argcount])
-    for node in ast.walk(tree):
+    for node in ast.walk(tree):  # a case built in a loop: its lambda, with the values bound in this one
         if (isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
                 and [a.arg for a in node.args.args] == params):
-            text = ast.get_source_segment(source, node)
             bound = ", ".join(f"{n}={v!r}" for n, v in _bound_defaults(fn).items())
-            return " ".join(text.split()) + (f"  # with {bound}" if bound else "")
-    return "(a lambda)"
+            return " ".join(ast.get_source_segment(source, node).split()) + (f"  # with {bound}" if bound else "")
+    return fn.__qualname__.replace(".<locals>", "")

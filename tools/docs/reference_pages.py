@@ -91,14 +91,30 @@ def _errors(names: list[str], errors: list[float] | None) -> str:
 
 
 def gradcheck_table(results: list[Result]) -> str:
+    """One row a case; the column of the kernel path only where the op has a CPU kernel."""
+    kernel_column = any(r.kernels is not None for r in results)
+    header = ["case", "call", "max relative error per input" + (" (reference)" if kernel_column else "")]
+    header += ["with the CPU kernels"] if kernel_column else []
     rows = []
     for r in results:
-        rows.append([r.name, f"`{call_source(r.case)}`", _errors(r.inputs, r.reference),
-                     _errors(r.inputs, r.kernels), f"{r.tolerance:.0e}" + ("" if r.case.smooth else " (kinks)"),
-                     "✓ pass" if r.passed else "✗ **fail**"])
-    header = ["case", "call", "max relative error per input (reference)", "with the CPU kernels", "tolerance",
-              "result"]
-    return md.table(header, rows)
+        row = [r.name, f"`{call_source(r.name, r.case)}`", _errors(r.inputs, r.reference)]
+        row += [_errors(r.inputs, r.kernels)] if kernel_column else []
+        row += [f"{r.tolerance:.0e}" + ("" if r.case.smooth else " (kinks)"), "✓ pass" if r.passed else "✗ **fail**"]
+        rows.append(row)
+    return md.table(header + ["tolerance", "result"], rows)
+
+
+def _case_helpers(results: list[Result]) -> list:
+    """The cases' fns that are named functions, or the functions that build them (``_layer(LSTM, …)``)."""
+    found = []
+    for r in results:
+        fn = r.case.fn
+        if getattr(fn, "__name__", "<lambda>") == "<lambda>":
+            continue
+        builder = inspect.getmodule(fn).__dict__.get(fn.__qualname__.split(".")[0])
+        if inspect.isfunction(builder) and builder not in found:
+            found.append(builder)
+    return found
 
 
 def _methods_side_by_side(cls) -> str:
@@ -171,7 +187,7 @@ def render_op(op: Op, links: Links, results: list[Result]) -> str:
     if module_doc:
         out.append(_collapsed(f"The module's derivation ({module.__name__})", module_doc, kind="abstract",
                               open_=True))
-    out.append("It is constructed with the call's keyword parameters:\n")
+    out.append("Its parameters, the keyword arguments of `apply`, go to its constructor:\n")
     out.append(md.code_block(md.signature(cls)))
     out.append("## Forward and backward\n")
     out.append("`forward` computes the output from the input arrays and keeps what `backward` needs; "
@@ -183,18 +199,15 @@ def render_op(op: Op, links: Links, results: list[Result]) -> str:
     out.append("## Gradient check\n")
     if results:
         passed = sum(r.passed for r in results)
-        out.append(f"Computed when this page was built: {passed} of {len(results)} registered case"
-                   f"{'s' if len(results) > 1 else ''} of `nablab.gradcheck_cases` pass. Each compares "
-                   "`backward` with central differences in float64 (`nablab.gradcheck.check`); the tolerance is "
-                   "the tests' (1e-8 for smooth ops, 1e-6 where the op has kinks).\n")
+        out.append(f"Computed when this page was built, {passed} of the {len(results)} registered case"
+                   f"{'s' if len(results) > 1 else ''} of `nablab.gradcheck_cases` that run this op passed. "
+                   "Each compares `backward` with central differences in float64 (`nablab.gradcheck.check`); "
+                   "the tolerance is the tests' (1e-8 for smooth ops, 1e-6 where the op has kinks).\n")
         out.append(gradcheck_table(results))
-        for r in results:
-            if getattr(r.case.fn, "__name__", "") != "<lambda>":
-                try:
-                    source, start, _ = md.source_of(r.case.fn)
-                except (OSError, TypeError):
-                    continue
-                out.append(_collapsed(f"{r.name}: {call_source(r.case)}", md.code_block(source, start)))
+        for helper in _case_helpers(results):
+            source, start, where = md.source_of(helper)
+            out.append(_collapsed(f"{helper.__name__}, in {where}",
+                                  md.code_block(source, start)))
     else:
         out.append("No registered gradient-check case runs this op.\n")
     out.append("## Where it is called, and the PyTorch counterparts\n")
@@ -311,9 +324,8 @@ def _check_cell(results: dict, op: Op) -> str:
 
 
 _FILTER = """
-<input class="nablab-filter md-input" type="search"
-       placeholder="Filter the table below (a name, a module, a PyTorch name)"
-       oninput="for (const row of this.nextElementSibling.querySelectorAll('tbody tr'))
+<input class="nablab-filter" type="search" placeholder="Filter the table below (a name, a module, a PyTorch name)"
+       oninput="for (const row of this.closest('.nablab-filtered').querySelectorAll('tbody tr'))
                   row.hidden = !row.textContent.toLowerCase().includes(this.value.toLowerCase())"
        style="width:100%;padding:.4em .6em;margin:.5em 0;border:1px solid var(--md-default-fg-color--lighter)">
 """
@@ -321,7 +333,8 @@ _FILTER = """
 
 def _filtered(table: str) -> str:
     """A table with a filter box above it (plain inline JavaScript: it needs nothing from a CDN)."""
-    return _FILTER.strip().replace("\n", " ") + '\n<div markdown>\n\n' + table + "\n</div>\n"
+    return ('<div class="nablab-filtered" markdown>\n\n' + _FILTER.strip().replace("\n", " ") + "\n\n" + table
+            + "\n</div>\n")
 
 
 def render_index(catalog: Catalog, results: dict, seconds: float, cpu_seconds: float, build_seconds: float) -> str:
