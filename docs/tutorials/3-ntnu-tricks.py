@@ -47,7 +47,7 @@ print("budget:", BUDGET)
 
 # %%
 spec = experiments.load("ntnu-mnist")
-print(textwrap.fill(spec["source"], 78), "\n")
+print(textwrap.fill(spec["source"], 70), "\n")
 RECIPES = {v["label"]: experiments.variant_config(spec, v, quick=False)
            for v in spec["variants"]}
 TRICKS = ["baseline", "+ fan-in init", "+ improved sigmoid", "+ momentum"]

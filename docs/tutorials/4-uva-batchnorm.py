@@ -414,7 +414,7 @@ runs = {"without batch norm": train(sigmoid_net(False)),
         "with batch norm": train(sigmoid_net(True))}
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.6))
 for label, run in runs.items():
     window = min(20, len(run["loss"]))
     smooth = np.convolve(run["loss"], np.ones(window) / window, "valid")
@@ -453,7 +453,7 @@ assert normed > 0.8 and normed > plain + 0.1
 # %%
 cnn = experiments.load("uva-cnn")
 report = next(v for v in cnn["variants"] if v["label"] == "report")
-print(textwrap.fill(cnn["source"], 78))
+print(textwrap.fill(cnn["source"], 70))
 print("published test accuracy:", report["published"]["test_acc"])
 
 # %% [markdown]
