@@ -335,7 +335,7 @@ for title, ours_fn, nablab_fn, arrays in cases:
     ref.backward()
     value_diff = abs(float(out.value) - ref.item())
     grad_diff = max(np.abs(n.grad - t.grad.numpy()).max() for n, t in zip(nodes, tensors))
-    print(f"{title:<32} value {float(out.value):+.6f}  |Δvalue| {value_diff:.1e}  max |Δgrad| {grad_diff:.1e}")
+    print(f"{title:<32} |Δvalue| {value_diff:.1e}  max |Δgrad| {grad_diff:.1e}")
     assert value_diff < 1e-12 and grad_diff < 1e-12
 
 # %% [markdown]
@@ -346,11 +346,14 @@ for title, ours_fn, nablab_fn, arrays in cases:
 
 # %%
 def numerical_errors(fn, arrays):
-    """Max relative error of our engine's gradient of ``fn`` against central differences, per input."""
+    """Max relative error of our gradients of ``fn`` against central differences, per input."""
     nodes = [Node(a.copy()) for a in arrays]
     backward(fn(*nodes))
-    return [gradcheck.relative_error(n.grad, gradcheck.numerical_gradient(lambda: fn(*nodes).value, n.value, eps=1e-5))
-            for n in nodes]
+    errors = []
+    for n in nodes:
+        numeric = gradcheck.numerical_gradient(lambda: fn(*nodes).value, n.value, eps=1e-5)
+        errors.append(gradcheck.relative_error(n.grad, numeric))
+    return errors
 
 
 for title, ours_fn, _, arrays in cases:
@@ -375,9 +378,14 @@ lr = 1.0
 
 nablab.manual_seed(0)
 spiral_net = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 3)).double()
-# our parameters: the same initial values, weights transposed to (in × out)
-W1s, b1s, W2s, b2s = (Node(p.numpy().T.copy() if p.ndim == 2 else p.numpy().copy())
-                      for p in spiral_net.parameters())
+
+
+def nodes_from(module):
+    """Our engine's copies of a nablab module's parameters, weights transposed to (in × out)."""
+    return [Node(p.numpy().T.copy() if p.ndim == 2 else p.numpy().copy()) for p in module.parameters()]
+
+
+W1s, b1s, W2s, b2s = nodes_from(spiral_net)
 
 
 def spiral_scores(xy):
@@ -424,7 +432,7 @@ colours, light = ["tab:red", "tab:blue", "tab:green"], ["#f6c6c6", "#c6d9f1", "#
 fig, (ax_loss, ax_map) = plt.subplots(1, 2, figsize=(11, 4.2))
 ax_loss.plot(ours_losses, label="our engine", linewidth=3, alpha=0.5)
 ax_loss.plot(nablab_losses, label="nablab", linestyle="--")
-ax_loss.set(xlabel="step", ylabel="cross-entropy", title="Training loss, the spiral", yscale="log")
+ax_loss.set(xlabel="step", ylabel="cross-entropy", yscale="log", title="Training loss, the spiral")
 ax_loss.legend()
 ax_loss.grid(alpha=0.3)
 ax_map.contourf(gx, gy_grid, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=light)
@@ -452,13 +460,15 @@ assert spiral_acc > 0.6, "three classes: chance is 1/3"
 spec = experiments.load("vu-mnist-activation")
 base = experiments.merge(spec["base"], spec["quick"] if BUDGET == "quick" else {})
 hidden, = base["model"]["hidden"]
-mnist_lr, batch_size, epochs = base["optim"]["lr"], base["train"]["batch_size"], base["train"]["epochs"]
+mnist_lr = base["optim"]["lr"]
+batch_size, epochs = base["train"]["batch_size"], base["train"]["epochs"]
 limit, val_size = base["data"].get("limit_train"), base["data"].get("val_size")
 print(f"hidden {hidden}, lr {mnist_lr}, batch {batch_size}, epochs {epochs}, "
       f"training images {limit or 'all'}, validation images {val_size or 'the default'}")
 
 mnist = data.load("mnist", val_size=val_size)
-scale = batch_transforms.Compose([batch_transforms.Scale(mnist.max_value), batch_transforms.Flatten()])
+scale = batch_transforms.Compose([batch_transforms.Scale(mnist.max_value),  # to [0, 1]
+                                  batch_transforms.Flatten()])
 x_train, y_train = scale(mnist.train.x[:limit]), mnist.train.y[:limit]
 x_val, y_val = scale(mnist.val.x), mnist.val.y
 print("train", x_train.shape, x_train.dtype, " val", x_val.shape)
@@ -479,8 +489,8 @@ def batches(epoch):
 
 
 def train_ours(model, activation):
-    """Our engine, from ``model``'s initial weights; returns the per-step losses and the validation accuracy."""
-    w1, c1, w2, c2 = (Node(p.numpy().T.copy() if p.ndim == 2 else p.numpy().copy()) for p in model.parameters())
+    """Our engine from ``model``'s initial weights: the per-step losses, the validation accuracy."""
+    w1, c1, w2, c2 = nodes_from(model)
     eye, losses = np.eye(10, dtype=np.float32), []
 
     def scores(x):
@@ -490,7 +500,8 @@ def train_ours(model, activation):
 
     for epoch in range(epochs):
         for idx in batches(epoch):
-            loss = (scores(x_train[idx]).log_softmax() * Node(-eye[y_train[idx]] / np.float32(len(idx)))).sum()
+            targets = Node(-eye[y_train[idx]] / np.float32(len(idx)))
+            loss = (scores(x_train[idx]).log_softmax() * targets).sum()
             backward(loss)
             for p in (w1, c1, w2, c2):
                 p.value = p.value - np.float32(mnist_lr) * p.grad
@@ -499,11 +510,12 @@ def train_ours(model, activation):
 
 
 def train_nablab(model):
-    """nablab's autodiff and optimizer; returns the per-step losses and the validation accuracy."""
+    """nablab's autodiff and optimizer: the per-step losses, the validation accuracy."""
     sgd, losses = optim.SGD(model.parameters(), lr=mnist_lr), []
     for epoch in range(epochs):
         for idx in batches(epoch):
-            loss = F.cross_entropy(model(nablab.tensor(x_train[idx])), nablab.tensor(y_train[idx]))
+            xb, yb = nablab.tensor(x_train[idx]), nablab.tensor(y_train[idx])
+            loss = F.cross_entropy(model(xb), yb)
             sgd.zero_grad()
             loss.backward()
             sgd.step()
@@ -522,10 +534,10 @@ for variant in spec["variants"]:
     ours = train_ours(model, activation)  # reads model's initial weights, leaves them unchanged
     middle = time.perf_counter()
     ref = train_nablab(model)
-    mnist_runs[variant["label"]] = {"ours": ours, "nablab": ref, "published": variant["published"]["val_acc"],
-                                    "seconds": (middle - start, time.perf_counter() - middle)}
+    seconds = middle - start, time.perf_counter() - middle
+    mnist_runs[variant["label"]] = {"ours": ours, "nablab": ref, "published": variant["published"]["val_acc"]}
     print(f"{variant['label']:<8} val accuracy: ours {ours[1]:.4f}, nablab {ref[1]:.4f} "
-          f"({middle - start:.1f} s and {time.perf_counter() - middle:.1f} s)")
+          f"({seconds[0]:.1f} s and {seconds[1]:.1f} s)")
 
 # %% [markdown]
 # Both engines compute the same float32 arithmetic in nearly the same order, so their losses
@@ -539,7 +551,8 @@ for label, run in mnist_runs.items():
     for engine, style in (("ours", "-"), ("nablab", "--")):
         losses = np.convolve(run[engine][0], np.ones(window) / window, mode="valid")
         ax.plot(losses, style, label=f"{label}, {'our engine' if engine == 'ours' else 'nablab'}")
-ax.set(xlabel="step", ylabel=f"training loss (mean of {window} steps)", title="MNIST: sigmoid against ReLU")
+ax.set(xlabel="step", ylabel=f"training loss (mean of {window} steps)",
+       title="MNIST: sigmoid against ReLU")
 ax.legend()
 ax.grid(alpha=0.3)
 plt.show()
@@ -563,7 +576,8 @@ if BUDGET == "full":
 # %%
 print(f"{'activation':<11} {'budget':<6} {'our engine':>10} {'nablab':>7} {'published':>10}")
 for label, run in mnist_runs.items():
-    print(f"{label:<11} {BUDGET:<6} {run['ours'][1]:10.3f} {run['nablab'][1]:7.3f} {run['published']:10.3f}")
+    ours_acc, nablab_acc = run["ours"][1], run["nablab"][1]
+    print(f"{label:<11} {BUDGET:<6} {ours_acc:10.3f} {nablab_acc:7.3f} {run['published']:10.3f}")
 
 # %% [markdown]
 # At the quick budget (2,000 images: one epoch is 63 steps) both networks are far from converged.
