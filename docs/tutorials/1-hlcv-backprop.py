@@ -377,8 +377,8 @@ print(f"({BUDGET} budget)")
 # At the quick budget the numbers are far below the published ones: 2,000 images and 60
 # iterations are a smoke test, not the recipe.
 #
-# **The full run.** A full run — `NABLAB_TUTORIAL_BUDGET=full`, 2026-12-02, this 2-core machine
-# (shared with other work; 6.5 minutes for the whole page) — reached:
+# **The full run.** A full run — `NABLAB_TUTORIAL_BUDGET=full OPENBLAS_NUM_THREADS=1`, 2026-12-02,
+# this 2-core machine (shared with other work; 6.5 minutes for the whole page) — reached:
 #
 #     recipe               val   published   test   published
 #     hlcv-cifar-default   0.279     0.287   0.287           —

@@ -586,9 +586,10 @@ for label, run in mnist_runs.items():
 # layer the gradient is multiplied by it, so at the same small learning rate the first layer moves
 # more slowly.
 #
-# **The full run.** A full run — `NABLAB_TUTORIAL_BUDGET=full`, 2026-12-02, this 2-core machine
-# (shared with other work; 12 minutes for the whole page, of which the four MNIST trainings took
-# 204 s and 162 s with sigmoid units, ours then nablab's, and 175 s and 113 s with ReLU) — reached:
+# **The full run.** A full run — `NABLAB_TUTORIAL_BUDGET=full OPENBLAS_NUM_THREADS=1`, 2026-12-02,
+# this 2-core machine (shared with other work; 12 minutes for the whole page, of which the four
+# MNIST trainings took 204 s and 162 s with sigmoid units, ours then nablab's, and 175 s and
+# 113 s with ReLU) — reached:
 #
 #     activation   our engine   nablab   published
 #     sigmoid           0.911    0.911       0.948
