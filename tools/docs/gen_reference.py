@@ -12,7 +12,9 @@ import time
 
 import mkdocs_gen_files
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))  # gen-files runs this file without its folder on the path
+HERE = str(pathlib.Path(__file__).parent)
+if HERE not in sys.path:  # gen-files runs this file without its folder on the path (and again at each serve rebuild)
+    sys.path.insert(0, HERE)
 
 import reference_catalog  # noqa: E402
 import reference_gradcheck  # noqa: E402
@@ -26,9 +28,10 @@ def write(path: str, text: str) -> None:
 
 def main() -> None:
     start = time.perf_counter()
+    checks = reference_gradcheck.Checks(set(reference_catalog.all_ops()))  # they run while the catalog is built
     catalog = reference_catalog.build()
-    results, check_seconds, check_cpu = reference_gradcheck.run({op.cls for op in catalog.all_ops()})
     links = pages.Links(catalog)
+    results, check_seconds, check_cpu = checks.collect()
     for module, group in catalog.ops.items():
         write(pages.op_index(module), pages.render_op_module(module, catalog, results, links))
         for op in group:

@@ -67,6 +67,11 @@ def ops_of(module) -> list[type]:
     return sorted(found, key=lambda cls: cls.forward.__code__.co_firstlineno)
 
 
+def all_ops() -> list[type]:
+    """Every op, module by module."""
+    return [cls for module in op_modules() for cls in ops_of(module)]
+
+
 def public_layers() -> list[type]:
     """The ``nn.Module`` subclasses exported by ``nablab.nn`` (the base class ``Module`` itself is the API's)."""
     return [cls for name in nablab.nn.__all__
@@ -190,6 +195,7 @@ def _torch():
     return torch
 
 
+@functools.cache
 def torch_has(qualified: str) -> bool:
     """Whether PyTorch has ``qualified`` (a name such as torch.nn.functional.relu): by the compatibility
     lists of :mod:`nablab.compat`, else by asking torch itself when it is installed."""
@@ -253,4 +259,7 @@ def build() -> Catalog:
         layers.setdefault(short, []).append(layer)
         for op in reached:
             by_class[op].callers.append(f"nablab.nn.{cls.__name__}")
+    publics = {c for op in by_class.values() for c in op.callers} | {f"nablab.nn.{c.__name__}" for c in public_layers()}
+    for public in publics:
+        torch_has(torch_name(public))  # looked up now (and remembered): torch is imported once, here
     return Catalog(by_module, dict(sorted(layers.items())), {n: modules[n] for n in by_module}, layer_modules)

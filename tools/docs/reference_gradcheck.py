@@ -60,32 +60,35 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _run_all(tasks: list) -> list:
-    """``_errors`` of every task, in worker processes (one a CPU) where the platform can fork, else here."""
-    if workers() < 2:
-        return [_errors(task) for task in tasks]
-    # the slowest cases (recurrent layers) are registered last: hand them out first
-    order = list(reversed(range(len(tasks))))
-    with ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
-        done = dict(zip(order, pool.map(_errors, [tasks[i] for i in order])))
-    return [done[i] for i in range(len(tasks))]
+class Checks:
+    """The checks of every case whose ``op`` is in ``ops``, started in worker processes at once (where the
+    platform can fork), so that the pages can be prepared meanwhile; :meth:`collect` waits for them."""
 
+    def __init__(self, ops: set):
+        self.start = time.perf_counter()
+        self.names = [name for name, case in gradcheck_cases.CASES.items() if case.op in ops]
+        self.tasks = [(name, True) for name in self.names]
+        self.tasks += [(name, False) for name in self.names if kernels.registered(gradcheck_cases.CASES[name].op)]
+        self.pool, self.futures = None, None
+        if workers() > 1:
+            self.pool = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork"))
+            # the slowest cases (recurrent layers) are registered last: hand them out first
+            self.futures = {task: self.pool.submit(_errors, task) for task in reversed(self.tasks)}
 
-def run(ops: set) -> tuple[dict[type, list[Result]], float, float]:
-    """The results of every case whose ``op`` is in ``ops``, by op, and the wall and CPU seconds they took."""
-    start = time.perf_counter()
-    names = [name for name, case in gradcheck_cases.CASES.items() if case.op in ops]
-    tasks = [(name, True) for name in names]
-    tasks += [(name, False) for name in names if kernels.registered(gradcheck_cases.CASES[name].op)]
-    done = _run_all(tasks)
-    errors = {task: e for task, (e, _) in zip(tasks, done)}
-    results: dict[type, list[Result]] = {}
-    for name in names:
-        case = gradcheck_cases.CASES[name]
-        reference = errors[name, True]
-        results.setdefault(case.op, []).append(Result(name, case, input_names(case), reference,
-                                                      errors.get((name, False))))
-    return results, time.perf_counter() - start, sum(cpu for _, cpu in done)
+    def collect(self) -> tuple[dict[type, list[Result]], float, float]:
+        """The results by op, and the wall seconds since the start and the CPU seconds the checks took."""
+        if self.pool is None:
+            done = {task: _errors(task) for task in self.tasks}
+        else:
+            done = {task: future.result() for task, future in self.futures.items()}
+            self.pool.shutdown()
+        results: dict[type, list[Result]] = {}
+        for name in self.names:
+            case = gradcheck_cases.CASES[name]
+            kernel = done.get((name, False))
+            results.setdefault(case.op, []).append(Result(name, case, input_names(case), done[name, True][0],
+                                                          kernel and kernel[0]))
+        return results, time.perf_counter() - self.start, sum(cpu for _, cpu in done.values())
 
 
 def input_names(case: Case) -> list[str]:

@@ -361,10 +361,11 @@ def render_index(catalog: Catalog, results: dict, seconds: float, cpu_seconds: f
            "A layer page gives the constructor, the parameters and buffers of a small example, the `forward` "
            "source and the ops it reaches.\n",
            "## Gradient checks\n",
-           f"{passed} of {cases} cases passed when this page was built; running them (on the reference ops, and "
-           f"again with the CPU kernels for the ops that have one, in {workers()} processes) took {seconds:.1f} s "
-           f"({cpu_seconds:.1f} s of CPU time), and generating the whole reference {build_seconds:.1f} s. The CPU "
-           "time is what the checks cost; the wall times also count the waits of a machine busy with other work.\n",
+           f"{passed} of {cases} cases passed when this page was built. They ran on the reference ops, and again "
+           f"with the CPU kernels for the ops that have one, in {workers()} worker processes while the pages were "
+           f"prepared: {cpu_seconds:.1f} s of CPU time, all done {seconds:.1f} s after they started; generating the "
+           f"whole reference took {build_seconds:.1f} s. The CPU time is what the checks cost; the wall times also "
+           "count the waits of a machine busy with other work.\n",
            "## All ops\n"]
     rows = []
     for op in ops:
