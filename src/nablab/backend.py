@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import DeviceError
+
 try:  # CuPy is an optional extra; without it everything runs on NumPy.
     import cupy as _cupy
 except ImportError:  # pragma: no cover - depends on the machine
@@ -49,16 +51,72 @@ def to_device(array):
     """``array`` on the GPU (itself if it is there already): an upload."""
     gpu = _GPU.module
     if gpu is None:
-        raise RuntimeError("nablab has no CUDA device here: install CuPy (pip install 'nablab[cuda]') and run on a "
-                           "machine with an NVIDIA GPU")
+        raise DeviceError("nablab has no CUDA device here: install CuPy (pip install 'nablab[cuda]') and run on a "
+                          "machine with an NVIDIA GPU")
     return gpu.asarray(array)
 
 
 def to_host(array):
-    """``array`` as a NumPy array (itself if it is one already): a download, which waits for the GPU."""
+    """``array`` as a NumPy array (itself if it is one already): a download, which waits for the GPU.
+    Checks deferred on the device (:func:`check`) are settled first."""
     if on_host(array):
         return array
+    settle_checks()
     return array.get()
+
+
+#: the checks of device values not read yet: (failed flag on the GPU, error class, message function)
+_pending: list = []
+
+
+def check(failed, error: type, message) -> None:
+    """Raise ``error(message())`` if the boolean ``failed`` (a 0-d array) is true.
+
+    On the host at once. On a GPU the flag stays there until the next read of the device
+    (:func:`to_host`, ``Tensor.item()``, ``.numpy()``, the trainer's read of its losses), as PyTorch's
+    device-side asserts do, so that checking an index does not make the GPU wait; ``message`` is
+    called only when the check fails (it may read the device to name the culprit).
+    """
+    if on_host(failed):
+        if failed:
+            raise error(message())
+        return
+    _pending.append((failed, error, message))
+
+
+def read(*arrays) -> list:
+    """The arrays (small ones: the trainer's losses, a sum) on the host, with every deferred check settled,
+    in one download from a GPU: one wait instead of one per array and per check."""
+    device = [a for a in arrays if not on_host(a)]
+    if not device:
+        return list(arrays)
+    xp = get_array_module(device[0])
+    pending = _pending[:]
+    _pending.clear()
+    flat = [xp.asarray(a).astype(np.float64).ravel() for a in [flag for flag, _, _ in pending] + list(arrays)]
+    host = xp.concatenate(flat).get()
+    for failed, (_, error, message) in zip(host, pending):
+        if failed:
+            raise error(message())
+    out, at = [], len(pending)
+    for a in arrays:
+        size = int(np.prod(a.shape))
+        out.append(host[at:at + size].reshape(a.shape).astype(a.dtype))
+        at += size
+    return out
+
+
+def settle_checks() -> None:
+    """Read every deferred check's flag in one download and raise the first that failed."""
+    if not _pending:
+        return
+    pending = _pending[:]
+    _pending.clear()
+    xp = get_array_module(pending[0][0])
+    flags = xp.stack([flag for flag, _, _ in pending]).get()
+    for failed, (_, error, message) in zip(flags, pending):
+        if failed:
+            raise error(message())
 
 
 def like(reference, value):

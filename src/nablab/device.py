@@ -8,6 +8,7 @@ CuPy and a GPU the only device is the CPU; code written for PyTorch (``x.to(devi
 from __future__ import annotations
 
 from .backend import gpu_module, on_host
+from .errors import DeviceError
 
 _TYPES = ("cpu", "cuda")
 
@@ -77,8 +78,9 @@ def resolve(target) -> device:
     """A device from what ``Tensor.to`` and ``Module.to`` accept; a GPU that is not there is an error."""
     target = device(target)
     if target.type == "cuda" and gpu_count() == 0:
-        raise RuntimeError("nablab has no CUDA device here: install CuPy and run on a machine with an NVIDIA GPU "
-                           "(check nablab.cuda.is_available() or nablab.accelerator.is_available() first)")
+        raise DeviceError("nablab has no CUDA device here: install CuPy (pip install 'nablab[cuda]') and run on a "
+                          "machine with an NVIDIA GPU (check nablab.cuda.is_available() or "
+                          "nablab.accelerator.is_available() first)")
     return target
 
 
@@ -105,3 +107,10 @@ def default_or(target):
     if target is None and _Default.device.type != "cpu":
         return _Default.device
     return target
+
+
+def model_device(model) -> device:
+    """The device of a module's parameters (the CPU for a module without any, or for None)."""
+    for p in model.parameters() if model is not None else ():
+        return device_of(p.data)
+    return device("cpu")

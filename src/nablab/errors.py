@@ -17,3 +17,8 @@ class DimError(IndexError, ValueError):
 class DTypeError(TypeError, RuntimeError):
     """Operands whose dtypes an op does not combine (matmul of float32 and float64): a TypeError,
     as nablab raises for dtypes, and the RuntimeError PyTorch raises."""
+
+
+class DeviceError(RuntimeError):
+    """A device that is not there (``cuda`` without CuPy or a GPU), or tensors on two devices in one op:
+    the RuntimeError PyTorch raises."""

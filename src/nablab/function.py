@@ -18,7 +18,7 @@ import numpy as np
 
 from . import grad_mode
 from .backend import _GPU, on_host, to_device
-from .errors import ShapeError
+from .errors import DeviceError, ShapeError
 from .kernels import _registry as _kernel_registry
 from .kernels import select as _select_kernel
 
@@ -114,9 +114,9 @@ def same_device(cls, arrays: list) -> list:
         return [to_device(a) if host else a for a, host in zip(arrays, hosts)]
     on_cpu = next(tuple(a.shape) for a, host in zip(arrays, hosts) if host and a.ndim)
     on_gpu = next(tuple(a.shape) for a, host in zip(arrays, hosts) if not host)
-    raise RuntimeError(f"{cls.__name__}: expected all tensors to be on the same device, but found at least two "
-                       f"devices, cpu (a tensor of shape {on_cpu}) and cuda:0 (shape {on_gpu}): move them with "
-                       ".to(device) first")
+    raise DeviceError(f"{cls.__name__}: expected all tensors to be on the same device, but found at least two "
+                      f"devices, cpu (a tensor of shape {on_cpu}) and cuda:0 (shape {on_gpu}): move them with "
+                      ".to(device) first")
 
 
 def unbroadcast(grad, shape):

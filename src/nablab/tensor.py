@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from . import dtypes, function, ops
-from .backend import get_array_module, is_float_dtype
+from .backend import get_array_module, is_float_dtype, settle_checks, to_host
 from .device import default_or
 from .dtypes import DEFAULT_DTYPE
 from .errors import DTypeError, ShapeError
@@ -120,14 +120,14 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (copied to the host if it lives on a GPU)."""
-        data = self.data
-        return data.get() if hasattr(data, "get") and not isinstance(data, np.ndarray) else data
+        return to_host(self.data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ShapeError(f"item() needs a tensor with one element, this one has shape {self.shape} "
                              f"({self.data.size} elements)")
+        settle_checks()
         return self.data.item()
 
     def tolist(self):
@@ -392,6 +392,7 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     def __bool__(self):
         if self.data.size != 1:
             raise ShapeError(f"the truth value of a tensor of shape {self.shape} (more than one value) is ambiguous")
+        settle_checks()
         return bool(self.data)
 
 

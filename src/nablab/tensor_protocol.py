@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .backend import get_array_module
+from .backend import get_array_module, settle_checks
 from .device import device, device_of, resolve
 from .errors import DimError
 from .size import Size
@@ -104,6 +104,7 @@ class ProtocolMethods:
         if self.data.size != 1:
             raise ValueError(f"only one-element tensors can be converted to Python {what}s, "
                              f"this one has shape {tuple(self.data.shape)}")
+        settle_checks()
         return self.data.item()
 
     def __float__(self) -> float:

@@ -13,6 +13,8 @@ import shutil
 import numpy as np
 
 from .. import __version__
+from ..backend import to_host
+from ..device import model_device
 from ..grad_mode import no_grad
 from ..io import safetensors_file
 from ..nn import count_parameters
@@ -30,8 +32,8 @@ def _confusion(model, loader, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     with evaluating(model), no_grad():
         for x, y in loader:
-            pred = model(x).data.argmax(axis=1)
-            np.add.at(matrix, (np.asarray(y.data), np.asarray(pred)), 1)
+            pred = model(x.to(model_device(model))).data.argmax(axis=1)
+            np.add.at(matrix, (to_host(y.data), to_host(pred)), 1)
     return matrix
 
 
@@ -71,6 +73,7 @@ def _meta(config: dict, parts) -> dict:
 RESUMABLE = {("train", "epochs"): "to train longer or shorter", ("train", "steps"): "to train longer or shorter",
              ("train", "checkpoint_every"): "how often it checkpoints",
              ("train", "monitor_every"): "how often it records the layers' statistics",
+             ("train", "device"): "where it trains", ("train", "sync_every"): "how often it reads the device",
              ("data", "data_dir"): "where its data is"}
 
 
@@ -226,6 +229,7 @@ def _continues(run: Run, trainer: Trainer, from_checkpoint: bool, changed: dict,
 def _trainer(config: dict, parts, progress, log, on_epoch) -> Trainer:
     _, _, loaders, model, optimizer, scheduler, penalty = parts
     t = config["train"]
+    model.to(t.get("device", "cpu"))  # the same parameters, which the optimizer holds, moved
     return Trainer(model, optimizer, loaders["train"], loaders["val"], TrainingSettings.from_config(t),
                    scheduler=scheduler, penalty=penalty, train_eval_loader=loaders.get("train_eval"),
                    progress=progress, log=log, on_epoch=on_epoch, language_model=_is_language(config))

@@ -246,6 +246,11 @@ SETTINGS: tuple[Setting, ...] = (
     _s("train", "monitor_every", int, None, "record per-layer gradient norms and activation statistics every N "
        "steps (plotted in the report)", low=1, metavar="N", unset="not recorded"),
     _s("train", "eval_batch_size", int, 1000, "batch size of evaluation", low=1, metavar="N"),
+    _s("train", "device", str, "cpu", "where the model trains: the CPU, or a GPU through CuPy",
+       choices=("cpu", "cuda")),
+    _s("train", "sync_every", int, None, "read the step losses from the device every N steps (a GPU waits at each "
+       "read); a diverged loss then stops training up to N − 1 steps late", low=1, metavar="N",
+       unset="every step on the CPU, every 50 on a GPU"),
     _s("train", "divergence_factor", float, 100.0, "stop when a step's loss exceeds this many times the first "
        "epoch's mean loss", low=1, low_open=True, metavar="X", unset="only non-finite losses stop"),
 )

@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..backend import get_array_module, read
+from ..device import model_device
 from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
 from .checkpoint import CheckpointError, load_checkpoint, model_state, read_checkpoint, save_checkpoint
@@ -34,6 +36,9 @@ from .language import with_language_metrics
 from .monitor import LayerMonitor
 from .progress import progress_bar
 from .run import RunError
+
+#: how many steps a GPU trains between two reads of the losses, unless ``sync_every`` says
+GPU_SYNC_EVERY = 50
 
 
 class TrainingDiverged(RuntimeError):
@@ -50,7 +55,9 @@ class TrainingSettings:
     N steps); ``divergence_factor`` (stop when a step's loss exceeds this multiple of the first
     epoch's mean loss; None: only a non-finite loss); ``monitor_every`` (record per-layer gradient
     norms and activation statistics every N steps with a :class:`~nablab.lab.monitor.LayerMonitor`,
-    averaged per epoch into the epoch record's ``layers``; None: not recorded).
+    averaged per epoch into the epoch record's ``layers``; None: not recorded); ``sync_every`` (read
+    the step losses from the model's device every N steps, in one download; None: every step on the
+    CPU, where reading costs nothing, and every 50 on a GPU, which waits at each read).
     """
 
     epochs: int = 10
@@ -60,6 +67,7 @@ class TrainingSettings:
     checkpoint_every: int | None = None
     divergence_factor: float | None = 100.0
     monitor_every: int | None = None
+    sync_every: int | None = None
 
     def __post_init__(self):
         if self.divergence_factor is not None and not self.divergence_factor > 1:
@@ -71,7 +79,7 @@ class TrainingSettings:
         return cls(epochs=train["epochs"], max_steps=train["steps"], grad_clip=train["grad_clip"],
                    patience=train["patience"], checkpoint_every=train["checkpoint_every"],
                    divergence_factor=train.get("divergence_factor", 100.0),
-                   monitor_every=train.get("monitor_every"))
+                   monitor_every=train.get("monitor_every"), sync_every=train.get("sync_every"))
 
 
 class Trainer:
@@ -104,6 +112,8 @@ class Trainer:
         self.language_model = language_model
         self.divergence_factor = settings.divergence_factor
         self.monitor_every = settings.monitor_every
+        self.device = model_device(model)
+        self.sync_every = settings.sync_every or (1 if self.device.type == "cpu" else GPU_SYNC_EVERY)
         if live is True:
             from ..viz import LivePlot
 
@@ -153,28 +163,61 @@ class Trainer:
         return True
 
     # ----------------------------------------------------------------- loop
-    def _step(self, x, y) -> tuple[float, int, int]:
-        """One optimizer step on the batch; returns (mean loss, correct predictions, predictions)."""
+    def _step(self, x, y) -> tuple:
+        """One optimizer step on the batch (moved to the model's device); returns its mean loss and
+        correct predictions as 0-d arrays on that device, and the number of predictions.
+
+        Reading the loss every step (``sync_every`` 1), a diverged loss is caught before its step is
+        taken; otherwise :meth:`_settle` reads it with the others, after.
+        """
+        x, y = x.to(self.device), y.to(self.device)
         logits, y = per_token(self.model(x), y)
         loss = F.cross_entropy(logits, y)
         if self.penalty is not None:
             loss = loss + self.penalty(self.model)
-        value = loss.item()
-        why = self._divergence(value)
-        if why is not None:
-            last = self.state["last_finite_loss"]
-            raise TrainingDiverged(
-                f"the loss became {value:.6g} at epoch {self.state['epoch'] + 1}, step {self.state['step'] + 1} "
-                f"({why}; the previous step's loss: {last if last is None else f'{last:.6g}'}); is the learning rate "
-                f"too high? {self._kept_checkpoint()}")
+        if self.sync_every == 1:
+            self._check(loss.item(), self.state["step"] + 1)
         self.optimizer.zero_grad()
         loss.backward()
         if self.grad_clip is not None:
             clip_grad_norm_(self.model.parameters(), self.grad_clip)
         self.optimizer.step()
-        self.state["last_finite_loss"] = value
-        correct = int((logits.data.argmax(axis=1) == y.data).sum())
-        return value, correct, len(y)
+        return loss.data, (logits.data.argmax(axis=1) == y.data).sum(), len(y)
+
+    def _check(self, value: float, step: int) -> None:
+        """Raise :class:`TrainingDiverged` if step ``step``'s loss ``value`` breaks a divergence rule."""
+        why = self._divergence(value)
+        if why is None:
+            return
+        last = self.state["last_finite_loss"]
+        late = ("" if self.sync_every == 1 else f"; the losses are read from the device every {self.sync_every} "
+                f"steps (sync_every), so the steps after it until step {self.state['step']} were taken")
+        raise TrainingDiverged(
+            f"the loss became {value:.6g} at epoch {self.state['epoch'] + 1}, step {step} ({why}; the previous "
+            f"step's loss: {last if last is None else f'{last:.6g}'}{late}); is the learning rate too high? "
+            f"{self._kept_checkpoint()}")
+
+    def _settle(self, taken: list, records: list) -> float | None:
+        """Read the losses and correct counts of the steps ``taken`` from the device in one download, check
+        them for divergence in order, and add them to the epoch's sums and to ``records``; returns the
+        last loss (None when nothing was taken)."""
+        if not taken:
+            return None
+        xp = get_array_module(taken[0][0])
+        [values] = read(xp.stack([xp.asarray(v, dtype=np.float64) for step in taken for v in step[:2]]))
+        st = self.state
+        first = st["step"] - len(taken) + 1
+        for i, (_, _, count, lr) in enumerate(taken):
+            value, correct = float(values[2 * i]), int(values[2 * i + 1])
+            if self.sync_every > 1:
+                self._check(value, first + i)
+            st["last_finite_loss"] = value
+            st["epoch_loss"] += value * count
+            st["epoch_correct"] += correct
+            st["epoch_count"] += count
+            records.append({"kind": "step", "epoch": st["epoch"] + 1, "step": first + i, "loss": value, "lr": lr})
+        taken.clear()
+        return value
 
     def reference_loss(self) -> float | None:
         """The first epoch's mean training loss (its mean so far while it runs); None before its first step."""
@@ -208,27 +251,29 @@ class Trainer:
         loader.set_epoch(st["epoch"])
         bar = progress_bar(loader.iter_from(st["batch"]), len(loader) - st["batch"],
                         f"epoch {st['epoch'] + 1}/{self.epochs}", self.progress)
-        pending = []
+        pending, taken = [], []  # the step records to log, and the steps whose losses are still on the device
         start = time.perf_counter()
         for x, y in bar:
             if self.max_steps is not None and st["step"] >= self.max_steps:
                 break
-            value, correct, count = self._step(x, y)
+            loss, correct, count = self._step(x, y)
             st["batch"] += 1
             st["step"] += 1
-            st["epoch_loss"] += value * count
-            st["epoch_correct"] += correct
-            st["epoch_count"] += count
             lr = self.optimizer.param_groups[0]["lr"]
-            pending.append({"kind": "step", "epoch": st["epoch"] + 1, "step": st["step"], "loss": value, "lr": lr})
+            taken.append((loss, correct, count, lr))
+            checkpoint = self.checkpoint_every and st["step"] % self.checkpoint_every == 0 and st["batch"] < len(loader)
+            if len(taken) < self.sync_every and not checkpoint:
+                continue
+            value = self._settle(taken, pending)
             if hasattr(bar, "set_postfix"):
                 rate = st["epoch_count"] / max(time.perf_counter() - start + st["epoch_seconds"], 1e-9)
                 bar.set_postfix(loss=f"{value:.4f}", lr=f"{lr:.3g}", samples_s=f"{rate:,.0f}", refresh=False)
-            if self.checkpoint_every and st["step"] % self.checkpoint_every == 0 and st["batch"] < len(loader):
+            if checkpoint:
                 st["epoch_seconds"] += time.perf_counter() - start
                 start = time.perf_counter()
                 self._flush(pending)
                 pending = []
+        self._settle(taken, pending)
         st["epoch_seconds"] += time.perf_counter() - start
         self._flush(pending, checkpoint=False)
 

@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..backend import on_host, to_host
 from ..tensor import Tensor
 from ..tensor_protocol import device_and_dtype
 from .parameter import Parameter
@@ -294,7 +295,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            value = value.data if isinstance(value, Tensor) else value if hasattr(value, "shape") else np.asarray(value)
             if tuple(value.shape) != target.shape:
                 problems.append(
                     f"{key}: the state has shape {tuple(value.shape)}, the model expects {target.shape}"
@@ -304,7 +305,9 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                target.data[...] = value.data if isinstance(value, Tensor) else value
+                value = value.data if isinstance(value, Tensor) else value
+                # onto the parameter's device: a GPU takes host values as they are, the host needs a download
+                target.data[...] = to_host(value) if on_host(target.data) else value
                 target._version += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..backend import check
 from ..errors import ShapeError
 from ..random import get_generator
 from ..tensor import Tensor
@@ -25,9 +26,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.ndim != 2:
         raise ShapeError(f"embedding expects a 2-D weight (num_embeddings, dim), got shape {tuple(weight.shape)}")
     rows = weight.shape[0]
-    if indices.size and ((indices < 0) | (indices >= rows)).any():  # PyTorch refuses negative indices too
-        bad = indices.max() if indices.max() >= rows else indices.min()
-        raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings (0..{rows - 1})")
+    if indices.size:  # PyTorch refuses negative indices too; on a GPU the check waits for the next read
+        check(((indices < 0) | (indices >= rows)).any(), IndexError, lambda: (
+            f"embedding: index {int(indices.max() if indices.max() >= rows else indices.min())} is out of range "
+            f"for {rows} embeddings (0..{rows - 1})"))
     if padding_idx is not None:
         padding_idx = int(padding_idx) % rows
     # a copy: the node keeps the indices for backward, and the caller's index tensor may change meanwhile

@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from .. import function
-from ..backend import get_array_module
+from ..backend import check, get_array_module
 from ..backend import like as on_device_of
 from ..function import Function, unbroadcast
 
@@ -62,11 +62,10 @@ def _consumed(part) -> int:
 
 
 def _check_in_range(values, dim: int, size: int) -> None:
-    """IndexError naming the first index outside ``[-size, size)``."""
-    values = np.asarray(values.get() if hasattr(values, "get") and not isinstance(values, np.ndarray) else values)
+    """IndexError naming the first index outside ``[-size, size)`` (on a GPU at the next read of the device)."""
     bad = (values < -size) | (values >= size)
-    if bad.any():
-        raise IndexError(f"index {int(values[bad].flat[0])} is out of bounds for dimension {dim} with size {size}")
+    check(bad.any(), IndexError,
+          lambda: f"index {int(values[bad].flatten()[0])} is out of bounds for dimension {dim} with size {size}")
 
 
 def torch_index(index, shape, like=None) -> tuple:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import check, get_array_module
 from ..errors import DimError, ShapeError
 from ..function import Function
 
@@ -84,11 +84,15 @@ class LogSoftmax(Function):
 def check_class_range(name, labels, n_classes):
     """Raise IndexError naming the first label outside [0, n_classes) (``labels``: the labels that count).
 
-    One host sync on a GPU (the ``if``); the error's details cost more, but only when there is one."""
-    if labels.size and ((labels < 0) | (labels >= n_classes)).any():
+    On a GPU the check is deferred to the next read of the device (:func:`nablab.backend.check`)."""
+    if not labels.size:
+        return
+
+    def message():
         bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
-        raise IndexError(f"{name}: target {bad} is out of range: there are {n_classes} classes "
-                         f"(0..{n_classes - 1})")
+        return f"{name}: target {bad} is out of range: there are {n_classes} classes (0..{n_classes - 1})"
+
+    check(((labels < 0) | (labels >= n_classes)).any(), IndexError, message)
 
 
 def check_labels(logits_shape, labels):
