@@ -26,7 +26,7 @@ def site(tmp_path_factory) -> pathlib.Path:
     pytest.importorskip("mkdocs", reason="the docs extra is not installed: pip install -e '.[docs]'")
     out = tmp_path_factory.mktemp("docs") / "site"
     env = dict(os.environ, NABLAB_TUTORIAL_BUDGET="quick", DISABLE_MKDOCS_2_WARNING="true",
-               NO_MKDOCS_2_WARNING="1")
+               NO_MKDOCS_2_WARNING="1", OPENBLAS_NUM_THREADS="1")  # the tutorials' small products
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
