@@ -3,6 +3,7 @@ and ONNX see the same numbers as from the CPU model."""
 
 import numpy as np
 import pytest
+from device_checks import assert_same
 
 import nablab
 from nablab import io, models
@@ -24,7 +25,7 @@ def test_to_and_from_torch_with_a_model_on_the_device():
     back = io.from_torch(t_model, models.MLP(6, [5], 3).cuda())
     assert all(p.device.type == "cuda" for p in back.parameters())
     for a, b in zip(model.state_dict().values(), back.state_dict().values()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        assert_same(a.numpy(), b.numpy())
 
 
 def test_onnx_export_of_a_model_on_the_device(tmp_path):

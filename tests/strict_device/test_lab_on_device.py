@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from device_checks import assert_same, assert_syncs, same_records
 from safetensors.numpy import load_file
 
 import nablab
@@ -45,13 +46,14 @@ def test_training_on_the_device_gives_the_cpu_run_records_and_weights_reading_it
         host, host_records, _, _ = fit("cpu")
         device, records, count, trainer = fit("cuda", sync_every=5)
     assert trainer.sync_every == 5 and fit("cuda")[3].sync_every == 50  # a GPU's default
-    assert records == host_records
+    same_records(records, host_records)
     for (key, h), d in zip(host.state_dict().items(), device.state_dict().values()):
-        np.testing.assert_array_equal(d.numpy(), h.numpy(), err_msg=key)
+        assert_same(d.numpy(), h.numpy(), err_msg=key)
     steps = sum(r["kind"] == "step" for r in records)
     # per epoch: 12 steps read in 3 downloads (5, 5, 2), and one for the validation sums, each download
     # settling the deferred target checks too
-    assert steps == 24 and count.syncs == 2 * (3 + 1), count.where
+    assert steps == 24
+    assert_syncs(count, 2 * (3 + 1))
 
 
 def test_a_diverged_loss_read_late_names_its_step_and_that_later_steps_were_taken():
@@ -88,10 +90,10 @@ def test_checkpoints_are_written_from_host_copies_and_load_on_either_device(tmp_
         assert load_checkpoint(tmp_path / "c.safetensors", twin, twin_opt) == {"step": 1}
         for (key, a), b in zip(model.state_dict().items(), twin.state_dict().values()):
             assert b.device.type == device, key
-            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=key)
+            assert_same(a.numpy(), b.numpy(), err_msg=key)
         assert on_host(twin_opt.state[twin[0].weight]["exp_avg"]) == (device == "cpu")
     nablab.save(model, tmp_path / "w.safetensors")
-    np.testing.assert_array_equal(nablab.load(tmp_path / "w.safetensors")["0.weight"].numpy(), model[0].weight.numpy())
+    assert_same(nablab.load(tmp_path / "w.safetensors")["0.weight"].numpy(), model[0].weight.numpy())
 
 
 def test_nablab_train_on_the_device_matches_the_cpu_run(tmp_path):
@@ -105,9 +107,9 @@ def test_nablab_train_on_the_device_matches_the_cpu_run(tmp_path):
         lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
         records[device] = [{k: v for k, v in r.items() if k not in TIMING} for r in lines]
         records[device + " weights"] = load_file(folder / "checkpoints" / "last.safetensors")
-    assert records["cuda"] == records["cpu"]
+    same_records(records["cuda"], records["cpu"])
     for key, value in records["cpu weights"].items():
-        np.testing.assert_array_equal(records["cuda weights"][key], value, err_msg=key)
+        assert_same(records["cuda weights"][key], value, err_msg=key)
 
 
 def test_nablab_train_on_a_missing_gpu_is_a_one_line_error(capsys, tmp_path):

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from device_checks import assert_same, assert_syncs
 
 import nablab
 import nablab.nn.functional as F
@@ -82,15 +83,15 @@ def test_training_steps_on_the_device_equal_the_cpu_reference(name, optimizer):
     with nablab.kernels.use_reference():
         host, _, host_losses, _ = train(model, make_batch(), loss_fn, OPTIMIZERS[optimizer], "cpu")
         device, opt, losses, count = train(twin, make_batch(), loss_fn, OPTIMIZERS[optimizer], "cuda")
-    assert losses == host_losses
+    assert_same(losses, host_losses)
     for (key, h), d in zip(host.state_dict().items(), device.state_dict().values()):
         assert d.device == "cuda:0", key
-        np.testing.assert_array_equal(d.numpy(), h.numpy(), err_msg=key)
+        assert_same(d.numpy(), h.numpy(), err_msg=key)
     for state in opt.state.values():
         for key, value in state.items():
             if hasattr(value, "shape") and getattr(value, "ndim", 0):
                 assert not isinstance(getattr(value, "data", value), np.ndarray), f"optimizer state {key} on the host"
-    assert count.syncs <= 2 * 2, f"{count.syncs} host syncs in two steps: {count.where}"
+    assert_syncs(count, 2 * 2, at_most=True)  # two steps
 
 
 def test_a_module_on_the_cpu_given_a_device_batch_is_an_error():

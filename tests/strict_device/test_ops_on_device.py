@@ -9,6 +9,7 @@ the default device, set to the stand-in as ``torch.set_default_device("cuda")`` 
 
 import numpy as np
 import pytest
+from device_checks import assert_same, assert_syncs
 
 import nablab
 from nablab.backend import settle_checks
@@ -45,9 +46,9 @@ def test_case_on_the_device_equals_the_cpu_reference(name):
         host_out, host_inputs, _ = run(case, inputs, "cpu")
         out, device_inputs, count = run(case, inputs, "cuda")
     assert out.device == ("cpu" if name == "to device (cpu to cpu)" else "cuda:0")  # that case moves to the host
-    np.testing.assert_array_equal(out.numpy(), host_out.numpy())
+    assert_same(out.numpy(), host_out.numpy())
     for i, (h, d) in enumerate(zip(host_inputs, device_inputs)):
         assert d.grad.device == "cuda:0", f"input {i}: its gradient is on {d.grad.device}"
-        np.testing.assert_array_equal(d.grad.numpy(), h.grad.numpy(), err_msg=f"input {i}")
-    assert count.syncs == SYNCS.get(name, 0), f"host syncs: {count.where}"
+        assert_same(d.grad.numpy(), h.grad.numpy(), err_msg=f"input {i}")
+    assert_syncs(count, SYNCS.get(name, 0))
     settle_checks()  # the case's deferred checks pass

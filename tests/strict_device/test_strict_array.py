@@ -3,9 +3,12 @@ every host sync counted; its arithmetic is NumPy's, bit for bit."""
 
 import numpy as np
 import pytest
+from device_checks import ON_GPU
 
 import nablab
 from nablab.testing import strict_device
+
+pytestmark = pytest.mark.skipif(ON_GPU, reason="the stand-in's own rules (NABLAB_TEST_GPU=cupy runs on a real GPU)")
 
 
 def test_implicit_conversion_to_numpy_raises(stand_in_gpu):
