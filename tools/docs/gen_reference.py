@@ -28,14 +28,15 @@ def write(path: str, text: str) -> None:
 
 def main() -> None:
     start = time.perf_counter()
-    checks = reference_gradcheck.Checks(set(reference_catalog.all_ops()))  # they run while the catalog is built
+    checked = set(reference_catalog.all_ops()) | {k.cls for k in reference_catalog.fused_kernels()}
+    checks = reference_gradcheck.Checks(checked)  # they run while the catalog is built
     catalog = reference_catalog.build()
     links = pages.Links(catalog)
     results, check_seconds, check_cpu = checks.collect()
     for module, group in catalog.ops.items():
         write(pages.op_index(module), pages.render_op_module(module, catalog, results, links))
         for op in group:
-            write(pages.op_page(op), pages.render_op(op, links, results.get(op.cls, [])))
+            write(pages.op_page(op), pages.render_op(op, catalog, links, results))
     for module, group in catalog.layers.items():
         write(pages.layer_index(module), pages.render_layer_module(module, catalog, links))
         for layer in group:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import nablab
 import nablab.nn
 import nablab.nn.functional
-from nablab import compat, ops
+from nablab import compat, kernels, ops
 from nablab.function import Function
 
 TORCH_DOCS = "https://pytorch.org/docs/stable/generated/{}.html"
@@ -180,6 +180,39 @@ def public_callables() -> dict[str, tuple]:
     return found
 
 
+@dataclass
+class FusedKernel:
+    """A CPU kernel registered for a nablab function (not an op): one graph node that replaces the ops the
+    function would run (``F.linear_relu`` as ``LinearReLU``), for the calls ``when`` accepts."""
+
+    function: object
+    when: object
+    cls: type
+    ops: list[type]  # the ops the function reaches, which the kernel replaces
+
+    @property
+    def name(self) -> str:
+        """The function's public name (nablab.nn.functional.linear_relu), else where it is defined."""
+        for prefix, namespace in (("nablab.nn.functional", nablab.nn.functional), ("nablab", nablab)):
+            if getattr(namespace, self.function.__name__, None) is self.function:
+                return f"{prefix}.{self.function.__name__}"
+        return f"{self.function.__module__}.{self.function.__name__}"
+
+
+def fused_kernels() -> list[FusedKernel]:
+    """The kernels registered for functions whose code reaches ops, with those ops."""
+    found = []
+    for reference, pairs in kernels._registry.items():
+        if not inspect.isfunction(reference):
+            continue
+        reached = ops_reached(reference, through_public=True)
+        for when, kernel in pairs:
+            cls = getattr(kernel, "__self__", kernel)  # registered as its bound apply
+            if reached and isinstance(cls, type) and issubclass(cls, Function):
+                found.append(FusedKernel(reference, when, cls, reached))
+    return found
+
+
 # --------------------------------------------------------------------------- PyTorch counterparts
 def torch_name(public: str) -> str:
     """The same name in PyTorch's namespace: nablab.nn.functional.relu → torch.nn.functional.relu."""
@@ -230,6 +263,7 @@ class Catalog:
     layers: dict[str, list[Layer]]  # nn module → its layers
     op_modules: dict[str, object]
     layer_modules: dict[str, object]
+    fused: list[FusedKernel]
 
     def all_ops(self) -> list[Op]:
         return [op for group in self.ops.values() for op in group]
@@ -262,4 +296,5 @@ def build() -> Catalog:
     publics = {c for op in by_class.values() for c in op.callers} | {f"nablab.nn.{c.__name__}" for c in public_layers()}
     for public in publics:
         torch_has(torch_name(public))  # looked up now (and remembered): torch is imported once, here
-    return Catalog(by_module, dict(sorted(layers.items())), {n: modules[n] for n in by_module}, layer_modules)
+    return Catalog(by_module, dict(sorted(layers.items())), {n: modules[n] for n in by_module}, layer_modules,
+                   fused_kernels())

@@ -174,8 +174,8 @@ def _kernels_section(cls, page: str, links: Links) -> str:
     return "\n".join(out)
 
 
-def render_op(op: Op, links: Links, results: list[Result]) -> str:
-    page, cls = op_page(op), op.cls
+def render_op(op: Op, catalog: Catalog, links: Links, all_results: dict) -> str:
+    page, cls, results = op_page(op), op.cls, all_results.get(op.cls, [])
     link = links.resolver(page)
     where = md.file_of(cls)
     module = inspect.getmodule(cls)
@@ -213,6 +213,36 @@ def render_op(op: Op, links: Links, results: list[Result]) -> str:
     out.append("## Where it is called, and the PyTorch counterparts\n")
     out.append(_callers_table(op, page, links))
     out.append(_kernels_section(cls, page, links))
+    out.append(_fused_section(cls, catalog, page, links, all_results))
+    return "\n".join(out)
+
+
+def _fused_section(cls, catalog: Catalog, page: str, links: Links, results: dict) -> str:
+    """The kernels that replace a function running this op (with others) by one node of their own."""
+    mine = [k for k in catalog.fused if cls in k.ops]
+    if not mine:
+        return ""
+    out = ["## Fused CPU kernels\n",
+           "Some functions that run this op may, on NumPy arrays, do their whole work as one graph node of their "
+           "own (fewer arrays, the same numbers):\n"]
+    for k in mine:
+        function = k.name
+        others = ", ".join(f"[`{o.__name__}`]({links.url(page, o)})" for o in k.ops if o is not cls)
+        out.append(f"### `{k.cls.__name__}`, for `{function}`\n")
+        out.append(f"`{function}` runs this op" + (f" (with {others})" if others else "") + ". For the calls "
+                   f"it hands to `nablab.kernels.select` that the condition below accepts, "
+                   f"`{k.cls.__module__}.{k.cls.__name__}` does its work as one node instead.\n")
+        out.append(md.docstring(k.cls, links.resolver(page)))
+        source, start, where = md.source_of(k.when)
+        out.append(f"The condition (`{where}`):\n")
+        out.append(md.code_block(source, start))
+        own = [n for n in ("forward", "backward") if n in vars(k.cls)]
+        if own:
+            out.append(_collapsed(f"{k.cls.__name__}: {' and '.join(own)}",
+                                  md.columns(*[_listing(getattr(k.cls, n), n) for n in own])))
+        if results.get(k.cls):
+            out.append(_collapsed(f"{k.cls.__name__}: its gradient checks", gradcheck_table(results[k.cls]),
+                                  kind="success", open_=True))
     return "\n".join(out)
 
 
