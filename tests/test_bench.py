@@ -287,3 +287,16 @@ def test_sequence_bench_counts_the_products_the_flop_counter_sees(bench_module, 
         lstm = 2 * size.tokens * (size.model["embed_dim"] + hidden) * 4 * hidden
         assert bench_sequence.gemm_flops(w, size) == 3 * (decoder + lstm)
         assert 3 * decoder <= seen["training"] <= 3 * (decoder + lstm)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the GPU form times nablab against PyTorch")
+def test_the_gpu_form_runs_on_the_stand_in_and_writes_its_section(bench_module, tmp_path):
+    """benchmarks/bench_gpu.py, the script a GPU machine runs once (benchmarks/gpu_check.sh), works end to
+    end on the strict stand-in device: the device path of both workloads, the loss check, the section."""
+    report = tmp_path / "BENCHMARKS.md"
+    text = bench_module("bench_gpu").main(["--stand-in", "--batch", "4", "--repeats", "1", "--steps", "1",
+                                           "--warmup", "0", "--output", str(report)])
+    assert "The strict stand-in device, not a GPU" in text
+    rows = [cells(r) for r in text.splitlines() if r.startswith("| W")]
+    assert [r[0] for r in rows] == ["W2 MLP 784-512-512-10", "W4 VGGNet on 3×32×32"] and all(r[1] == "4" for r in rows)
+    assert "<!-- BEGIN The GPU form (issue 19) -->" in report.read_text()
