@@ -26,6 +26,7 @@ def _method(name):
 # elementwise
 exp, exp2, expm1, log, log2, log10, log1p = (_method(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
                                                                    "log1p"))
+logit = _method("logit")
 sqrt, rsqrt, reciprocal, square, neg, negative = (_method(n) for n in ("sqrt", "rsqrt", "reciprocal", "square", "neg",
                                                                       "negative"))
 sin, cos, tan, asin, acos, atan, atan2 = (_method(n) for n in ("sin", "cos", "tan", "asin", "acos", "atan", "atan2"))
@@ -72,8 +73,8 @@ __all__ = [
     "bitwise_xor", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "copysign", "cos", "cosh", "count_nonzero",
     "cummax", "cummin", "cumprod", "cumsum", "erf", "erfc", "exp", "exp2", "expm1", "fix", "floor", "floor_divide",
     "fmod", "frac", "isclose", "isfinite", "isinf", "isnan", "lerp", "log", "log10", "log1p", "log2", "logaddexp",
-    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "max", "maximum", "mean", "median",
-    "min", "minimum", "nansum", "neg", "negative", "norm", "pow", "prod", "reciprocal", "relu", "remainder",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "max", "maximum", "mean",
+    "median", "min", "minimum", "nansum", "neg", "negative", "norm", "pow", "prod", "reciprocal", "relu", "remainder",
     "round", "rsqrt", "sgn", "sigmoid", "sign", "sin", "sinh", "sort", "sqrt", "square", "std", "std_mean", "sum",
     "tan", "tanh", "topk", "trunc", "unique", "var", "var_mean",
 ]

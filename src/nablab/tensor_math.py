@@ -168,6 +168,11 @@ class MathMethods:
         """ln(eˣ + eᵒᵗʰᵉʳ), without overflow."""
         return exponential.LogAddExp.apply(*_as_operands(self, other, floating=True))
 
+    def logit(self, eps=None):
+        """ln(p / (1 − p)), the inverse of the sigmoid; with ``eps``, p is clamped to [eps, 1 − eps] first
+        (integer tensors give float32)."""
+        return exponential.Logit.apply(_floating(self), eps=eps)
+
     # ----------------------------------------------------------------- trigonometric and hyperbolic
     def sin(self):
         return trigonometric.Sin.apply(_floating(self))

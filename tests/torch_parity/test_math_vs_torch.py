@@ -42,6 +42,8 @@ def make(shape, domain, dtype, rng):
         x = rng.uniform(0.5, 2.0, shape)
     elif domain == "unit":  # inside (−1, 1)
         x = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "prob":  # inside (0, 1)
+        x = rng.uniform(0.1, 0.9, shape)
     elif domain == "above1":
         x = rng.uniform(1.2, 3.0, shape)
     elif domain == "nz":
@@ -133,7 +135,7 @@ UNARY = {  # name: domain of the input
     "expm1": "any", "log": "pos", "log2": "pos", "log10": "pos", "log1p": "pos", "sqrt": "pos", "rsqrt": "pos",
     "erf": "any", "erfc": "any", "sigmoid": "any", "reciprocal": "nz", "square": "any", "neg": "any", "abs": "nz",
     "sign": "nz", "sgn": "nz", "floor": "offint", "ceil": "offint", "round": "offint", "trunc": "offint",
-    "frac": "offint",
+    "frac": "offint", "logit": "prob",
 }
 SHAPES = [(), (1,), (3, 4), (2, 1, 3)]
 UNARY_ROWS = [p for name, domain in UNARY.items() for shape in SHAPES
@@ -142,6 +144,9 @@ UNARY_ROWS += [p for name in UNARY for p in row(f"torch.{name}", function(nablab
                                                  ((3, 4), UNARY[name]))]
 UNARY_ROWS += row("round_decimals_2", method("round", decimals=2), method("round", decimals=2), ((3, 4), "any"))
 UNARY_ROWS += row("round_decimals_-1", method("round", decimals=-1), method("round", decimals=-1), ((3, 4), "any"))
+UNARY_ROWS += row("logit_eps", method("logit", 0.2), method("logit", 0.2), ((3, 4), "prob"))
+UNARY_ROWS += row("torch.logit_eps", function(nablab, "logit", eps=0.2), function(torch, "logit", eps=0.2),
+                  ((2, 1, 3), "prob"))
 
 
 @pytest.mark.parametrize(("nb_fn", "torch_fn", "specs", "dtype", "grad"), UNARY_ROWS)
@@ -180,6 +185,28 @@ def test_unary_of_integers_and_booleans(name, dtype):
             getattr(nb(x), name)()
         return
     compare(getattr(nb(x), name)(), expected, "float32", name)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("eps", [None, -0.1, 0.0, 1e-6, 0.1, 0.5, 0.6, 0.21134361059882922])
+def test_logit_at_0_and_1_outside_them_and_at_the_clamp_edges(eps, dtype):
+    """Values and gradients where PyTorch's logit is special: ∓∞ (and an infinite gradient) at 0 and 1, NaN
+    outside [0, 1] without eps (a negative eps is none), a zero gradient outside [eps, 1 − eps] and the
+    formula's on its edges, and for eps > 0.5 (an empty interval) its rule x < eps → eps, x > 1 − eps → 1 − eps.
+    PyTorch computes 1 − eps in the tensor's dtype: for the last eps, float32(1 − eps) is above it."""
+    edges = [] if eps is None else [eps, 1 - eps, 1 - np.dtype(dtype).type(eps)]
+    p = np.array([-0.5, 0.0, 1e-6, 0.1, 0.3, 0.5, 0.9, 1 - 1e-6, 1.0, 1.5, np.inf, -np.inf, *edges], dtype)
+    check(method("logit", eps), method("logit", eps), [p], dtype)
+
+
+@pytest.mark.parametrize("eps", [None, 0.1])
+def test_logit_of_nan_is_nan_with_a_nan_gradient(eps):
+    """As PyTorch's scalar code gives it. With eps, its vectorised code (whole blocks of 16 doubles or 32 floats)
+    gives a zero gradient at NaN instead, so the comparison is on a tensor of one element."""
+    check(method("logit", eps), method("logit", eps), [np.array([np.nan])], "float64")
+    x = nablab.tensor([np.nan] * 40, dtype="float64", requires_grad=True)
+    x.logit(eps).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()
 
 
 VALUE_TESTS = [

@@ -36,6 +36,19 @@ def _with_zeros(r, *shape):
     return x
 
 
+def _probability(r, *shape):
+    """Values in (0.1, 0.9): the domain of logit, away from its ends."""
+    return r.uniform(0.1, 0.9, shape)
+
+
+def _across_the_clamp(r, *shape):
+    """Values below, inside and above [0.2, 0.8] in turn (logit's clamp with eps = 0.2), each at least 0.05
+    from the clamp's edges, where central differences would straddle the kink."""
+    low, high = np.array([0.05, 0.25, 0.85]), np.array([0.15, 0.75, 0.95])
+    part = np.arange(int(np.prod(shape))).reshape(shape) % 3
+    return r.uniform(low[part], high[part])
+
+
 _UNARY = {
     "sin": (trigonometric.Sin, _n), "cos": (trigonometric.Cos, _n), "tan": (trigonometric.Tan, _inside_unit),
     "asin": (trigonometric.Asin, _inside_unit), "acos": (trigonometric.Acos, _inside_unit),
@@ -44,7 +57,8 @@ _UNARY = {
     "atanh": (trigonometric.Atanh, _inside_unit),
     "log2": (exponential.Log2, _positive), "log10": (exponential.Log10, _positive),
     "log1p": (exponential.Log1p, _positive), "expm1": (exponential.Expm1, _n), "exp2": (exponential.Exp2, _n),
-    "rsqrt": (exponential.Rsqrt, _positive), "erf": (error_function.Erf, _n), "erfc": (error_function.Erfc, _n),
+    "logit": (exponential.Logit, _probability), "rsqrt": (exponential.Rsqrt, _positive),
+    "erf": (error_function.Erf, _n), "erfc": (error_function.Erfc, _n),
     "floor": (rounding.Floor, _off_integers), "ceil": (rounding.Ceil, _off_integers),
     "trunc": (rounding.Trunc, _off_integers), "round": (rounding.Round, _off_integers),
     "frac": (rounding.Frac, _off_integers), "sign": (rounding.Sign, _away_from_zero),
@@ -60,6 +74,7 @@ CASES.update({
     "atan2 (broadcast)": Case(trigonometric.Atan2, lambda a, b: a.atan2(b), lambda r: [_n(r, 3, 4), _n(r, 4)]),
     "logaddexp (broadcast)": Case(exponential.LogAddExp, lambda a, b: a.logaddexp(b),
                                   lambda r: [_n(r, 3, 4), _n(r, 3, 1)]),
+    "logit (eps)": Case(exponential.Logit, lambda p: p.logit(eps=0.2), lambda r: [_across_the_clamp(r, 3, 4)]),
     "copysign": Case(elementwise.Copysign, lambda a, b: a.copysign(b),
                      lambda r: [_away_from_zero(r, 3, 4), _away_from_zero(r, 4)], smooth=False),
     "fmod": Case(elementwise.Fmod, lambda a, b: a.fmod(b), lambda r: [_off_integers(r, 3, 4) * 1.7, _positive(r, 4)],

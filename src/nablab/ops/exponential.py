@@ -1,4 +1,4 @@
-"""Exponentials and logarithms beyond exp and log: log2, log10, log1p, expm1, exp2, rsqrt, logaddexp."""
+"""Exponentials and logarithms beyond exp and log: log2, log10, log1p, expm1, exp2, rsqrt, logaddexp, logit."""
 
 from __future__ import annotations
 
@@ -100,3 +100,35 @@ class LogAddExp(Function):
         ga = unbroadcast(gy * xp.exp(a - y), a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(gy * xp.exp(b - y), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class Logit(Function):
+    """y = ln(p / (1 − p)), the log-odds of a probability p and the inverse of the sigmoid;
+    dL/dp = dL/dy / (p (1 − p)).
+
+    With ``eps``, p is first clamped to [eps, 1 − eps], so that y stays finite: y = logit(clamp(p)), and
+    dL/dp = 0 where p lies outside that interval (its edges are inside). Without it (or with eps < 0),
+    p = 0 and p = 1 give y = ∓∞ and dL/dp = dL/dy · ∞, and p outside [0, 1] gives NaN for both, as in
+    PyTorch. A NaN p gives NaN for both, with or without eps.
+    """
+
+    def __init__(self, eps=None):
+        self.eps = None if eps is None or eps < 0 else eps
+
+    def forward(self, p):
+        xp = get_array_module(p)
+        self.p = p
+        if self.eps is not None:
+            low = p.dtype.type(self.eps)  # the bounds in p's dtype, as PyTorch computes them
+            high = 1 - low
+            p = xp.where(p < low, low, xp.where(p > high, high, p))
+        return xp.log(p / (1 - p))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        p = self.p
+        grad = gy / (p * (1 - p))
+        if self.eps is None:
+            return (xp.where((p < 0) | (p > 1), math.nan, grad),)
+        low = p.dtype.type(self.eps)
+        return (xp.where((p < low) | (p > 1 - low), 0, grad),)
