@@ -27,7 +27,7 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "repeat_interleave", "tril", "triu", "diag", "diagonal", "meshgrid", "narrow", "where", "gather", "scatter",
         "scatter_add", "index_select", "masked_select", "nonzero", "take_along_dim", "einsum", "bmm", "mm", "mv",
         "dot", "outer", "matmul", "exp", "log", "sqrt", "abs", "sin", "cos", "tan", "asin", "acos", "atan",
-        "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log2", "log10", "log1p", "expm1", "exp2",
+        "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log2", "log10", "log1p", "logit", "expm1", "exp2",
         "rsqrt", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "isnan", "isinf", "isfinite",
         "isclose", "allclose", "lerp", "logaddexp", "copysign", "fmod", "remainder", "clamp", "clip", "maximum",
         "minimum", "sigmoid", "relu", "sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "logsumexp",

@@ -107,7 +107,7 @@ class Logit(Function):
     dL/dp = dL/dy / (p (1 − p)).
 
     With ``eps``, p is first clamped to [eps, 1 − eps], so that y stays finite: y = logit(clamp(p)), and
-    dL/dp = 0 where p lies outside that interval (its edges are inside). Without it (or with eps < 0),
+    dL/dp = 0 where p lies outside that interval (its edges are inside). Without it (or with a negative eps),
     p = 0 and p = 1 give y = ∓∞ and dL/dp = dL/dy · ∞, and p outside [0, 1] gives NaN for both, as in
     PyTorch. A NaN p gives NaN for both, with or without eps.
     """
@@ -119,7 +119,7 @@ class Logit(Function):
         xp = get_array_module(p)
         self.p = p
         if self.eps is not None:
-            low = p.dtype.type(self.eps)  # the bounds in p's dtype, as PyTorch computes them
+            low = p.dtype.type(self.eps)  # in p's dtype, as PyTorch
             high = 1 - low
             p = xp.where(p < low, low, xp.where(p > high, high, p))
         return xp.log(p / (1 - p))
