@@ -105,3 +105,37 @@ def test_the_links_of_the_index_resolve(site):
         target = (index.parent / href).resolve()
         assert (target / "index.html").exists() or target.is_file(), f"the index links to a missing page: {href}"
     assert "passed when this page was built" in _text(index)
+
+
+def _article(page) -> str:
+    raw = page.read_text()
+    return raw[raw.index("<article"):raw.index("</article>")]
+
+
+@pytest.mark.parametrize("module, name, written", [
+    ("losses_regression", "Huber", "ℓ = ½d² where |d| < δ"),
+    ("rounding", "Sign", "as x < 0, x = 0, x > 0"),
+])
+def test_a_less_than_sign_of_a_docstring_reads_as_written(site, module, name, written):
+    """A '<' in a docstring's prose is written as the HTML entity, so that it prints as itself: a
+    backslash before it (Markdown's escape, which Python-Markdown does not have for '<') would show."""
+    article = _article(site / "reference" / "ops" / module / name / "index.html")
+    assert html.escape(written, quote=False) in article
+    assert written in html.unescape(re.sub(r"<[^>]+>", "", article))
+
+
+def test_no_op_page_shows_an_escaping_backslash(site):
+    for module, cls in OPS:
+        article = _article(site / "reference" / "ops" / module / cls.__name__ / "index.html")
+        assert "\\&lt;" not in article and "\\<" not in article, f"{cls.__name__}: a '<' printed as '\\<'"
+
+
+@pytest.mark.parametrize("module, name, free", [("exponential", "Logit", "logit"),
+                                                ("trigonometric", "Atan2", "atan2")])
+def test_an_op_page_lists_the_free_function_that_reaches_it_through_a_tensor_method(site, module, name, free):
+    """``nablab.logit`` is ``Tensor.logit`` called on its first argument (``nablab.math_functions``):
+    the page lists both names, each with its PyTorch counterpart."""
+    text = _main(site / "reference" / "ops" / module / name / "index.html")
+    callers = text[text.index("Where it is called"):]
+    for ours, theirs in ((f"nablab.{free}", f"torch.{free}"), (f"nablab.Tensor.{free}", f"torch.Tensor.{free}")):
+        assert re.search(rf"{re.escape(ours)}\s+{re.escape(theirs)}\b", callers), f"{ours} → {theirs} not listed"

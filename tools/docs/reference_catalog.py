@@ -124,12 +124,31 @@ def _unwrap(obj):
     return obj
 
 
+def _closure(fn) -> dict:
+    """The variables a nested function takes from the function that made it (``method`` in the wrappers
+    that ``nablab.math_functions._method`` builds): name → value."""
+    cells = getattr(fn, "__closure__", None) or ()
+    values = {}
+    for name, cell in zip(fn.__code__.co_freevars, cells):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+    return values
+
+
+def _is_tensor_method(obj) -> bool:
+    """Whether ``obj`` is the function behind a public method of ``nablab.Tensor``."""
+    name = getattr(obj, "__name__", "")
+    return not name.startswith("_") and _unwrap(inspect.getattr_static(nablab.Tensor, name, None)) is obj
+
+
 def referenced(fn, self_cls=None) -> list:
     """Every nablab object that ``fn``'s code names (ops, functions, methods of ``self_cls`` via ``self``)."""
     tree = _tree(fn)
     if tree is None:
         return []
-    namespace = getattr(fn, "__globals__", {})
+    namespace = {**getattr(fn, "__globals__", {}), **_closure(fn)}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -143,9 +162,11 @@ def _is_op(obj) -> bool:
     return isinstance(obj, type) and issubclass(obj, Function) and obj.__module__.startswith("nablab.ops.")
 
 
-def ops_reached(fn, self_cls=None, through_public: bool = False, _seen=None) -> list[type]:
-    """The ops ``fn`` names, and those its private helpers name (and, with ``through_public``, those of
-    every nablab function it calls), in the order they are first met."""
+def ops_reached(fn, self_cls=None, through_public: bool = False, through_methods: bool = False,
+                _seen=None) -> list[type]:
+    """The ops ``fn`` names, and those its private helpers name (with ``through_methods``, also those of
+    the Tensor methods ``fn`` itself calls, as a free function ``nablab.logit`` calls ``Tensor.logit``;
+    with ``through_public``, those of every nablab function it calls), in the order they are first met."""
     seen = set() if _seen is None else _seen
     seen.add(fn)
     found = []
@@ -153,11 +174,11 @@ def ops_reached(fn, self_cls=None, through_public: bool = False, _seen=None) -> 
         if _is_op(obj):
             found.append(obj)
         elif inspect.isfunction(obj) and obj not in seen:
-            private = obj.__name__.startswith("_")
-            if private or through_public:
-                owner = self_cls if self_cls is not None and obj.__qualname__.split(".")[0] in {
-                    c.__name__ for c in self_cls.__mro__} else None
-                found += ops_reached(obj, owner, through_public, seen)
+            method = through_methods and _is_tensor_method(obj)
+            if obj.__name__.startswith("_") or through_public or method:
+                owner = nablab.Tensor if method else self_cls if self_cls is not None and obj.__qualname__.split(
+                    ".")[0] in {c.__name__ for c in self_cls.__mro__} else None
+                found += ops_reached(obj, owner, through_public, _seen=seen)
     return list(dict.fromkeys(found))
 
 
@@ -282,7 +303,7 @@ def build() -> Catalog:
     by_module = {name: group for name, group in by_module.items() if group}
     by_class = {op.cls: op for group in by_module.values() for op in group}
     for public, (fn, self_cls) in sorted(public_callables().items()):
-        for cls in ops_reached(fn, self_cls):
+        for cls in ops_reached(fn, self_cls, through_methods=self_cls is None):
             by_class[cls].callers.append(public)
     layers, layer_modules = {}, {}
     for cls in public_layers():

@@ -15,12 +15,16 @@ import textwrap
 SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
 
 _ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|obj|exc|py:\w+):`(~?)([^`]+)`")
-_PROSE_SPECIALS = re.compile(r"([*<\[])")
+_PROSE_SPECIALS = re.compile(r"[*<\[]")
+#: how each of them is written to print as itself: Markdown's backslash escape for * and [, the HTML
+#: entity for < (Python-Markdown has no escape for <: ``\<`` would print the backslash too)
+_PROSE_ESCAPES = {"*": "\\*", "[": "\\[", "<": "&lt;"}
 
 
 def _inline(text: str, link) -> str:
     """One prose line: roles → links (``link(target)`` gives a URL or None) or inline code; ``x`` → `x`;
-    *, < and [ outside code escaped so that they print as themselves."""
+    *, < and [ outside code escaped so that they print as themselves (< as ``&lt;``, which also holds
+    inside the pages' HTML blocks)."""
     parts = []
 
     def role(match):
@@ -33,7 +37,7 @@ def _inline(text: str, link) -> str:
     text = _ROLE.sub(role, text.replace("``", "`"))
     pieces = text.split("`")
     for i in range(0, len(pieces), 2):  # the parts outside inline code
-        pieces[i] = _PROSE_SPECIALS.sub(r"\\\1", pieces[i])
+        pieces[i] = _PROSE_SPECIALS.sub(lambda m: _PROSE_ESCAPES[m.group()], pieces[i])
     text = "`".join(pieces)
     return re.sub(r"\0(\d+)\0", lambda m: parts[int(m.group(1))], text)
 

@@ -256,8 +256,8 @@ def _callers_table(op: Op, page: str, links: Links) -> str:
         name = f"[`{public}`]({url})" if url else f"`{public}`"
         rows.append([name, _counterparts(public)])
     text = ("The public names whose code calls this op (read from their source: directly, through a private "
-            "helper, or for a layer through the functions its forward calls), each with the same name in "
-            "PyTorch:\n\n")
+            "helper, for a free function such as `nablab.exp` through the Tensor methods it calls, or for a layer "
+            "through the functions its forward calls), each with the same name in PyTorch:\n\n")
     shown = md.table(["nablab", "PyTorch"], rows[:SHOWN_CALLERS])
     if len(rows) <= SHOWN_CALLERS:
         return text + shown
