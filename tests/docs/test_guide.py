@@ -12,6 +12,7 @@ import re
 import shlex
 import textwrap
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -299,3 +300,72 @@ def test_the_readme_snippet_regenerates_the_compatibility_table(tmp_path, monkey
     written = (tmp_path / "README.md").read_text()
     assert written.split(begin)[1].split(end)[0] == "\n" + nablab.compat.markdown()
     assert written.split(begin)[0] == readme.split(begin)[0] and written.split(end)[1] == readme.split(end)[1]
+
+
+# --------------------------------------------------------------------------- the second example: logit
+def _section(title: str) -> str:
+    return GUIDE.split(f"## {title}\n")[1].split("\n## ")[0]
+
+
+def test_the_parameter_section_quotes_the_code_of_logit_as_it_is():
+    """Each code span of "An op with a parameter" that shows code (a call, an assignment) is found verbatim
+    in the sources, except the calls of nablab's public API, which run."""
+    spans = [s for s in re.findall(r"`([^`\n]+)`", FENCE.sub("", _section("An op with a parameter"))) if "(" in s]
+    sources = "".join(_SOURCES.values())
+    public = [s for s in spans if s.startswith("nablab.")]
+    stale = [s for s in spans if s not in public and s not in sources]
+    assert len(spans) > 8 and not stale, f"the section quotes code the sources do not hold: {stale}"
+    p = nablab.tensor([0.05, 0.5, 0.95], dtype="float64")
+    for call in public:
+        np.testing.assert_array_equal(eval(call, {"nablab": nablab, "p": p}).numpy(), p.logit(eps=0.2).numpy())
+
+
+def test_logit_has_the_cases_and_rows_the_guide_describes():
+    from nablab.ops.exponential import Logit
+    assert "eps" in __import__("inspect").signature(Logit).parameters
+    case = gradcheck_cases.CASES["logit (eps)"]
+    inputs = case.make_inputs(np.random.default_rng(0))[0]
+    assert case.smooth and (inputs < 0.2).any() and (inputs > 0.8).any()  # both sides of the clamp …
+    assert np.abs(inputs - 0.2).min() >= 0.05 and np.abs(inputs - 0.8).min() >= 0.05  # … and clear of its edges
+    assert gradcheck_cases.CASES["logit"].op is Logit
+    parity = (ROOT / "tests/torch_parity/test_math_vs_torch.py").read_text()
+    assert 'elif domain == "prob":' in parity and '"logit": "prob"' in parity
+
+
+def test_a_parameter_in_float32_rounds_as_the_guide_says():
+    eps = 0.21134361059882922  # the eps of the parity test of the clamp's edges
+    low = np.float32(eps)
+    assert 1 - low != np.float32(1 - eps) and (1 - low).dtype == np.float32
+    assert (np.ones(3, np.float32) * low).dtype == np.float32  # a scalar of the input's dtype keeps float32
+
+
+def test_numpy_warns_at_an_intended_infinity_and_not_at_a_masked_one():
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        nablab.tensor([0.0]).log()
+    a, b = nablab.tensor([0.0], requires_grad=True), nablab.tensor([0.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a.atan2(b).sum().backward()  # Atan2.backward divides by a² + b² = 0 under errstate, and puts 0 there
+    assert a.grad.numpy()[0] == 0
+
+
+@pytest.mark.torch
+def test_pytorch_answers_differ_between_short_and_long_tensors_as_the_guide_says():
+    torch = pytest.importorskip("torch")
+    assert "torch.logit(x, eps=0.1)" in GUIDE and "40-element" in GUIDE
+    grads = []
+    for n in (1, 40):
+        x = torch.full((n,), float("nan"), dtype=torch.float64, requires_grad=True)
+        torch.logit(x, eps=0.1).sum().backward()
+        grads.append(x.grad)
+    assert torch.isnan(grads[0]).all() and (grads[1][:32] == 0).all()
+
+
+def test_the_compatibility_lines_are_todays_with_one_name_added_and_one_moved():
+    """Step 6's lines are two consecutive lines of compat.py with "hypot" added and "exp2" moved down, each within
+    the 120 characters at its indentation in the file."""
+    block = _block("src/nablab/compat.py").splitlines()
+    assert len(block) == 2 and all(len(line) <= 120 - 8 for line in block)
+    lines = [line.strip() for line in (ROOT / "src/nablab/compat.py").read_text().splitlines()]
+    first = lines.index(block[0].replace('"hypot", ', "") + ' "exp2",')
+    assert lines[first + 1] == block[1].replace('"exp2", ', "", 1)
