@@ -13,9 +13,20 @@ def figures(monkeypatch):
     """The figures the plot functions make, kept instead of written."""
     kept = []
     monkeypatch.setattr(plots, "_save", lambda fig, path: kept.append(fig))
-    yield kept
-    for fig in kept:
-        plots._pyplot().close(fig)
+    return kept
+
+
+def test_plots_leave_pyplot_and_its_backend_alone(tmp_path):
+    """A notebook that wrote a run's plots still draws its own figures inline: the run's figures are made
+    without pyplot, so no backend is switched and no figure is left open in pyplot."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
+    plots.plot_loss(np.linspace(2.0, 0.5, 40), tmp_path / "loss.png")
+    plots.plot_confusion(np.eye(3, dtype=int) * 5, ["a", "b", "c"], tmp_path / "confusion.png")
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_weights_title_says_how_many_units_of_how_many(figures, tmp_path):

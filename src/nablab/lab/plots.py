@@ -8,15 +8,15 @@ import numpy as np
 from ..atomic import atomic_path
 
 
-def _pyplot():
+def _figure(figsize):
+    """A figure and its axes, made without pyplot: no backend is switched, so a notebook that wrote a
+    run's plots still draws its own figures inline."""
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'nablab[lab]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def _epoch_axis(ax) -> None:
@@ -30,7 +30,6 @@ def _epoch_axis(ax) -> None:
 def _save(fig, path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    _pyplot().close(fig)
 
 
 def smooth(values, window: int | None = None) -> np.ndarray:
@@ -45,8 +44,7 @@ def smooth(values, window: int | None = None) -> np.ndarray:
 
 
 def plot_loss(losses, path, title="Training loss") -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     steps = np.arange(1, len(losses) + 1)
     ax.plot(steps, losses, color="tab:blue", alpha=0.25, linewidth=0.8, label="per iteration")
     ax.plot(steps, smooth(losses), color="tab:blue", linewidth=2, label="moving average")
@@ -62,8 +60,7 @@ def plot_loss(losses, path, title="Training loss") -> None:
 
 def plot_accuracy(epochs, path, title="Accuracy") -> None:
     """Training (fixed sample) and validation accuracy per epoch."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     x = [r["epoch"] for r in epochs]
     for key, label, style in (("train_acc", "training (fixed sample)", "-o"), ("val_acc", "validation", "-s"),
                               ("train_running_acc", "training (running, during the epoch)", ":"),
@@ -82,7 +79,6 @@ def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-la
     """Each hidden unit's incoming weights reshaped to the input image and scaled to [0, 1],
     tiled into one mosaic (one image draw, not one axes per unit); the first ``max_units`` units
     are shown, and the title says how many of how many."""
-    plt = _pyplot()
     total = len(weight)
     weight = np.asarray(weight, dtype=np.float64)[:max_units]
     c, h, w = input_shape
@@ -97,7 +93,7 @@ def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-la
     for i, img in enumerate(images):
         r, col = divmod(i, cols)
         mosaic[gap + r * (h + gap): gap + r * (h + gap) + h, gap + col * (w + gap): gap + col * (w + gap) + w] = img
-    fig, ax = plt.subplots(figsize=(7, 7 * mosaic.shape[0] / mosaic.shape[1] + 0.5))
+    fig, ax = _figure((7, 7 * mosaic.shape[0] / mosaic.shape[1] + 0.5))
     ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, interpolation="nearest")
     ax.axis("off")
     shown = f"{len(images)} units" if len(images) == total else f"the first {len(images)} of {total} units"
@@ -106,11 +102,10 @@ def plot_weights(weight, input_shape, path, max_units: int = 64, title="First-la
 
 
 def plot_confusion(matrix, classes, path, title="Confusion matrix (test set)") -> None:
-    plt = _pyplot()
     matrix = np.asarray(matrix)
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     size = max(5, 0.55 * len(classes) + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = _figure((size, size))
     im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(classes)):
         for j in range(len(classes)):
@@ -127,8 +122,7 @@ def plot_confusion(matrix, classes, path, title="Confusion matrix (test set)") -
 
 def plot_compare(runs, path, key="val_acc", ylabel="validation accuracy", title="Runs compared") -> None:
     """``runs``: list of (label, epoch records); one curve of ``key`` per run."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     for label, epochs in runs:
         points = [(r["epoch"], r[key]) for r in epochs if key in r]
         if points:
@@ -143,8 +137,7 @@ def plot_compare(runs, path, key="val_acc", ylabel="validation accuracy", title=
 
 def plot_compare_loss(runs, path, title="Training loss, runs compared") -> None:
     """``runs``: list of (label, per-iteration losses); moving averages overlaid."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     for label, losses in runs:
         ax.plot(np.arange(1, len(losses) + 1), smooth(losses), label=label)
     ax.set_xlabel("iteration")

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from ...atomic import write_text
-from ..plots import _pyplot, _save
+from ..plots import _save
 from .spec import SweepSpec
 from .storage import masked, optuna_module
 
@@ -33,7 +33,7 @@ def best_so_far(values: list[float], direction: str) -> list[float]:
 def _figures(study, folder: Path) -> list[tuple[str, str]]:
     """Optuna's matplotlib figures as PNG; returns (caption, file) for those that could be drawn."""
     optuna = optuna_module()
-    plt = _pyplot()
+    import matplotlib.pyplot as plt  # Optuna draws through pyplot (headless, matplotlib picks Agg itself)
     from optuna.visualization import matplotlib as optuna_plots
 
     made = []
