@@ -5,7 +5,9 @@ the reference's index lead to pages that exist."""
 
 import html
 import importlib
+import importlib.util
 import inspect
+import pathlib
 import pkgutil
 import re
 import textwrap
@@ -139,3 +141,20 @@ def test_an_op_page_lists_the_free_function_that_reaches_it_through_a_tensor_met
     callers = text[text.index("Where it is called"):]
     for ours, theirs in ((f"nablab.{free}", f"torch.{free}"), (f"nablab.Tensor.{free}", f"torch.Tensor.{free}")):
         assert re.search(rf"{re.escape(ours)}\s+{re.escape(theirs)}\b", callers), f"{ours} → {theirs} not listed"
+
+
+def test_the_nav_files_hook_excludes_only_the_summary_files(tmp_path):
+    """tools/docs/reference_nav_files.py (an MkDocs hook) keeps literate-nav's SUMMARY.md files out of the
+    built pages and leaves every other page in."""
+    files_module = pytest.importorskip("mkdocs.structure.files")
+    path = pathlib.Path(__file__).resolve().parents[2] / "tools" / "docs" / "reference_nav_files.py"
+    spec = importlib.util.spec_from_file_location("reference_nav_files", path)
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+
+    uris = ["reference/SUMMARY.md", "api/SUMMARY.md", "SUMMARY.md", "reference/index.md", "reference/SUMMARY2.md"]
+    files = files_module.Files([files_module.File(uri, src_dir=str(tmp_path), dest_dir=str(tmp_path / "site"),
+                                                  use_directory_urls=True) for uri in uris])
+    hook.on_files(files, config=None)
+    excluded = {f.src_uri for f in files if f.inclusion is files_module.InclusionLevel.EXCLUDED}
+    assert excluded == {"reference/SUMMARY.md", "api/SUMMARY.md", "SUMMARY.md"}
