@@ -10,6 +10,7 @@ import io
 import pathlib
 import re
 import shlex
+import sys
 import textwrap
 import types
 import warnings
@@ -369,3 +370,21 @@ def test_the_compatibility_lines_are_todays_with_one_name_added_and_one_moved():
     lines = [line.strip() for line in (ROOT / "src/nablab/compat.py").read_text().splitlines()]
     first = lines.index(block[0].replace('"hypot", ', "") + ' "exp2",')
     assert lines[first + 1] == block[1].replace('"exp2", ', "", 1)
+
+
+def test_the_op_page_lists_the_names_step_7_says(monkeypatch):
+    """A Tensor method that names the op and a free function made by ``_method`` both reach it, for the page's
+    table; a function that reaches it only through another public function does not."""
+    spec = importlib.util.spec_from_file_location("_guide_catalog", ROOT / "tools/docs/reference_catalog.py")
+    catalog = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, catalog)  # its dataclasses look their module up there
+    spec.loader.exec_module(catalog)
+    from nablab.ops.exponential import Logit
+    assert "`nablab.hypot`, made by `_method`, calls `Tensor.hypot`" in GUIDE
+    assert Logit in catalog.ops_reached(nablab.Tensor.logit, nablab.Tensor)
+    assert Logit in catalog.ops_reached(nablab.logit, through_methods=True)
+
+    def calls_a_public_function(p):
+        return nablab.logit(p)
+
+    assert Logit not in catalog.ops_reached(calls_a_public_function, through_methods=True)
