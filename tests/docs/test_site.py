@@ -23,3 +23,10 @@ def test_no_page_links_to_a_missing_page(site):
             if not (path.is_file() or (path / "index.html").is_file()):
                 missing.append(f"{page.relative_to(site)} → {target}")
     assert not missing, f"{len(missing)} broken links, e.g. {missing[:10]}"
+
+
+def test_the_navigation_files_are_not_pages(site):
+    """literate-nav's SUMMARY.md files make the navigation; they are not pages of their own (nor in search)."""
+    for section in ("reference", "api", "tutorials"):
+        assert not (site / section / "SUMMARY" / "index.html").exists(), f"{section}/SUMMARY.md was built as a page"
+    assert "SUMMARY" not in (site / "search" / "search_index.json").read_text()
