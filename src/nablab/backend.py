@@ -67,6 +67,8 @@ def to_host(array):
 
 #: the checks of device values not read yet: (failed flag on the GPU, error class, message function)
 _pending: list = []
+#: how many checks may wait for a read before they are settled anyway (each holds its arrays)
+MAX_PENDING = 256
 
 
 def check(failed, error: type, message) -> None:
@@ -82,6 +84,8 @@ def check(failed, error: type, message) -> None:
             raise error(message())
         return
     _pending.append((failed, error, message))
+    if len(_pending) >= MAX_PENDING:  # a loop that never reads the device: settle now and then, not hold them all
+        settle_checks()
 
 
 def read(*arrays) -> list:

@@ -73,3 +73,19 @@ def test_default_device():
         nablab.set_default_device(None)
     assert all(t.device == "cuda:0" for t in made)
     assert nablab.get_default_device() == "cpu" and nablab.zeros(2).device == "cpu"
+
+
+def test_deferred_checks_wait_for_a_read_but_not_for_ever(stand_in_gpu):
+    from nablab import backend
+
+    backend.settle_checks()
+    flag = stand_in_gpu.asarray(np.array(False))
+    with strict_device.count_syncs() as count:
+        for _ in range(backend.MAX_PENDING - 1):
+            backend.check(flag, IndexError, lambda: "never")
+        assert count.syncs == 0 and len(backend._pending) == backend.MAX_PENDING - 1
+        backend.check(flag, IndexError, lambda: "never")
+    assert count.syncs == 1 and not backend._pending  # settled in one download
+    backend.check(stand_in_gpu.asarray(np.array(True)), IndexError, lambda: "index 9 is out of range")
+    with pytest.raises(IndexError, match="index 9 is out of range"):
+        backend.settle_checks()
