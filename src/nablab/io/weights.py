@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import random as nablab_random
+from ..backend import to_host
 from ..nn import Module
 from ..tensor import Tensor
 from ..version import __version__
@@ -41,9 +42,7 @@ FORMAT = WEIGHTS_FORMAT
 
 
 def _array(value, name: str) -> np.ndarray:
-    data = value.data if isinstance(value, Tensor) else value
-    if hasattr(data, "get") and not isinstance(data, np.ndarray):  # CuPy: copy to the host
-        data = data.get()
+    data = to_host(value.data if isinstance(value, Tensor) else value)  # a GPU's array: copied to the host
     if not isinstance(data, (np.ndarray, np.generic, int, float, bool)):
         raise TypeError(f"{name}: cannot save a {type(value).__name__} (expected a nablab Tensor or a NumPy array; "
                         "convert PyTorch tensors with nablab.io.from_torch)")

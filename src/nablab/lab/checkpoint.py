@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import random as nablab_random
+from ..backend import to_host
 from ..io import safetensors_file
 from ..io.safetensors_file import CHECKPOINT_FORMAT as FORMAT
 from ..io.safetensors_file import WeightsError
@@ -27,7 +28,7 @@ class CheckpointError(ValueError):
 
 def _host(array) -> np.ndarray:
     # np.asarray(order="C"), not np.ascontiguousarray, which turns 0-d arrays (num_batches_tracked) into shape (1,)
-    return np.asarray(array.get() if hasattr(array, "get") and not isinstance(array, np.ndarray) else array, order="C")
+    return np.asarray(to_host(array), order="C")
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, progress: dict | None = None) -> None:

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from .. import grad_mode
-from ..backend import get_array_module
+from ..backend import get_array_module, to_host
 from ..nn import activation
 from ..tensor import Tensor
 
@@ -54,7 +54,7 @@ SATURATION = {
 
 def _host(array) -> np.ndarray:
     """A NumPy array of ``array`` (copied from the GPU where it lives there)."""
-    return array.get() if hasattr(array, "get") and not isinstance(array, np.ndarray) else np.asarray(array)
+    return np.asarray(to_host(array))
 
 
 def _norm(array) -> float:
