@@ -144,7 +144,7 @@ DIFFERENCES: dict[str, str] = {
 }
 
 
-def _resolve(path: str):
+def resolve(path: str):
     """The object at a dotted path: a module, or an attribute of one (``nablab.Tensor``)."""
     try:
         return importlib.import_module(path)
@@ -156,7 +156,7 @@ def _resolve(path: str):
 def present(namespace: str) -> tuple[list[str], list[str]]:
     """(names nablab has, names it lacks) of one PyTorch namespace of :data:`NAMES`."""
     path, names = NAMES[namespace]
-    target = _resolve(path)
+    target = resolve(path)
     if isinstance(target, type) and hasattr(target, "_make"):  # the Tensor class: ask an instance (x.grad)
         target = target._make(np.zeros((1, 1), np.float32))
     have = [n for n in names if hasattr(target, n)]

@@ -15,6 +15,7 @@ from types import ModuleType
 from project_markdown import NOWRAP, code, prose, table, text
 
 import nablab.data
+from nablab.compat import resolve
 from nablab.data import sets
 from nablab.data.files import DatasetFiles
 
@@ -47,15 +48,6 @@ def registered_files() -> dict[str, list[tuple[str, DatasetFiles]]]:
 def _doc(obj) -> str:
     """A module's or function's docstring as Markdown (reST's double backticks become code spans)."""
     return prose(inspect.getdoc(obj) or "")
-
-
-def _resolve(dotted: str):
-    """The module, or the module's attribute, at ``dotted``."""
-    try:
-        return importlib.import_module(dotted)
-    except ImportError:
-        module, _, attr = dotted.rpartition(".")
-        return getattr(importlib.import_module(module), attr)
 
 
 #: the digests a file may have, as the table names them
@@ -105,7 +97,7 @@ def _section(name: str, files: dict[str, list[tuple[str, DatasetFiles]]]) -> str
     if name in sets.BUNDLED:
         if name not in MADE_BY:
             raise LookupError(f"data set {name!r} needs no files, but project_data.MADE_BY does not say what makes it")
-        return (f"## `{name}`\n\nNeeds no files: made by {code(MADE_BY[name])}.\n\n{_doc(_resolve(MADE_BY[name]))}"
+        return (f"## `{name}`\n\nNeeds no files: made by {code(MADE_BY[name])}.\n\n{_doc(resolve(MADE_BY[name]))}"
                 f"\n\n{_counted_splits(name)}\n")
     if name not in files:
         raise LookupError(f"data set {name!r} is in nablab.data.NAMES but no module of nablab.data declares its "
