@@ -238,14 +238,14 @@ def _torch_block(body):
     return TorchBasicBlock(body)
 
 
-def torch_step(model, batches, threads: int):
-    """A PyTorch training step of ``torch_mirror(model)``: F.cross_entropy, optim.SGD (defaults)."""
+def torch_step(model, batches, threads: int, device: str = "cpu"):
+    """A PyTorch training step of ``torch_mirror(model)`` on ``device``: F.cross_entropy, optim.SGD (defaults)."""
     import torch
 
     torch.set_num_threads(threads)
-    mirror = torch_mirror(model)
+    mirror = torch_mirror(model).to(device)
     opt = torch.optim.SGD(mirror.parameters(), lr=LR, momentum=MOMENTUM)
-    data = itertools.cycle([(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches])
+    data = itertools.cycle([(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)) for x, y in batches])
 
     def step():
         x, y = next(data)

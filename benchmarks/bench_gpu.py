@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import pathlib
 import sys
 
@@ -30,14 +29,13 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from bench_cnn import torch_mirror  # noqa: E402
+from bench_cnn import torch_step  # noqa: E402
+from bench_mlp import LR, MOMENTUM, sgd_step  # noqa: E402
 from common import machine_info, machine_lines, paired_ratio, ratio_line, time_interleaved, write_section  # noqa: E402
 
 import nablab  # noqa: E402
-from nablab import models, optim  # noqa: E402
-from nablab.nn import functional as F  # noqa: E402
+from nablab import models  # noqa: E402
 
-LR, MOMENTUM = 0.01, 0.9
 #: workload → (title, model builder, input shape, batch, target ratio)
 WORKLOADS = {
     "W2": ("MLP 784-512-512-10", lambda: models.MLP(784, [512, 512], 10), (784,), 1024, 0.7),
@@ -51,41 +49,6 @@ def batches(shape, batch: int, count: int, seed: int) -> list[tuple[np.ndarray, 
             for _ in range(count)]
 
 
-def nablab_step(model, data):
-    """A training step of ``model`` (on the GPU) over the device batches ``data``, ending at ``loss.item()``."""
-    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    cycle = itertools.cycle([(nablab.tensor(x).cuda(), nablab.tensor(y).cuda()) for x, y in data])
-
-    def step():
-        x, y = next(cycle)
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
-def torch_step(model, data, device: str):
-    """The same step of the model's ``torch.nn`` mirror on ``device``."""
-    import torch
-
-    mirror = torch_mirror(model).to(device)
-    opt = torch.optim.SGD(mirror.parameters(), lr=LR, momentum=MOMENTUM)
-    cycle = itertools.cycle([(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)) for x, y in data])
-
-    def step():
-        x, y = next(cycle)
-        loss = torch.nn.functional.cross_entropy(mirror(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
 def run_workload(key: str, args, torch_device: str) -> tuple[dict, float]:
     """Timings of both systems on ``key`` and nablab's ratio to PyTorch; the first losses must agree."""
     title, build, shape, batch, target = WORKLOADS[key]
@@ -93,7 +56,12 @@ def run_workload(key: str, args, torch_device: str) -> tuple[dict, float]:
     nablab.manual_seed(args.seed)
     model = build()
     data = batches(shape, batch, 4, args.seed)
-    systems = {"PyTorch": torch_step(model, data, torch_device), "nablab": nablab_step(model.cuda(), data)}
+    import torch
+
+    # the mirror copies the weights before the model moves; each step ends by reading its loss
+    torch_train = torch_step(model, data, torch.get_num_threads(), torch_device)
+    nablab_train = sgd_step(model.cuda(), data, LR, MOMENTUM, device="cuda")
+    systems = {"PyTorch": lambda: torch_train().item(), "nablab": lambda: nablab_train().item()}
     first = {name: step() for name, step in systems.items()}
     if not np.isclose(first["nablab"], first["PyTorch"], rtol=1e-3):
         raise SystemExit(f"{key}: the first losses differ: {first}")

@@ -137,11 +137,15 @@ def nablab_step(w: Workload, weights, batches):
     return sgd_step(model, batches, lr=w.lr, momentum=w.momentum, l2=w.l2)
 
 
-def sgd_step(model, batches, lr: float = LR, momentum: float = MOMENTUM, l2: float = 0.0):
+def sgd_step(model, batches, lr: float = LR, momentum: float = MOMENTUM, l2: float = 0.0, device=None):
     """A nablab training step of ``model`` on the cycled ``batches``: F.cross_entropy (+ the L2
-    penalty), SGD (the step every benchmark times for nablab)."""
+    penalty), SGD (the step every benchmark times for nablab). With ``device`` the batches are moved
+    there first (the model must be there already)."""
     opt = nablab.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    data = itertools.cycle([(nablab.Tensor(x), y) for x, y in batches])
+    if device is None:
+        data = itertools.cycle([(nablab.Tensor(x), y) for x, y in batches])
+    else:
+        data = itertools.cycle([(nablab.tensor(x).to(device), nablab.tensor(y).to(device)) for x, y in batches])
 
     def step():
         x, y = next(data)
