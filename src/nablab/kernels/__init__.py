@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-from ..backend import on_host
+from ..backend import _GPU, on_host
 
 #: reference → ((when, kernel), ...) in the order the kernels were registered
 _registry: dict = {}
@@ -72,12 +72,17 @@ def register(reference, kernel, when) -> None:
     _registry[reference] = _registry.get(reference, ()) + ((when, kernel),)
 
 
+def _on_cpu(args) -> bool:
+    """True unless an array among ``args`` lives on a GPU (asked only where there is one)."""
+    return _GPU.module is None or all(on_host(a) for a in args if hasattr(a, "shape"))
+
+
 def select(reference, *args, **params):
     """The implementation to run ``reference(*args, **params)`` with: the first registered kernel
     whose predicate accepts the call, else ``reference`` itself (always, under :func:`use_reference`,
     and for arrays on a GPU: the kernels here are CPU kernels)."""
     candidates = _registry.get(reference)
-    if candidates and not state.reference and all(on_host(a) for a in args if hasattr(a, "shape")):
+    if candidates and not state.reference and _on_cpu(args):
         for when, kernel in candidates:
             if when(*args, **params):
                 return kernel

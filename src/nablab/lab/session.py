@@ -30,9 +30,10 @@ from .trainer import Trainer, TrainingDiverged, TrainingSettings
 
 def _confusion(model, loader, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    device = model_device(model)
     with evaluating(model), no_grad():
         for x, y in loader:
-            pred = model(x.to(model_device(model))).data.argmax(axis=1)
+            pred = model(x.to(device)).data.argmax(axis=1)
             np.add.at(matrix, (to_host(y.data), to_host(pred)), 1)
     return matrix
 
