@@ -72,6 +72,7 @@ from common import (
     markdown_table,
     noisy_note,
     ratio_line,
+    ratio_text,
     time_interleaved,
     write_json,
     write_section,
@@ -497,7 +498,8 @@ def spread_report(spreads: dict[str, dict], results: dict, threads: int) -> str:
     """The fresh-process subsection: one row per workload, with nablab's median step in the
     round-robin timing beside it (whether that process ran at the speed of the others)."""
     rows = [[key, ", ".join(f"{ms:,.0f}" for ms in s["ms_per_step"]), f"{s['median_ms']:,.0f}",
-             f"{s['slowest_ms']:,.0f}", f"{s['ratio']:.2f}×", f"≤ {s['target']:g}×: {'met' if s['met'] else 'NOT met'}",
+             f"{s['slowest_ms']:,.0f}", f"{ratio_text(s['ratio'], s['target'], at_least=False)}×",
+             f"≤ {s['target']:g}×: {'met' if s['met'] else 'NOT met'}",
              f"{results[key]['timings']['nablab'].ms_per_step:,.0f}"] for key, s in spreads.items()]
     table = markdown_table(["workload", "ms/step of each process (in the order run)", "median process",
                             "slowest", "slowest / median", "target", "the timing process"], rows)
@@ -682,7 +684,8 @@ def memory_report(memory: dict) -> str:
         "buffers (`nablab.scratch`: padded copies and column chunks) it keeps from one step to the next, "
         "which are workspaces of the step although they sit in the resident set before it." + cross,
         table,
-        f"- **nablab / PyTorch step peak: {summary['ratio']:.2f}×**; target ≤ {MEMORY_TARGET:g}×: {verdict}"])
+        f"- **nablab / PyTorch step peak: {ratio_text(summary['ratio'], MEMORY_TARGET, at_least=False)}×**; "
+        f"target ≤ {MEMORY_TARGET:g}×: {verdict}"])
 
 
 def parse_args(argv=None):

@@ -50,6 +50,7 @@ from common import (
     machine_lines,
     markdown_table,
     paired_ratio,
+    ratio_text,
     time_interleaved,
     write_json,
     write_section,
@@ -297,7 +298,7 @@ def mode_table(records: list[dict], mode: str) -> str:
     rows = []
     for r in records:
         m = r["modes"].get(mode)
-        cells = ([f"{m['nablab_ms']:.4g}", f"{m['torch_ms']:.4g}", f"**{m['ratio']:.2f}×**",
+        cells = ([f"{m['nablab_ms']:.4g}", f"{m['torch_ms']:.4g}", f"**{ratio_text(m['ratio'], TARGET)}×**",
                   f"{m['ratio_range'][0]:.2f}–{m['ratio_range'][1]:.2f}", f"{m['rounds']} × {m['calls_per_block']}"]
                  if m else ["–"] * 5)
         rows.append([f"`{r['op']}`", r["shape"], *cells, f"≥ {TARGET}×: {verdict(r, mode)}"])

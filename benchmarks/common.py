@@ -313,11 +313,24 @@ def paired_ratio(timings: dict, mine: str, other: str) -> tuple[float, list[floa
     return statistics.median(per_round), per_round
 
 
+def ratio_text(value: float, target: float, at_least: bool = True) -> str:
+    """``value`` with two decimals, or more where two would put it on the other side of ``target``
+    (0.4968 against ≥ 0.5 reads "0.497", not "0.50", beside its "NOT met")."""
+    def meets(x: float) -> bool:
+        return x >= target if at_least else x <= target
+    for decimals in range(2, 7):
+        text = f"{value:.{decimals}f}"
+        if meets(float(text)) == meets(value):
+            return text
+    return text
+
+
 def ratio_line(timings: dict, mine: str, other: str, target: float | None = None) -> str:
     """``mine / other``: the median of the per-round ratios, their range, the ratio of the medians,
     and the verdict against ``target``."""
     paired, per_round = paired_ratio(timings, mine, other)
-    line = (f"**{mine} / {other}: {paired:.2f}** (median of the per-round ratios, which range over "
+    shown = ratio_text(paired, target) if target is not None else f"{paired:.2f}"
+    line = (f"**{mine} / {other}: {shown}** (median of the per-round ratios, which range over "
             f"{min(per_round):.2f}–{max(per_round):.2f}; ratio of the medians "
             f"{timings[mine].median / timings[other].median:.2f})")
     if target is not None:

@@ -55,6 +55,7 @@ from common import (
     machine_info,
     machine_lines,
     markdown_table,
+    ratio_text,
     write_json,
     write_section,
 )
@@ -137,16 +138,19 @@ def summary(figures: dict[str, dict], peak: dict, skipped: list[str], quick: boo
                 verdicts.append(f"- {key}: nablab / {other} not measured ({other} is not installed), "
                                 f"target ≥ {t['target']}")
             else:
-                verdicts.append(f"- {key}: nablab / {other} {t['ratio']:.2f}, target ≥ {t['target']}: "
+                verdicts.append(f"- {key}: nablab / {other} {ratio_text(t['ratio'], t['target'])}, "
+                                f"target ≥ {t['target']}: "
                                 f"{'met' if t['met'] else 'NOT met'}")
         if "spread" in f:
             s = f["spread"]
-            verdicts.append(f"- {key}: slowest of {len(s['ms_per_step'])} fresh processes {s['ratio']:.2f}× the "
+            verdicts.append(f"- {key}: slowest of {len(s['ms_per_step'])} fresh processes "
+                            f"{ratio_text(s['ratio'], s['target'], at_least=False)}× the "
                             f"median one ({s['slowest_ms']:,.0f} against {s['median_ms']:,.0f} ms per step), target "
                             f"≤ {s['target']:g}×: {'met' if s['met'] else 'NOT met'}")
         if "memory" in f:
             m = f["memory"]
-            verdicts.append(f"- {key}: step peak memory nablab / PyTorch {m['ratio']:.2f}× ({m['nablab_mib']:,.0f} "
+            verdicts.append(f"- {key}: step peak memory nablab / PyTorch "
+                            f"{ratio_text(m['ratio'], m['target'], at_least=False)}× ({m['nablab_mib']:,.0f} "
                             f"against {m['torch_mib']:,.0f} MiB), target ≤ {m['target']:g}×: "
                             f"{'met' if m['met'] else 'NOT met'}")
     table = markdown_table(["workload", "nablab samples/s", "NumPy samples/s", "PyTorch samples/s",
@@ -169,7 +173,8 @@ def ops_table(f: dict) -> str:
     rows = []
     for r in f["ops"]:
         modes = r["modes"]
-        cells = [f"{modes[m]['ratio']:.2f}×" if m in modes else "–" for m in ("forward+backward", "forward")]
+        cells = [f"{ratio_text(modes[m]['ratio'], f['target'])}×" if m in modes else "–"
+                 for m in ("forward+backward", "forward")]
         met = all(m["met"] for m in modes.values())
         rows.append([f"`{r['op']}`", r["shape"], *cells, r["note"] if r["status"] != "timed"
                      else ("met" if met else "NOT met")])
