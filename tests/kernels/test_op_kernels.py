@@ -101,6 +101,22 @@ def test_embedding_kernel_equals_the_reference_within_rounding(thread_count, dty
         np.testing.assert_array_equal(grads[0][once], ref_grads[0][once])
 
 
+def test_embedding_kernel_takes_the_references_indices_and_refuses_the_same_ones(thread_count):
+    """The gather runs without take's range check (a buffered copy); the kernel checks the range
+    itself, so at the ops level (no F.embedding check before it) a negative index still counts from
+    the end and one past either end still raises IndexError, as the reference's ``W[idx]`` does."""
+    weight = np.arange(40, dtype=np.float32).reshape(10, 4)
+    for idx in (np.array([[0, 9, -1], [-10, 3, 3]]), np.array([5])):
+        with kernels.use_reference(False):
+            out = ops.Embedding.apply(nablab.tensor(weight, requires_grad=True), indices=idx)
+        assert type(out.creator) is EmbeddingSorted
+        np.testing.assert_array_equal(out.data, weight[idx])
+    for bad in (10, -11):
+        for reference in (False, True):
+            with kernels.use_reference(reference), pytest.raises(IndexError):
+                ops.Embedding.apply(nablab.tensor(weight), indices=np.array([1, bad]))
+
+
 def _gelu64(x):
     """GELU in float64 with math.erf: the true value of the float32 inputs."""
     x64 = x.astype(np.float64)

@@ -30,9 +30,12 @@ class EmbeddingSorted(ops.Embedding):
     def forward(self, weight):
         self.rows, self.dtype = weight.shape[0], weight.dtype
         flat = self.indices.reshape(-1)
+        if flat.size and not (flat.min() >= -self.rows and flat.max() < self.rows):
+            return weight[self.indices]  # the reference's IndexError
         out = np.empty((flat.size, weight.shape[1]), dtype=weight.dtype)
-        parallel_ranges(lambda lo, hi: np.take(weight, flat[lo:hi], axis=0, out=out[lo:hi]), flat.size,
-                        cost_per_item=weight.shape[1])
+        # with out=, take's default mode ("raise") copies through a buffer; the range is checked above
+        parallel_ranges(lambda lo, hi: np.take(weight, flat[lo:hi], axis=0, out=out[lo:hi], mode="wrap"),
+                        flat.size, cost_per_item=weight.shape[1])
         return out.reshape(*self.indices.shape, weight.shape[1])
 
     def backward(self, gy):
