@@ -270,13 +270,16 @@ def test_nll_loss_kernel_equals_the_reference_bit_for_bit(reduction, dtype):
         np.testing.assert_array_equal(grads[0], ref_grads[0])
 
 
-def test_nll_loss_kernel_hands_ignored_and_wrong_targets_to_the_reference():
+@pytest.mark.parametrize("target_dtype", [np.int64, np.int32, np.int16])
+def test_nll_loss_kernel_hands_ignored_and_wrong_targets_to_the_reference(target_dtype):
     logp = np.log(np.full((3, 4), 0.25))
     gy = np.asarray(1.0)
-    out, (g,) = _run(lambda x: F.nll_loss(x, np.array([1, -100, 2])), logp, gy=gy, reference=False)
-    ref, (ref_g,) = _run(lambda x: F.nll_loss(x, np.array([1, -100, 2])), logp, gy=gy, reference=True)
+    target = np.array([1, -100, 2], dtype=target_dtype)  # the kernel's range check reads it as unsigned
+    out, (g,) = _run(lambda x: F.nll_loss(x, target), logp, gy=gy, reference=False)
+    ref, (ref_g,) = _run(lambda x: F.nll_loss(x, target), logp, gy=gy, reference=True)
     np.testing.assert_array_equal(out.data, ref.data)
     np.testing.assert_array_equal(g, ref_g)
     assert not g[1].any()
+    assert out.data == pytest.approx(-np.log(0.25))  # the mean over the two targets not ignored
     with pytest.raises(IndexError, match="target 4 is out of range"):
         F.nll_loss(nablab.tensor(logp), np.array([1, 4, 2]))
