@@ -58,6 +58,11 @@ def test_recompressed_official_data_is_recognised(tmp_path, monkeypatch):
         data.files.verify_file(path, bad)
 
 
+def _gz(data: bytes) -> bytes:
+    """gzip with a fixed timestamp: the same bytes in every process."""
+    return gzip.compress(data, mtime=0)
+
+
 def _corrupt(tmp_path, name, payload):
     write_mnist(tmp_path)
     path = tmp_path / name
@@ -68,18 +73,22 @@ def _corrupt(tmp_path, name, payload):
 @pytest.mark.parametrize(
     "name, payload, match",
     [
-        ("train-images-idx3-ubyte.gz", gzip.compress(idx_bytes(np.zeros((12, 28, 28)), 0x801)),
+        ("train-images-idx3-ubyte.gz", _gz(idx_bytes(np.zeros((12, 28, 28)), 0x801)),
          r"magic number 0x00000801, expected 0x00000803 \(images file\)"),
-        ("train-labels-idx1-ubyte.gz", gzip.compress(idx_bytes(np.zeros(12), 0x803)),
+        ("train-labels-idx1-ubyte.gz", _gz(idx_bytes(np.zeros(12), 0x803)),
          r"magic number 0x00000803, expected 0x00000801 \(labels file\)"),
-        ("train-images-idx3-ubyte.gz", gzip.compress(idx_bytes(np.zeros((12, 28, 28)), 0x803)[:-100]),
+        ("train-images-idx3-ubyte.gz", _gz(idx_bytes(np.zeros((12, 28, 28)), 0x803)[:-100]),
          r"holds 9308 bytes of data, but its header promises 12 × 28 × 28 = 9408"),
-        ("train-labels-idx1-ubyte.gz", gzip.compress(idx_bytes(np.zeros(11), 0x801)),
+        ("train-labels-idx1-ubyte.gz", _gz(idx_bytes(np.zeros(11), 0x801)),
          "holds 12 images but .* holds 11 labels"),
-        ("train-labels-idx1-ubyte.gz", gzip.compress(idx_bytes(np.full(12, 10), 0x801)), "label 10 is outside 0–9"),
+        ("train-labels-idx1-ubyte.gz", _gz(idx_bytes(np.full(12, 10), 0x801)), "label 10 is outside 0–9"),
         ("t10k-images-idx3-ubyte.gz", b"\x00\x00", "not a readable gzip file"),
-        ("t10k-images-idx3-ubyte.gz", gzip.compress(b"\x00\x00"), "too short for an IDX header"),
+        ("t10k-images-idx3-ubyte.gz", _gz(b"\x00\x00"), "too short for an IDX header"),
     ],
+    # named, not by their bytes: a gzip payload's id would carry its timestamp, and pytest-xdist's
+    # workers, collecting a second apart, would disagree on the test ids
+    ids=["wrong images magic", "wrong labels magic", "truncated images", "too few labels", "label out of range",
+         "not gzip", "too short"],
 )
 def test_corrupt_files_are_clear_errors(tmp_path, name, payload, match):
     path = _corrupt(tmp_path, name, payload)
