@@ -99,3 +99,9 @@ def test_conv2d_in_chunks_of_images_equals_one_piece(monkeypatch):
     assert len(conv._image_chunks(5, 10)) == 5  # one image per chunk
     for a, b in zip(in_chunks, grads(2**30)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # the chunks' columns in one scratch buffer, or in three taken in turn (the fourth and fifth
+    # chunks reuse the first two's): the same numbers
+    for buffers in (1, 3):
+        monkeypatch.setattr(conv, "COLUMN_BUFFERS", buffers)
+        for a, b in zip(in_chunks, grads(1)):
+            np.testing.assert_array_equal(a, b)

@@ -34,6 +34,11 @@ from ...scratch import scratch
 #: column bytes per chunk of images: a chunk's columns stay in cache between the copy that fills
 #: them and the GEMM that reads them
 CHUNK_BYTES = 4 * 2**20
+#: scratch buffers the chunks' columns take in turn. With one, the main thread writes each chunk's
+#: columns into the lines that the BLAS worker read from the chunk before; on the 2-core AMD host,
+#: in the spells when the host runs it slowly (see BENCHMARKS.md), that one buffer made W6's 32→64
+#: convolution 2.2× slower (24 against 11 ms), four in turn 1.15× (14.5 against 12.6 ms)
+COLUMN_BUFFERS = 4
 
 
 def _ints(*params) -> bool:
@@ -95,18 +100,19 @@ def _nhwc_padded(x, ph, pw):
     return out
 
 
-def _nhwc_columns(xpad, kh, kw, ho, wo, keep=False):
+def _nhwc_columns(xpad, kh, kw, ho, wo, keep=False, chunk=0):
     """The (N·Ho·Wo) × (kh·kw·C) column matrix of a contiguous NHWC array: one copy of a window view
     whose innermost run (kw pixels × C channels of one row) is contiguous. Scratch memory, used only
-    inside the op, unless ``keep``: then a new array of its own (for a 1×1 window the view is itself
-    contiguous, a view of the scratch ``xpad``, so it is always copied)."""
+    inside the op (the ``chunk``-th of a loop over chunks: :data:`COLUMN_BUFFERS` buffers in turn),
+    unless ``keep``: then a new array of its own (for a 1×1 window the view is itself contiguous, a
+    view of the scratch ``xpad``, so it is always copied)."""
     n, _, _, c = xpad.shape
     sn, sh, sw, sc = xpad.strides
     view = np.lib.stride_tricks.as_strided(xpad, (n, ho, wo, kh, kw * c), (sn, sh, sw, sh, sc))
     if keep:
         cols = view.copy()
     else:
-        cols = scratch(np, "im2col columns", view.shape, xpad.dtype)
+        cols = scratch(np, f"im2col columns {chunk % COLUMN_BUFFERS}", view.shape, xpad.dtype)
         cols[...] = view
     return cols.reshape(n * ho * wo, kh * kw * c)
 
@@ -130,8 +136,9 @@ class Conv2dNHWC(ops.Conv2d):
             y = cols @ wmat  # (N·Ho·Wo, O): NHWC
         else:
             y = np.empty((n * ho * wo, o), dtype=np.result_type(x, w))
-            for i0, i1 in _image_chunks(n, ho * wo * kh * kw * c * x.itemsize):
-                np.matmul(_nhwc_columns(xpad[i0:i1], kh, kw, ho, wo), wmat, out=y[i0 * ho * wo : i1 * ho * wo])
+            for i, (i0, i1) in enumerate(_image_chunks(n, ho * wo * kh * kw * c * x.itemsize)):
+                np.matmul(_nhwc_columns(xpad[i0:i1], kh, kw, ho, wo, chunk=i), wmat,
+                          out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
             y += b
         self.cols = cols if self.saved_cols else None
@@ -161,8 +168,8 @@ class Conv2dNHWC(ops.Conv2d):
                 gx = np.empty((n * rows, c), dtype=np.result_type(gy, self.w))
             xmat = np.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
             gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
-            for i0, i1 in _image_chunks(n, rows * kh * kw * o * gy.itemsize):
-                gcols = _nhwc_columns(gpad[i0:i1], kh, kw, h, wd)
+            for i, (i0, i1) in enumerate(_image_chunks(n, rows * kh * kw * o * gy.itemsize)):
+                gcols = _nhwc_columns(gpad[i0:i1], kh, kw, h, wd, chunk=i)
                 if need[0]:
                     np.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
                 if take_gw:
