@@ -322,7 +322,7 @@ def ratio_text(value: float, target: float, at_least: bool = True) -> str:
         text = f"{value:.{decimals}f}"
         if meets(float(text)) == meets(value):
             return text
-    return text
+    return repr(float(value))  # closer than 6 decimals: every digit
 
 
 def ratio_line(timings: dict, mine: str, other: str, target: float | None = None) -> str:
