@@ -30,6 +30,7 @@ import numpy as np
 from ... import kernels, ops
 from ...ops.conv import pair
 from ...scratch import scratch
+from .channels_last import channel_sum, per_channel
 
 #: column bytes per chunk of images: a chunk's columns stay in cache between the copy that fills
 #: them and the GEMM that reads them
@@ -140,7 +141,7 @@ class Conv2dNHWC(ops.Conv2d):
                 np.matmul(_nhwc_columns(xpad[i0:i1], kh, kw, ho, wo, chunk=i), wmat,
                           out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
-            y += b
+            per_channel(np.add, y, b, y)  # y is (N·Ho·Wo, O): the bias along long rows
         self.cols = cols if self.saved_cols else None
         self.x = None if self.saved_cols else x
         self.w, self.x_shape = w, x.shape
@@ -155,7 +156,7 @@ class Conv2dNHWC(ops.Conv2d):
         g = gy.transpose(0, 2, 3, 1)  # NHWC (a free view when gy came from this kernel)
         gx = gw = gb = None
         if len(need) > 2 and need[2]:
-            gb = g.sum(axis=(0, 1, 2))
+            gb = channel_sum(gy)
         if need[1] and self.saved_cols:
             gmat = np.ascontiguousarray(g).reshape(n * ho * wo, o)
             gw = (gmat.T @ self.cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
@@ -197,7 +198,7 @@ class Conv2d1x1(ops.Conv2d):
         self.cols, self.w, self.x_shape = cols.reshape(n * ho * wo, c), w, x.shape
         y = self.cols @ w.reshape(o, c).T  # (N·Ho·Wo, O): NHWC
         if b is not None:
-            y += b
+            per_channel(np.add, y, b, y)  # y is (N·Ho·Wo, O): the bias along long rows
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
 
     def backward(self, gy):
@@ -217,7 +218,7 @@ class Conv2d1x1(ops.Conv2d):
         if need[1]:
             gw = (gmat.T @ self.cols).reshape(self.w.shape)
         if len(need) > 2 and need[2]:
-            gb = gmat.sum(axis=0)
+            gb = channel_sum(gmat)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
 
