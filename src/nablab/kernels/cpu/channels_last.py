@@ -13,7 +13,7 @@ times, v_tiled[j] = v[j mod C], with inner loops thousands of elements long:
 
 The same operation on the same pair of numbers for every element, so a broadcast gives the result
 of the plain one bit for bit. A per-channel sum is a sum over the rows of that matrix (one pass in
-memory order, a GEMV with a vector of ones) followed by the sum of its k groups of C:
+memory order, each row added into one long accumulator) followed by the sum of its k groups of C:
 
     Σ_p a[p, c] = Σ_{j<k} (Σ_r a_rows[r, j·C + c])
 
@@ -82,8 +82,7 @@ def channel_sum(a):
     matrix = pixel_matrix(a)
     if matrix is None:
         return a.sum(axis=(0, *range(2, a.ndim)))
-    rows = long_rows(matrix)
-    lanes = np.ones(rows.shape[0], dtype=a.dtype) @ rows
+    lanes = long_rows(matrix).sum(axis=0)  # row by row into one long accumulator: no BLAS call
     return lanes.reshape(-1, a.shape[1]).sum(axis=0)
 
 
