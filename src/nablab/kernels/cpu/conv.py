@@ -31,7 +31,6 @@ from ... import kernels, ops
 from ...ops.conv import pair
 from ...scratch import scratch
 from .channels_last import channel_sum, per_channel
-from .threads import MIN_PART, can_limit_blas, get_num_threads, one_blas_thread, parallel_ranges
 
 #: column bytes per chunk of images: a chunk's columns stay in cache between the copy that fills
 #: them and the GEMM that reads them
@@ -41,10 +40,6 @@ CHUNK_BYTES = 4 * 2**20
 #: in the spells when the host runs it slowly (see BENCHMARKS.md), that one buffer made W6's 32→64
 #: convolution 2.2× slower (24 against 11 ms), four in turn 1.15× (14.5 against 12.6 ms)
 COLUMN_BUFFERS = 4
-#: column bytes per chunk when each kernel thread multiplies its own chunks (:func:`_for_each_chunk`):
-#: one 32 × 32 image of a 32-channel 3×3 convolution (1.2 MB) ran its forward in 20–22 ms, half
-#: images in 24–26 and quarter images in 30–31
-THREAD_CHUNK_BYTES = 2 * 2**20
 
 
 def _ints(*params) -> bool:
@@ -90,69 +85,10 @@ def handles_1x1(x, w, b=None, *, stride, padding, dilation, groups):
             and w.ndim == 4 and w.shape[2] == w.shape[3] == 1 and x.shape[1] == w.shape[1])
 
 
-def _image_chunks(n, bytes_per_image, chunk_bytes=None):
-    """(start, stop) ranges of images whose columns are computed and multiplied together (about
-    ``chunk_bytes`` of columns, :data:`CHUNK_BYTES` by default, and at least one image)."""
-    step = max(1, (chunk_bytes or CHUNK_BYTES) // max(bytes_per_image, 1))
+def _image_chunks(n, bytes_per_image):
+    """(start, stop) ranges of images whose columns are computed and multiplied together."""
+    step = max(1, CHUNK_BYTES // max(bytes_per_image, 1))
     return [(i, min(i + step, n)) for i in range(0, n, step)]
-
-
-def _threaded() -> bool:
-    """Whether the products run on the kernel threads, each with NumPy's BLAS on its own thread."""
-    return get_num_threads() > 1 and can_limit_blas()
-
-
-def _product(a, b, n):
-    """a @ b for an ``a`` of n images' rows (pixels): on the kernel threads by chunks of images (see
-    :func:`_for_each_chunk`), so that no BLAS worker is left spinning on a core the threads need."""
-    if not _threaded():
-        return a @ b
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
-    per = a.shape[0] // n
-    _for_each_chunk(n, per * a.shape[1] * a.itemsize,
-                    lambda i, i0, i1: np.matmul(a[i0 * per : i1 * per], b, out=out[i0 * per : i1 * per]))
-    return out
-
-
-def _inner_product(a, b, n):
-    """aᵀ b for ``a`` and ``b`` of n images' rows: the sum over chunks of images of each chunk's aᵀ b."""
-    if not _threaded():
-        return a.T @ b
-    per = a.shape[0] // n
-    parts = _for_each_chunk(n, per * (a.shape[1] + b.shape[1]) * a.itemsize,
-                            lambda i, i0, i1: a[i0 * per : i1 * per].T @ b[i0 * per : i1 * per])
-    total = parts[0]
-    for part in parts[1:]:
-        total += part
-    return total
-
-
-def _for_each_chunk(n, bytes_per_image, work) -> list:
-    """``work(i, i0, i1)`` for every chunk i of images [i0, i1), and the results in chunk order.
-
-    With several kernel threads (and threadpoolctl to set NumPy's BLAS), each thread takes its own
-    share of chunks of :data:`THREAD_CHUNK_BYTES` and runs their products with BLAS on that thread
-    alone: the columns a thread copies are still in its core's cache when its own product reads
-    them, where one BLAS call on both cores reads half of every chunk from the other core's. On
-    the 2-core AMD host this halved a 32→32 3×3 convolution's forward on 64 × 32 × 32 (20–22
-    against 39–41 ms). Otherwise the chunks of :data:`CHUNK_BYTES` run in turn, each product on
-    all of BLAS's threads.
-    """
-    if not _threaded():
-        return [work(i, i0, i1) for i, (i0, i1) in enumerate(_image_chunks(n, bytes_per_image))]
-    # at least one chunk per thread, so that no product is left to BLAS's own threads (whose worker
-    # would then spin for a while on a core that the kernel threads need)
-    per_thread = -(-n // get_num_threads()) * bytes_per_image
-    chunks = _image_chunks(n, bytes_per_image, min(THREAD_CHUNK_BYTES, per_thread))
-    results = {}
-
-    def share(lo, hi):
-        for i in range(lo, hi):
-            results[i] = work(i, *chunks[i])
-
-    with one_blas_thread():
-        parallel_ranges(share, len(chunks), cost_per_item=MIN_PART)  # every chunk is worth its hand-over
-    return [results[i] for i in range(len(chunks))]
 
 
 def _nhwc_padded(x, ph, pw):
@@ -198,11 +134,12 @@ class Conv2dNHWC(ops.Conv2d):
         wmat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(o, kh * kw * c).T
         if self.saved_cols:
             cols = _nhwc_columns(xpad, kh, kw, ho, wo, keep=True)
-            y = _product(cols, wmat, n)  # (N·Ho·Wo, O): NHWC
+            y = cols @ wmat  # (N·Ho·Wo, O): NHWC
         else:
             y = np.empty((n * ho * wo, o), dtype=np.result_type(x, w))
-            _for_each_chunk(n, ho * wo * kh * kw * c * x.itemsize, lambda i, i0, i1: np.matmul(
-                _nhwc_columns(xpad[i0:i1], kh, kw, ho, wo, chunk=i), wmat, out=y[i0 * ho * wo : i1 * ho * wo]))
+            for i, (i0, i1) in enumerate(_image_chunks(n, ho * wo * kh * kw * c * x.itemsize)):
+                np.matmul(_nhwc_columns(xpad[i0:i1], kh, kw, ho, wo, chunk=i), wmat,
+                          out=y[i0 * ho * wo : i1 * ho * wo])
         if b is not None:
             per_channel(np.add, y, b, y)  # y is (N·Ho·Wo, O): the bias along long rows
         self.cols = cols if self.saved_cols else None
@@ -222,7 +159,7 @@ class Conv2dNHWC(ops.Conv2d):
             gb = channel_sum(gy)
         if need[1] and self.saved_cols:
             gmat = np.ascontiguousarray(g).reshape(n * ho * wo, o)
-            gw = _inner_product(gmat, self.cols, n).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
+            gw = (gmat.T @ self.cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
         take_gw = need[1] and not self.saved_cols
         if need[0] or take_gw:
             gpad = _nhwc_padded(gy, kh - 1 - ph, kw - 1 - pw)
@@ -231,19 +168,14 @@ class Conv2dNHWC(ops.Conv2d):
                 wflip = self.w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(kh * kw * o, c)
                 gx = np.empty((n * rows, c), dtype=np.result_type(gy, self.w))
             xmat = np.ascontiguousarray(self.x.transpose(0, 2, 3, 1)).reshape(n * rows, c) if take_gw else None
-
-            def chunk(i, i0, i1):
-                """dL/dx of the chunk's images; its part of Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b]"""
+            gwt = None  # Σ_{n,a,b} gcols[(n, a, b), (u', v', o)] · x[n, c, a, b], accumulated over the chunks
+            for i, (i0, i1) in enumerate(_image_chunks(n, rows * kh * kw * o * gy.itemsize)):
                 gcols = _nhwc_columns(gpad[i0:i1], kh, kw, h, wd, chunk=i)
                 if need[0]:
                     np.matmul(gcols, wflip, out=gx[i0 * rows : i1 * rows])
-                return gcols.T @ xmat[i0 * rows : i1 * rows] if take_gw else None
-
-            parts = _for_each_chunk(n, rows * kh * kw * o * gy.itemsize, chunk)
-            if take_gw:
-                gwt = parts[0]
-                for part in parts[1:]:
-                    gwt += part
+                if take_gw:
+                    part = gcols.T @ xmat[i0 * rows : i1 * rows]
+                    gwt = part if gwt is None else np.add(gwt, part, out=gwt)
             if need[0]:
                 gx = gx.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
             if take_gw:
@@ -264,7 +196,7 @@ class Conv2d1x1(ops.Conv2d):
         cols = np.empty((n, ho, wo, c), dtype=x.dtype)  # owned: kept for dL/dW
         cols[...] = sampled.transpose(0, 2, 3, 1)
         self.cols, self.w, self.x_shape = cols.reshape(n * ho * wo, c), w, x.shape
-        y = _product(self.cols, w.reshape(o, c).T, n)  # (N·Ho·Wo, O): NHWC
+        y = self.cols @ w.reshape(o, c).T  # (N·Ho·Wo, O): NHWC
         if b is not None:
             per_channel(np.add, y, b, y)  # y is (N·Ho·Wo, O): the bias along long rows
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
@@ -276,7 +208,7 @@ class Conv2d1x1(ops.Conv2d):
         gmat = np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(n * ho * wo, o)
         gx = gw = gb = None
         if need[0]:
-            gsampled = _product(gmat, self.w.reshape(o, c), n).reshape(n, ho, wo, c)
+            gsampled = (gmat @ self.w.reshape(o, c)).reshape(n, ho, wo, c)
             if s > 1:
                 gx = np.zeros((n, h, wd, c), dtype=gsampled.dtype)
                 gx[:, ::s, ::s, :] = gsampled
@@ -284,7 +216,7 @@ class Conv2d1x1(ops.Conv2d):
                 gx = gsampled
             gx = gx.transpose(0, 3, 1, 2)
         if need[1]:
-            gw = _inner_product(gmat, self.cols, n).reshape(self.w.shape)
+            gw = (gmat.T @ self.cols).reshape(self.w.shape)
         if len(need) > 2 and need[2]:
             gb = channel_sum(gmat)
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 #: bytes of one array's block. On the 2-core AMD host (1 MiB of L2 per core, 32 MiB of L3) blocks of
 #: 1 MiB ran softmax, log-softmax, layer norm and GELU 25–40% faster on two threads than blocks of
@@ -130,48 +129,3 @@ def parallel_blocks(work, count: int, row_length: int = 1, itemsize: int = 4) ->
 
     parallel_ranges(part, count, cost_per_item=row_length)
     return [results[lo] for lo in sorted(results)]
-
-
-
-_blas = {}  # "libraries": threadpoolctl's handles of NumPy's BLAS, looked up when first needed
-_blas_lock = threading.Lock()
-
-
-def _numpy_blas() -> list:
-    """threadpoolctl's handles of the BLAS libraries loaded from NumPy's own folder (its bundled
-    OpenBLAS), else of every BLAS loaded; [] without threadpoolctl."""
-    with _blas_lock:
-        if "libraries" not in _blas:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                _blas["libraries"] = []
-            else:
-                import numpy
-
-                found = ThreadpoolController().select(user_api="blas").lib_controllers
-                home = os.path.dirname(os.path.dirname(numpy.__file__))
-                own = [lib for lib in found if lib.filepath.startswith(home)
-                       and os.path.basename(os.path.dirname(lib.filepath)).startswith("numpy")]
-                _blas["libraries"] = own or found
-        return _blas["libraries"]
-
-
-def can_limit_blas() -> bool:
-    """Whether :func:`one_blas_thread` can work: threadpoolctl is installed and finds NumPy's BLAS."""
-    return bool(_numpy_blas())
-
-
-@contextmanager
-def one_blas_thread():
-    """NumPy's BLAS runs each product on its calling thread only while the context lasts, so that
-    the kernel threads can run products of their own side by side; its thread count is restored
-    after."""
-    previous = [(lib, lib.num_threads) for lib in _numpy_blas()]
-    for lib, _ in previous:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, threads in previous:
-            lib.set_num_threads(threads)
