@@ -2,9 +2,9 @@
 reference, with the math) in fewer passes and temporaries.
 
 The per-channel sums and broadcasts run in long rows of the channels-last memory that the
-convolution kernels return (:mod:`.channels_last`: Σ a as one GEMV with ones, Σ a·b as one
-``einsum`` without the product as a temporary, x − μ_c and the scalings with inner loops thousands
-of elements long); x̂ is scaled in place in the centred copy; and the reference's
+convolution kernels return (:mod:`.channels_last`: Σ a as one sum over the long rows, Σ a·b as
+one ``einsum`` without the product as a temporary, x − μ_c and the scalings with inner loops
+thousands of elements long); x̂ is scaled in place in the centred copy; and the reference's
 dL/dx = γ/(m√(σ²+ε)) · (m·dy − Σdy − x̂·Σdy·x̂) is regrouped as a·dy + b + c·x̂ with per-channel
 a = γ/√(σ²+ε), b = −a·Σdy/m, c = −a·Σdy·x̂/m. The same numbers up to float rounding (the sums add
 in another order).
