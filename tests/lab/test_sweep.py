@@ -147,8 +147,8 @@ def test_grid_with_two_workers_runs_every_point_exactly_once(tmp_path, storage):
     assert (out / "grid2" / "optimization_history.png").stat().st_size > 1000
 
 
-def _command(spec, out, storage):
-    command = [sys.executable, "-m", "nablab.cli", "sweep", str(spec), "--out", str(out), "--study", "killed",
+def _command(spec, out, storage, study):
+    command = [sys.executable, "-m", "nablab.cli", "sweep", str(spec), "--out", str(out), "--study", study,
                "--heartbeat", "1", "--grace", "6", "--quiet"]
     return command + (["--storage", storage] if storage else [])
 
@@ -160,20 +160,20 @@ def _running_trial_of(study, pid):
     return None
 
 
-def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, storage):
-    spec = write_spec(tmp_path, epochs=4)
-    out = tmp_path / "out"
-    url = storage or sqlite_url(out, "killed")
+def _sweep_with_a_worker_killed_mid_trial(spec, out, storage, study_name):
+    """Two workers sweep; the first is SIGKILLed while a trial of its own (the third or later) is
+    running, and restarted. Returns the study's URL and the killed trial's number."""
+    url = storage or sqlite_url(out, study_name)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    first = subprocess.Popen(_command(spec, out, storage), env=env)
-    second = subprocess.Popen(_command(spec, out, storage), env=env)
+    first = subprocess.Popen(_command(spec, out, storage, study_name), env=env)
+    second = subprocess.Popen(_command(spec, out, storage, study_name), env=env)
     try:
         deadline = time.monotonic() + 180
         rdb = check = victim = None
         while True:
             assert time.monotonic() < deadline, "no trial of the first worker caught running"
             time.sleep(0.05)
-            if storage is None and not (out / "killed" / "optuna.db").exists():
+            if storage is None and not (out / study_name / "optuna.db").exists():
                 continue
             try:
                 # open_storage waits out the workers creating the tables; plain Optuna would race them
@@ -182,7 +182,7 @@ def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, st
                     # reads while the worker is frozen must not wait a minute for a lock it holds
                     check = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 1}}) \
                         if storage is None else rdb
-                victim = _running_trial_of(optuna.load_study(study_name="killed", storage=rdb), first.pid)
+                victim = _running_trial_of(optuna.load_study(study_name=study_name, storage=rdb), first.pid)
             except KeyError:  # the study is not created yet
                 continue
             if victim is None or victim.number < 2:  # let a couple of trials finish first
@@ -197,23 +197,37 @@ def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, st
             os.kill(first.pid, signal.SIGCONT)  # it finished just before: catch a later one
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
-        restarted = subprocess.Popen(_command(spec, out, storage), env=env)
+        restarted = subprocess.Popen(_command(spec, out, storage, study_name), env=env)
         assert restarted.wait(timeout=300) == 0
         assert second.wait(timeout=300) == 0
     finally:
         for process in (first, second):
             if process.poll() is None:
                 process.kill()
-    study = optuna.load_study(study_name="killed", storage=url)
-    assert sorted(completed_points(study)) == sorted(grid_points())  # nothing lost, nothing twice
-    killed = study.trials[victim.number]
+    return url, victim.number
+
+
+def test_sigkill_of_a_worker_mid_trial_loses_and_duplicates_nothing(tmp_path, storage):
+    spec = write_spec(tmp_path, epochs=4)
+    # Rarely (once in a CI run on a loaded 2-core machine) the frozen worker's trial still ends
+    # complete with its own result, although a read while the worker was frozen saw it running: the
+    # kill raced the commit of its result. Nothing is lost or duplicated then either (asserted), but
+    # the stale-heartbeat path was not exercised, so the scenario runs again, in a study of its own.
+    for attempt in range(3):
+        out, name = tmp_path / f"out{attempt}", f"killed{attempt}"
+        url, number = _sweep_with_a_worker_killed_mid_trial(spec, out, storage, name)
+        study = optuna.load_study(study_name=name, storage=url)
+        assert sorted(completed_points(study)) == sorted(grid_points())  # nothing lost, nothing twice
+        killed = study.trials[number]
+        if killed.state != State.COMPLETE:
+            break
     assert killed.state == State.FAIL and "nablab.error" not in killed.user_attrs  # failed by its stale heartbeat
-    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == victim.number]
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == number]
     assert len(retries) == 1 and retries[0].state == State.COMPLETE
     # the retry repeats the killed trial's grid point (killed while drawing it, it may hold only some)
     assert killed.params.items() <= retries[0].params.items()
     assert not [t for t in study.trials if t.state in (State.RUNNING, State.WAITING)]
-    assert "1 lost with their worker (retried)" in (out / "killed" / "sweep.md").read_text()
+    assert "1 lost with their worker (retried)" in (out / name / "sweep.md").read_text()
 
 
 def test_rerunning_a_finished_sweep_runs_nothing_again(tmp_path):
