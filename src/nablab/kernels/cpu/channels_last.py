@@ -32,6 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...ops import normalization
+
 #: elements per row of the long-row matrix, at most: rows this long make the inner loops' overhead
 #: negligible; a few rows still fill a thread's share of a batch
 ROW_ELEMENTS = 16384
@@ -81,7 +83,7 @@ def channel_sum(a):
     channels-last in memory."""
     matrix = pixel_matrix(a)
     if matrix is None:
-        return a.sum(axis=(0, *range(2, a.ndim)))
+        return a.sum(axis=normalization.channel_axes(a))
     lanes = long_rows(matrix).sum(axis=0)  # row by row into one long accumulator: no BLAS call
     return lanes.reshape(-1, a.shape[1]).sum(axis=0)
 
@@ -103,7 +105,7 @@ def per_channel(ufunc, a, v, out):
     memory; else NumPy's broadcast of v along axis 1."""
     ma, mo = pixel_matrix(a), pixel_matrix(out)
     if ma is None or mo is None:
-        return ufunc(a, v.reshape((1, -1) + (1,) * (a.ndim - 2)), out=out)
+        return ufunc(a, normalization.per_channel(v, a.ndim), out=out)
     rows_out = long_rows(mo)
     ufunc(long_rows(ma), tiled(v, rows_out.shape[1], out), out=rows_out)
     return out
