@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import nablab
-from nablab import Tensor
+from nablab import Tensor, ops
 
 
 def test_default_dtypes():
@@ -211,3 +211,49 @@ def test_owned_gradient_is_masked_in_place_correctly():
     upstream = np.ones((4, 2)) * (x0 @ w0.T > 0)
     np.testing.assert_allclose(w.grad.data, upstream.T @ x0)
     np.testing.assert_allclose(x.grad.data, upstream @ w0)
+
+
+def test_a_leaf_gradient_owned_by_the_sweep_is_added_into_in_place_and_nothing_else_is():
+    """Two ops that return new arrays reach one leaf in one sweep: the second gradient is added
+    into the first one's array, and the result is the sum. A ``.grad`` from an earlier
+    backward, which the caller may hold, is never written into; after the sweep nothing is owned."""
+    rng = np.random.default_rng(1)
+    x0, w0 = rng.standard_normal((5, 3)), rng.standard_normal((4, 3))
+    x = nablab.tensor(x0, dtype="float64")
+    w = nablab.tensor(w0, dtype="float64", requires_grad=True)
+    loss = nablab.nn.functional.linear(x, w).sum() + nablab.nn.functional.l2_penalty([w], 0.5)
+    loss.backward()
+    first = w.grad
+    np.testing.assert_allclose(first.data, np.ones((5, 4)).T @ x0 + w0)
+    assert not w._owned_grad
+    kept = first.data.copy()
+
+    returned = []
+    backward = ops.reduction.SumOfSquares.backward
+
+    def spy(self, gy):
+        returned.append(backward(self, gy)[0])
+        return (returned[-1],)
+
+    v = nablab.tensor(w0, dtype="float64", requires_grad=True)
+    ops.reduction.SumOfSquares.backward = spy
+    try:
+        nablab.nn.functional.l2_penalty([v, v], 0.5).backward()
+    finally:
+        ops.reduction.SumOfSquares.backward = backward
+    assert len(returned) == 2 and any(v.grad.data is a for a in returned)  # the second added into the first
+    np.testing.assert_allclose(v.grad.data, 2 * w0)
+
+    (nablab.nn.functional.linear(x, w).sum() + nablab.nn.functional.l2_penalty([w], 0.5)).backward()
+    np.testing.assert_array_equal(first.data, kept)  # the caller's .grad untouched: out of place
+    np.testing.assert_allclose(w.grad.data, 2 * kept)
+
+
+def test_a_hook_sees_a_leaf_gradient_that_later_accumulation_leaves_alone():
+    w = nablab.tensor(np.ones((1, 3)), dtype="float64", requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append(g))
+    x = nablab.tensor(np.ones((2, 3)), dtype="float64")
+    (nablab.nn.functional.linear(x, w).sum() + nablab.nn.functional.l2_penalty([w], 1.0)).backward()
+    np.testing.assert_allclose(w.grad.data, [[4.0, 4.0, 4.0]])
+    assert [s.data.tolist() for s in seen] == [[[2.0, 2.0, 2.0]]] * 2

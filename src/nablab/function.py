@@ -203,6 +203,16 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             "backward(retain_graph=True) the first time to go through it twice"
         )
     pending = {root_fn: (grad, False)}  # node → (dL/d its output, owned); the caller's is never overwritten
+    owning = []  # leaves whose .grad this sweep may still add into in place
+    try:
+        _sweep(root_fn, pending, owning, retain_graph)
+    finally:
+        for t in owning:
+            t._owned_grad = False
+
+
+def _sweep(root_fn, pending, owning, retain_graph) -> None:
+    """The nodes' backward calls in reverse topological order (see :func:`backward`)."""
     for fn in reversed(_topological_order(root_fn)):
         gy, fn.grad_owned = pending.pop(fn)
         if fn.hooks or fn.retained is not None:
@@ -216,7 +226,8 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             if not needs or g is None:
                 continue
             if creator is None:
-                t._accumulate_grad(g)
+                if t._accumulate_grad(g, owned=fn.fresh_grads):
+                    owning.append(t)
             elif creator in pending:
                 pending[creator] = (pending[creator][0] + g, True)  # a sum is a new array
             else:

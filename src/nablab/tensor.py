@@ -203,20 +203,31 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     def retains_grad(self) -> bool:
         return self._retains
 
-    def _accumulate_grad(self, g) -> None:
-        """Add ``g`` to ``.grad`` (out of place: ``g`` may be shared with other leaves)."""
+    def _accumulate_grad(self, g, owned: bool = False) -> bool:
+        """Add ``g`` to ``.grad``, out of place (``g`` may be shared with other leaves, and the
+        caller may hold the old ``.grad``), except into an owned ``.grad``: one that this backward
+        sweep set from an array it owned (``owned``: a new array no one else holds), which is
+        then added into in place. Returns whether ``.grad`` is now owned so; the sweep clears that
+        mark (``_owned_grad``) when it ends, before anyone can have taken ``.grad``."""
         for hook in self.hooks:
             replaced = hook(Tensor._make(g))
             if replaced is not None:
-                g = replaced.data if isinstance(replaced, Tensor) else replaced
+                g, owned = (replaced.data if isinstance(replaced, Tensor) else replaced), False
         if g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype)
+            g, owned = g.astype(self.data.dtype), True
         if g.shape != self.data.shape:  # a 0-d gradient of a broadcast scalar, say
-            g = get_array_module(g).broadcast_to(g, self.data.shape)
+            g, owned = get_array_module(g).broadcast_to(g, self.data.shape), False
         if self.grad is None:
             self.grad = Tensor._make(g)
+            self._owned_grad = owned and not self.hooks
+        elif self._owned_grad:
+            self.grad.data += g
         else:
             self.grad = Tensor._make(self.grad.data + g)
+        return self._owned_grad
+
+    #: set while a backward sweep owns ``.grad``'s array (see _accumulate_grad)
+    _owned_grad = False
 
     # ----------------------------------------------------------------- operators
     def _operand(self, other):

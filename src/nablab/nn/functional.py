@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import kernels, ops
 from ..errors import ShapeError
+from ..ops.reduction import SumOfSquares
 
 # the activations, the softmax family and the losses live in their own modules
 from .functional_activations import *  # noqa: F403
@@ -49,9 +50,9 @@ def l2_penalty(parameters, reg: float):
     weights = [p for p in params if p.ndim >= 2]
     if not weights:
         raise ValueError("l2_penalty found no weight matrices (parameters with 2 or more dimensions)")
-    total = (weights[0] * weights[0]).sum()
+    total = SumOfSquares.apply(weights[0])
     for w in weights[1:]:
-        total = total + (w * w).sum()
+        total = total + SumOfSquares.apply(w)
     return total * reg
 
 

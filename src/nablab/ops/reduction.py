@@ -1,5 +1,5 @@
 """Reductions over axes (``axis`` None or a sorted tuple of axes, ``keepdims``): sum, mean, prod, max/min
-(amax/amin), the median of all elements, var/std, logsumexp and vector norms."""
+(amax/amin), the median of all elements, var/std, logsumexp, vector norms and the sum of squares."""
 
 from __future__ import annotations
 
@@ -279,6 +279,26 @@ class Norm(Function):
                 return (x * scale,)
             a = xp.abs(x)
             return (xp.where(a == 0, 0, xp.sign(x) * a ** (p - 1)).astype(gy.dtype, copy=False) * scale,)
+
+
+class SumOfSquares(Function):
+    """y = Σᵢ xᵢ² = x·x over all elements (an L2 penalty's ‖W‖²);  dL/dx = 2·dL/dy·x.
+
+    One dot product forward, where ``(x * x).sum()`` writes the squares to a temporary and reads
+    them back, and one product backward, where the product rule of x·x gives dL/dy·x twice and
+    their sum. The numbers are those of ``(x * x).sum()`` up to the order of the additions.
+    """
+
+    fresh_grads = True
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        flat = x.reshape(-1)
+        self.x = x
+        return xp.asarray(xp.dot(flat, flat))
+
+    def backward(self, gy):
+        return (self.x * (2 * gy),)
 
 
 def _reduced_shape(shape, axis):
