@@ -3,12 +3,10 @@ constructor arguments are those its state dict holds, files load back into model
 logits and the same weight tying, and a file whose metadata describes more than it holds is refused
 before anything is built."""
 
-import json
 
 import numpy as np
 import pytest
-from safetensors import safe_open
-from safetensors.numpy import load_file, save_file
+from described_files import described_as
 
 import nablab
 import nablab.io.weights as weights_io
@@ -95,17 +93,6 @@ def test_the_head_of_a_loaded_tiny_gpt_is_its_token_embedding(tmp_path):
     assert rebuilt.decoder.weight is rebuilt.embedding.weight
 
 
-def _described_as(tmp_path, saved, described: dict):
-    """A file holding ``saved``'s tensors whose metadata describes the model ``described`` (a spec dict)."""
-    path = nablab.save(saved, tmp_path / "w.safetensors")
-    with safe_open(str(path), framework="np") as fh:
-        meta = fh.metadata()
-    meta["model"] = json.dumps(described)
-    meta.pop("modules")
-    save_file(load_file(str(path)), str(path), metadata=meta)
-    return path
-
-
 def _spec(cls, *args, **kwargs):
     return {"class": f"{cls.__module__}.{cls.__qualname__}", "args": list(args), "kwargs": kwargs}
 
@@ -147,7 +134,7 @@ BIGGER = {
 @pytest.mark.parametrize("saved, described, message", BIGGER.values(), ids=BIGGER.keys())
 def test_a_bigger_model_in_the_metadata_is_refused_before_building(tmp_path, monkeypatch, saved, described,
                                                                    message):
-    path = _described_as(tmp_path, saved(), described)
+    path = described_as(tmp_path, saved(), described)
 
     def build_module(*_):
         raise AssertionError("the model was built before the file was checked")

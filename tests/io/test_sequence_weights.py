@@ -2,12 +2,10 @@
 and cells): the tensors worked out from their arguments are those their state dicts hold, files load
 back into equal models, and a file whose metadata describes more than it holds is refused first."""
 
-import json
 
 import numpy as np
 import pytest
-from safetensors import safe_open
-from safetensors.numpy import load_file, save_file
+from described_files import described_as
 
 import nablab
 from nablab import nn
@@ -153,36 +151,25 @@ def test_save_then_rebuild_gives_the_same_outputs(tmp_path, make, inputs):
         np.testing.assert_array_equal(g, e)
 
 
-def _described_as(tmp_path, saved, described):
-    """A file holding ``saved``'s tensors whose metadata describes the module ``described``."""
-    path = nablab.save(saved, tmp_path / "w.safetensors")
-    with safe_open(str(path), framework="np") as fh:
-        meta = fh.metadata()
-    meta["model"] = json.dumps(module_spec(described))
-    meta.pop("modules")
-    save_file(load_file(str(path)), str(path), metadata=meta)
-    return path
-
-
 def test_a_bigger_model_in_the_metadata_is_refused_before_building(tmp_path):
     """Only the descriptions are built here (small); the file's tensors are those of the smaller layer."""
-    path = _described_as(tmp_path, nn.LSTM(3, 4), nn.LSTM(3, 40))
+    path = described_as(tmp_path, nn.LSTM(3, 4), module_spec(nn.LSTM(3, 40)))
     with pytest.raises(WeightsError, match=r"describes the model's weight_ih_l0 of shape 160×3, the file's "
                                            r"weight_ih_l0 is 16×3"):
         nablab.models.load(path)
-    path = _described_as(tmp_path, nn.GRU(3, 4), nn.GRU(3, 4, bidirectional=True))
+    path = described_as(tmp_path, nn.GRU(3, 4), module_spec(nn.GRU(3, 4, bidirectional=True)))
     with pytest.raises(WeightsError, match=r"the file holds no tensor weight_ih_l0_reverse"):
         nablab.models.load(path)
     layer = _encoder_layer()
-    path = _described_as(tmp_path, nn.TransformerEncoder(layer, 2), nn.TransformerEncoder(layer, 3))
+    path = described_as(tmp_path, nn.TransformerEncoder(layer, 2), module_spec(nn.TransformerEncoder(layer, 3)))
     with pytest.raises(WeightsError, match=r"describes layer layers\.2\.self_attn's in_proj_weight of shape 24×8, "
                                            r"the file holds no tensor layers\.2\.self_attn\.in_proj_weight"):
         nablab.models.load(path)
-    path = _described_as(tmp_path, nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2, kdim=4))
+    path = described_as(tmp_path, nn.MultiheadAttention(8, 2), module_spec(nn.MultiheadAttention(8, 2, kdim=4)))
     with pytest.raises(WeightsError, match=r"the model's q_proj_weight of shape 8×8, the file holds no tensor"):
         nablab.models.load(path)
-    path = _described_as(tmp_path, nn.Transformer(8, 2, 1, 1, dim_feedforward=12),
-                         nn.Transformer(8, 2, 1, 1, dim_feedforward=50))
+    path = described_as(tmp_path, nn.Transformer(8, 2, 1, 1, dim_feedforward=12),
+                        module_spec(nn.Transformer(8, 2, 1, 1, dim_feedforward=50)))
     with pytest.raises(WeightsError, match=r"layer encoder\.layers\.0\.linear1's weight of shape 50×8, the file's "
                                            r"encoder\.layers\.0\.linear1\.weight is 12×8"):
         nablab.models.load(path)

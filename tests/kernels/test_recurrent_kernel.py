@@ -25,20 +25,9 @@ KINDS = {"lstm": (LSTM, {}, LSTMSequence, nablab.ops.LSTMStep), "gru": (GRU, {},
          "rnn_relu": (RNN, {"nonlinearity": "relu"}, RNNSequence, nablab.ops.RNNStep)}
 
 
-def _node_types(*outs):
-    """The Function classes of every node of the outputs' graphs."""
-    seen, stack = set(), [o.creator for o in outs]
-    while stack:
-        fn = stack.pop()
-        if fn is not None and fn not in seen:
-            seen.add(fn)
-            stack.extend(t.creator for t in fn.inputs)
-    return {type(fn) for fn in seen}
-
-
-def _run(module, x, hx, loss: str, reference: bool):
+def _run(module, x, hx, loss: str, reference: bool, node_types):
     """Output, final states and the gradients of x, the initial states and every parameter, with the
-    node types of the graph."""
+    node types of the graph (the ``node_types`` fixture)."""
     module.zero_grad()
     lstm = isinstance(module, LSTM)
     with kernels.use_reference(reference):
@@ -46,7 +35,7 @@ def _run(module, x, hx, loss: str, reference: bool):
         state = [nablab.tensor(s, requires_grad=True) for s in hx]
         out, final = module(x, (tuple(state) if lstm else state[0]) if state else None)
         final = final if lstm else (final,)
-        nodes = _node_types(out, *final)  # before backward frees the graph
+        nodes = node_types(out, *final)  # before backward frees the graph
         rng = np.random.default_rng(7)
         total = 0
         if loss in ("output", "both"):
@@ -68,7 +57,8 @@ OPTIONS = list(itertools.product([1, 2], [False, True], [False, True], [True, Fa
                          ids=[f"l{n}{'-bi' if b else ''}{'-bf' if f else ''}{'' if bias else '-nobias'}"
                               f"{'-h0' if s else ''}" for n, b, f, bias, s in OPTIONS])
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_kernel_equals_the_reference(kind, num_layers, bidirectional, batch_first, bias, with_state, dtype, loss):
+def test_kernel_equals_the_reference(kind, num_layers, bidirectional, batch_first, bias, with_state, dtype, loss,
+                                     node_types):
     cls, kwargs, kernel, step = KINDS[kind]
     nablab.manual_seed(0)
     module = cls(H_IN, H, num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
@@ -77,8 +67,8 @@ def test_kernel_equals_the_reference(kind, num_layers, bidirectional, batch_firs
     x = rng.standard_normal((N, L, H_IN) if batch_first else (L, N, H_IN)).astype(dtype)
     state_shape = ((2 if bidirectional else 1) * num_layers, N, H)
     hx = [rng.standard_normal(state_shape).astype(dtype) for _ in range(2 if cls is LSTM else 1)] if with_state else []
-    fast, fast_nodes = _run(module, x, hx, loss, reference=False)
-    slow, slow_nodes = _run(module, x, hx, loss, reference=True)
+    fast, fast_nodes = _run(module, x, hx, loss, False, node_types)
+    slow, slow_nodes = _run(module, x, hx, loss, True, node_types)
     assert kernel in fast_nodes and step not in fast_nodes
     assert step in slow_nodes and kernel not in slow_nodes
     assert len(fast) == len(slow)
@@ -88,7 +78,7 @@ def test_kernel_equals_the_reference(kind, num_layers, bidirectional, batch_firs
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_an_unbatched_sequence_and_dropout_between_layers_match(kind):
+def test_an_unbatched_sequence_and_dropout_between_layers_match(kind, node_types):
     """Dropout draws the same mask on both paths (one draw per layer), so training runs agree too."""
     cls, kwargs, _, _ = KINDS[kind]
     module = cls(H_IN, H, num_layers=3, dropout=0.4, bidirectional=True, dtype="float64", **kwargs)
@@ -96,7 +86,7 @@ def test_an_unbatched_sequence_and_dropout_between_layers_match(kind):
     results = []
     for reference in (False, True):
         nablab.manual_seed(5)
-        results.append(_run(module, x, [], "both", reference)[0])
+        results.append(_run(module, x, [], "both", reference, node_types)[0])
     for got, want in zip(*results):
         np.testing.assert_allclose(got, want, **TOLERANCE["float64"])
 
