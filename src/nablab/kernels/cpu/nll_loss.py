@@ -16,9 +16,22 @@ forward and backward, which ignore the one and name the other in their error.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ... import kernels, ops
+
+
+@lru_cache(maxsize=64)
+def _row_starts(n: int, c: int):
+    """0, C, 2C, …, (N − 1)·C: where each row starts in the flattened input (read-only, kept per shape)."""
+    starts = np.arange(0, n * c, c)
+    starts.setflags(write=False)
+    return starts
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _plain_batch(x, target=None, weight=None, ignore_index=-100, reduction="mean"):
@@ -34,11 +47,11 @@ class NLLLossBatch(ops.NLLLoss):
         n, c = x.shape
         target = self.target
         # 0 ≤ y < C for all targets in one reduction: seen as unsigned, a negative target is huge
-        self.plain = int(target.view(target.dtype.str.replace("i", "u")).max()) < c
+        self.plain = int(np.maximum.reduce(target.view(_UNSIGNED[target.dtype.itemsize]))) < c
         if not self.plain:
             return super().forward(x)
-        self.flat_index = target + np.arange(0, n * c, c)
-        total = np.take(x.reshape(-1), self.flat_index).sum(dtype=x.dtype)
+        self.flat_index = target + _row_starts(n, c)
+        total = np.add.reduce(x.reshape(-1).take(self.flat_index))  # the method, without np.take's wrapper
         self.input_shape, self.dtype = x.shape, x.dtype
         return np.asarray(-total / n if self.reduction == "mean" else -total, dtype=x.dtype)
 
