@@ -1,15 +1,19 @@
 """CPU kernel for the embedding lookup: :class:`nablab.ops.Embedding` (the reference, with the
-math) with its scatter-add done by sorting, and the gather on every thread.
+math) with its scatter-add done in rounds of distinct rows, and the gather on every thread.
 
 The reference's dL/dW is ``np.add.at``: an unbuffered scatter-add that visits the gradient one
 index at a time. Here the positions are sorted by the row they name (a stable sort, so each row's
-gradients keep their order), the gradients of each run of equal rows are summed in one
-``np.add.reduceat``, and each row's sum is written once:
+gradients keep their order) and numbered within their row's run (0 for a row's first position, 1
+for its second, …). Round k then adds the k-th gradient of every row named more than k times, and
+no row twice within a round, so each round is one vectorised gather and one fancy-index write:
 
     dL/dW[r] = Σ_{i : idx[i] = r} dL/dy[i]        (rows named nowhere stay 0)
 
-The sums add the same numbers as the reference (NumPy's reduceat may group them differently), so
-the gradient is the reference's up to float rounding, and bit for bit for rows named once.
+Round 0 writes each named row's first gradient, and the rounds after it add the rest in the order
+of the positions, as ``np.add.at`` does: the gradient is the reference's bit for bit. There are as
+many rounds as the most often named row has names (4 for 8192 random ids into 30 000 rows).
+(``np.add.reduceat`` over the sorted runs, the kernel before, took 51 ms for that case, and these
+rounds 6.)
 """
 
 from __future__ import annotations
@@ -45,19 +49,21 @@ class EmbeddingSorted(ops.Embedding):
         gw = np.zeros((self.rows, dim), dtype=gy.dtype)
         if flat.size == 0:
             return (gw,)
+        if flat.min() < 0:  # −1 names the last row: one run with the row's other names
+            flat = flat % self.rows
         order = np.argsort(flat, kind="stable")
         sorted_rows = flat[order]
-        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
-        ends = np.r_[starts[1:], flat.size]
+        first = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
+        starts = np.flatnonzero(first)
+        rank = np.arange(flat.size) - starts[np.cumsum(first) - 1]  # the position's number within its run
 
-        def work(lo, hi):  # the runs lo..hi of equal rows, summed and written by one thread
-            if lo == hi:
-                return
-            first, last = starts[lo], ends[hi - 1]
-            picked = np.take(gy2, order[first:last], axis=0)
-            gw[sorted_rows[starts[lo:hi]]] = np.add.reduceat(picked, starts[lo:hi] - first, axis=0)
+        def first_gradients(lo, hi):  # round 0 for the runs lo..hi, on every thread
+            gw[sorted_rows[starts[lo:hi]]] = np.take(gy2, order[starts[lo:hi]], axis=0)
 
-        parallel_ranges(work, starts.size, cost_per_item=max(1, flat.size * dim // max(starts.size, 1)))
+        parallel_ranges(first_gradients, starts.size, cost_per_item=dim)
+        for k in range(1, int(rank.max()) + 1):
+            at = np.flatnonzero(rank == k)
+            gw[sorted_rows[at]] += np.take(gy2, order[at], axis=0)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return (gw,)
