@@ -1,14 +1,12 @@
 """A weights file whose metadata describes a bigger model than its tensors is refused before anything
 is built: nablab.models.load compares the described tensors with the file's header first."""
 
-import json
 import os
 import resource
 
 import numpy as np
 import pytest
-from safetensors import safe_open
-from safetensors.numpy import load_file, save_file
+from described_files import described_as
 
 import nablab
 from nablab import nn
@@ -16,18 +14,6 @@ from nablab.io import WeightsError
 from nablab.io.expected_state import expected_state
 from nablab.io.spec import module_spec
 from nablab.models import MLP, SmallCNN, VGGNet
-
-
-def _with_model(tmp_path, saved, described, name="w.safetensors"):
-    """A file holding ``saved``'s tensors whose metadata describes the module ``described`` (a spec dict)."""
-    path = tmp_path / name
-    nablab.save(saved, path)
-    with safe_open(str(path), framework="np") as fh:
-        meta = fh.metadata()
-    meta["model"] = json.dumps(described)
-    meta.pop("modules")
-    save_file(load_file(str(path)), str(path), metadata=meta)
-    return path
 
 
 def _linear(n_in, n_out):
@@ -48,7 +34,7 @@ def test_a_huge_model_in_the_metadata_is_refused_before_anything_is_allocated(tm
         {"module": _linear(100000, 100000)}, {"module": {"class": "nablab.nn.activation.ReLU", "args": [],
                                                           "kwargs": {}}},
         {"module": _linear(100000, 100000)}], "kwargs": {}}
-    path = _with_model(tmp_path, MLP(4, [3], 2), huge)
+    path = described_as(tmp_path, MLP(4, [3], 2), huge)
     assert path.stat().st_size < 10_000
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (_limited_memory(), hard))
@@ -63,7 +49,7 @@ def test_a_huge_model_in_the_metadata_is_refused_before_anything_is_allocated(tm
 
 def test_a_ready_made_model_with_other_arguments_is_named(tmp_path):
     described = module_spec(MLP(4, [100000], 2))
-    path = _with_model(tmp_path, MLP(4, [3], 2), described)
+    path = described_as(tmp_path, MLP(4, [3], 2), described)
     with pytest.raises(WeightsError, match=r"layer 0's weight of shape 100000×4, the file's 0\.weight is 3×4"):
         nablab.models.load(path)
 
@@ -72,16 +58,16 @@ def test_more_elements_than_the_file_holds_are_refused(tmp_path):
     """A module the rules cannot name (inside a ModuleDict) still counts against what the file holds."""
     described = {"class": "nablab.nn.container.ModuleDict", "args": [
         {"dict": {"big": {"module": _linear(100000, 100000)}}}], "kwargs": {}}
-    path = _with_model(tmp_path, MLP(4, [3], 2), described)
+    path = described_as(tmp_path, MLP(4, [3], 2), described)
     with pytest.raises(WeightsError, match=r"has 10,000,100,000 tensor elements, the file holds 23"):
         nablab.models.load(path)
 
 
 def test_bad_arguments_in_the_metadata_are_weights_errors(tmp_path):
-    path = _with_model(tmp_path, MLP(4, [3], 2), _linear(-5, 3))
+    path = described_as(tmp_path, MLP(4, [3], 2), _linear(-5, 3))
     with pytest.raises(WeightsError, match="in_features must be a non-negative integer, got -5"):
         nablab.models.load(path)
-    path = _with_model(tmp_path, MLP(4, [3], 2), {**_linear(4, 3), "kwargs": {"colour": 1}})
+    path = described_as(tmp_path, MLP(4, [3], 2), {**_linear(4, 3), "kwargs": {"colour": 1}})
     with pytest.raises(WeightsError, match="Linear cannot take the recorded arguments"):
         nablab.models.load(path)
 
