@@ -10,7 +10,7 @@ The public API mirrors PyTorch's so that habits carry over::
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from . import accelerator, cuda, functions, gradcheck, io, kernels, nn, ops, optim, return_types
+from . import accelerator, autograd, cuda, functions, gradcheck, io, kernels, nn, ops, optim, return_types
 from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
 from .creation import __all__ as _creation_names
 from .device import device, get_default_device, set_default_device
@@ -48,7 +48,7 @@ def __dir__():
 
 
 __all__ = [
-    "Generator", "Size", "Tensor", "accelerator", "cuda", "device", "enable_grad", "functions",
+    "Generator", "Size", "Tensor", "accelerator", "autograd", "cuda", "device", "enable_grad", "functions",
     "get_default_device", "get_num_threads", "gradcheck", "io", "is_grad_enabled", "kernels", "load",
     "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim", "return_types", "save", "set_default_device",
     "set_grad_enabled", "set_num_threads", "softmax", "tensor",

@@ -37,7 +37,7 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "count_nonzero", "equal",
         "result_type", "promote_types", "is_tensor", "numel", "softmax", "log_softmax", "Generator",
         "return_types", "nonzero", "argwhere", "take", "tensordot", "broadcast_tensors", "atleast_2d", "rot90",
-        "trace", "kron", "cdist", "histc", "bincount", "searchsorted", "bucketize", "diff", "cross", "flatten",
+        "trace", "kron", "cdist", "histc", "bincount", "searchsorted", "bucketize", "diff", "cross", "flatten", "autograd",
     )),
     "torch.Tensor": ("nablab.Tensor", (
         "__abs__", "__float__", "__int__", "__index__", "__bool__", "__format__", "__len__", "__iter__",
@@ -51,7 +51,11 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "split", "chunk", "gather", "scatter", "masked_fill", "index_select", "sum", "mean", "max", "min",
         "argmax", "argmin", "var", "std", "cumsum", "sort", "topk", "abs", "exp", "log", "sqrt", "pow", "clamp",
         "new_zeros", "new_ones", "new_full", "new_tensor", "is_floating_point", "element_size", "unfold",
-        "retain_grad", "register_hook", "data_ptr",
+        "retain_grad", "register_hook", "data_ptr", "grad_fn", "__iadd__", "__isub__", "__imul__",
+        "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__",
+    )),
+    "torch.autograd": ("nablab.autograd", (
+        "Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled",
     )),
     "torch.nn": ("nablab.nn", (
         "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -128,6 +132,10 @@ DIFFERENCES: dict[str, str] = {
     "gradient clipping": "`clip_grad_norm_` and `clip_grad_value_` replace each `.grad` with a new tensor instead "
                          "of writing into it",
     "vector_to_parameters": "copies the values into the parameters (PyTorch makes them views of the vector)",
+    "autograd": "no gradients of gradients: `create_graph=True` is refused (backward passes compute on arrays); a "
+                "custom Function with several outputs shows each output's `grad_fn` as an `UnpackBackward0` node "
+                "in front of its own; node names carry no overload number (`sum(0)` is `SumBackward0`, PyTorch's "
+                "`SumBackward1`) and name nablab's ops (`MatMulBackward0` where PyTorch says `MmBackward0`)",
     "optimizer switches": "`foreach`, `fused`, `capturable` and `differentiable` are not accepted; a state's "
                           "`step` is a Python int, not a tensor",
     "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "

@@ -52,6 +52,8 @@ class Function:
     #: set by apply() before forward(): whether the call is recorded for backward (grad mode on and
     #: an input requiring grad); a forward may then skip saving what only backward reads
     recording: bool = True
+    #: set by release() once backward has run without ``retain_graph``: the saved values are gone
+    released: bool = False
 
     def forward(self, *xs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -96,12 +98,61 @@ class Function:
         return out
 
     def release(self) -> None:
-        """Free everything the node saved, once its backward has run."""
+        """Free everything the node saved, once its backward has run; the graph's edges stay, for
+        ``next_functions`` (nodes and leaves only, never the arrays of intermediate tensors)."""
+        edges = self._edges()
         self.__dict__.clear()
         self.released = True
+        self._released_edges = edges
+
+    # ----------------------------------------------------------------- PyTorch's view of the node (grad_fn)
+    def _edges(self) -> tuple:
+        """Per input: the node that made it, the leaf itself if it needs a gradient, else None."""
+        return tuple(c if c is not None else (t if n else None)
+                     for t, c, n in zip(self.inputs, self.input_creators, self.needs_input_grad))
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)`` per input, as ``torch``'s ``grad_fn.next_functions``: the node that
+        computed the input, an :class:`AccumulateGrad` for a leaf that requires grad, or None."""
+        edges = self._released_edges if self.released else self._edges()
+        return tuple((AccumulateGrad.of(e) if isinstance(e, Tensor) else e, 0) for e in edges)
+
+    @classmethod
+    def op_name(cls) -> str:
+        """The op's name: a kernel (:mod:`nablab.kernels`) reports the reference op it stands in for."""
+        return next((c.__name__ for c in cls.__mro__ if c.__module__.startswith("nablab.ops")), cls.__name__)
+
+    def name(self) -> str:
+        """PyTorch's node name, the op's name with ``Backward0``: ``MulBackward0``."""
+        return f"{self.op_name()}Backward0"
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """The graph's end at a leaf that requires grad (``grad_fn.next_functions`` shows it, as in
+    PyTorch): backward adds the leaf's gradient into ``variable.grad``."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @classmethod
+    def of(cls, leaf) -> AccumulateGrad:
+        """The leaf's one AccumulateGrad node (made on first use)."""
+        node = leaf.__dict__.get("_grad_accumulator")
+        if node is None:
+            node = leaf._grad_accumulator = cls(leaf)
+        return node
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def same_device(cls, arrays: list) -> list:
@@ -135,14 +186,14 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _topological_order(root_fn):
-    """Nodes reachable from ``root_fn``, each after all nodes that consume its output.
+def _topological_order(roots):
+    """Nodes reachable from the nodes ``roots``, each after all nodes that consume its output.
 
     Iterative depth-first search with an explicit stack, so a chain of any length works
     (no recursion limit). Returned in post-order: reverse it to go from the loss to the leaves.
     """
     order, visited = [], set()
-    stack = [(root_fn, False)]
+    stack = [(fn, False) for fn in reversed(roots)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -150,6 +201,10 @@ def _topological_order(root_fn):
             continue
         if fn in visited:
             continue
+        if fn.released:
+            raise RuntimeError(f"backward through a part of the graph that an earlier backward() freed (at its "
+                               f"{fn.op_name()} node): call backward(retain_graph=True) the first time to go "
+                               f"through it twice")
         visited.add(fn)
         stack.append((fn, True))
         for creator in fn.input_creators:
@@ -193,30 +248,49 @@ def backward(root, grad, retain_graph: bool = False) -> None:
     accumulate it into ``.grad``. Unless ``retain_graph``, each node frees its saved arrays as soon
     as its backward has run, so memory is returned during the sweep.
     """
-    root_fn = root.creator
-    if root_fn is None:
-        root._accumulate_grad(grad)
+    backward_from(((root, grad),), retain_graph)
+
+
+def backward_from(roots, retain_graph: bool = False, capture=None) -> None:
+    """:func:`backward` from several ``(tensor, dL/dtensor)`` pairs at once (their gradients add up).
+
+    With ``capture`` (``nablab.autograd.grad``) no leaf's ``.grad`` changes: the sweep hands
+    ``capture.leaf(t, g)`` each leaf gradient and ``capture.node(fn, gy)`` dL/d(output) of each
+    node in ``capture.nodes``, and the caller keeps what it asked for.
+    """
+    pending = {}  # node → (dL/d its output, owned); the callers' arrays are never overwritten
+    for root, grad in roots:
+        fn = root.creator
+        if fn is None:
+            if capture is not None:
+                capture.leaf(root, grad)
+            else:
+                root._accumulate_grad(grad)
+        elif fn in pending:
+            pending[fn] = (pending[fn][0] + grad, True)
+        else:
+            if fn.released:
+                raise RuntimeError("backward through a graph whose saved values were already freed: call "
+                                   "backward(retain_graph=True) the first time to go through it twice")
+            pending[fn] = (grad, False)
+    if not pending:
         return
-    if getattr(root_fn, "released", False):
-        raise RuntimeError(
-            "backward through a graph whose saved values were already freed: call "
-            "backward(retain_graph=True) the first time to go through it twice"
-        )
-    pending = {root_fn: (grad, False)}  # node → (dL/d its output, owned); the caller's is never overwritten
     owning = []  # leaves whose .grad this sweep may still add into in place
     try:
-        _sweep(root_fn, pending, owning, retain_graph)
+        _sweep(list(pending), pending, owning, retain_graph, capture)
     finally:
         for t in owning:
             t._owned_grad = False
 
 
-def _sweep(root_fn, pending, owning, retain_graph) -> None:
+def _sweep(roots, pending, owning, retain_graph, capture) -> None:
     """The nodes' backward calls in reverse topological order (see :func:`backward`)."""
-    for fn in reversed(_topological_order(root_fn)):
+    for fn in reversed(_topological_order(roots)):
         gy, fn.grad_owned = pending.pop(fn)
         if fn.hooks or fn.retained is not None:
             gy = _output_gradient_hooks(fn, gy)
+        if capture is not None and fn in capture.nodes:
+            capture.node(fn, gy)
         if fn.saves_inputs or fn.output_modified:
             _check_unmodified(fn)
         grads = fn.backward(gy)
@@ -226,7 +300,9 @@ def _sweep(root_fn, pending, owning, retain_graph) -> None:
             if not needs or g is None:
                 continue
             if creator is None:
-                if t._accumulate_grad(g, owned=fn.fresh_grads):
+                if capture is not None:
+                    capture.leaf(t, g)
+                elif t._accumulate_grad(g, owned=fn.fresh_grads):
                     owning.append(t)
             elif creator in pending:
                 pending[creator] = (pending[creator][0] + g, True)  # a sum is a new array

@@ -111,6 +111,12 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
     def is_leaf(self) -> bool:
         return self.creator is None
 
+    @property
+    def grad_fn(self):
+        """The node that computed this tensor, PyTorch's name for ``creator``: None for a leaf (and
+        for anything computed outside the graph); it shows ``name()`` and ``next_functions``."""
+        return self.creator
+
     def requires_grad_(self, mode: bool = True) -> Tensor:
         """Mark this tensor as a leaf whose gradient ``backward`` should compute."""
         if mode and not is_float_dtype(self.data.dtype):
@@ -149,7 +155,9 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
         extra = ""
         if self.data.dtype != DEFAULT_DTYPE:
             extra += f", dtype={self.data.dtype}"
-        if self.requires_grad:
+        if self.creator is not None:
+            extra += f", grad_fn=<{self.creator.name()}>"
+        elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 

@@ -9,7 +9,10 @@ PyTorch's rules, kept here:
 - an in-place op on a leaf that requires grad, while gradients are being recorded, is an error
   (wrap parameter updates in ``nablab.no_grad()``);
 - the result keeps the tensor's dtype; a result of a higher category (float into an int tensor)
-  is an error, as ``torch.can_cast`` says.
+  is an error, as ``torch.can_cast`` says;
+- augmented assignment is the in-place op: ``x -= lr * g`` is ``x.sub_(lr * g)``, so every holder
+  of ``x`` (an optimizer, a module) sees the new value, as in PyTorch (``x @= w`` is not in place,
+  nor in PyTorch: ``x = x @ w``).
 
 How nablab carries them out: while the graph is recorded (``x.mul_(w)`` with ``w`` requiring
 grad), the op runs out of place and the tensor takes the result and its history; the old array
@@ -26,12 +29,22 @@ from .random import get_generator
 
 #: out-of-place methods that also come as in-place ``name_`` methods, where Tensor has them
 IN_PLACE_FORMS = (
-    "abs", "acos", "add", "addcdiv", "addcmul", "asin", "atan", "ceil", "clamp", "clip", "cos", "cosh", "div",
-    "exp", "expm1", "fill_diagonal", "floor", "fmod", "frac", "index_add", "index_copy", "index_fill", "index_put",
-    "leaky_relu", "lerp", "log", "log1p", "log2", "log10", "masked_fill", "masked_scatter", "mul", "neg", "pow",
-    "reciprocal", "relu", "remainder", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign", "sin", "sinh",
-    "sqrt", "square", "sub", "tan", "tanh", "tril", "triu", "trunc",
+    "abs", "acos", "add", "addcdiv", "addcmul", "asin", "atan", "bitwise_and", "bitwise_left_shift", "bitwise_not",
+    "bitwise_or", "bitwise_right_shift", "bitwise_xor", "ceil", "clamp", "clip", "cos", "cosh", "div", "exp", "expm1",
+    "fill_diagonal", "floor", "floor_divide", "fmod", "frac", "index_add", "index_copy", "index_fill", "index_put",
+    "leaky_relu", "lerp", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "masked_fill", "masked_scatter", "mul", "neg", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt",
+    "scatter", "scatter_add", "sigmoid", "sign", "sin", "sinh", "sqrt", "square", "sub", "tan", "tanh", "tril", "triu",
+    "trunc",
 )
+
+#: augmented assignment → the in-place method it calls (PyTorch's ``Tensor.__iadd__`` & co.)
+AUGMENTED_ASSIGNMENTS = {
+    "__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",
+    "__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_", "__iand__": "bitwise_and_",
+    "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_", "__ilshift__": "bitwise_left_shift_",
+    "__irshift__": "bitwise_right_shift_",
+}
 
 
 class InPlaceMethods:
@@ -122,8 +135,20 @@ def _in_place_form(name: str):
     return method
 
 
+def _augmented(dunder: str, method_name: str):
+    def method(self, other):
+        return getattr(self, method_name)(other)
+
+    method.__name__ = method.__qualname__ = dunder
+    method.__doc__ = f"``x {dunder[3:-2]}= y`` is ``x.{method_name}(y)``: in place, as in PyTorch."
+    return method
+
+
 def install(cls) -> None:
-    """Give ``cls`` the in-place form ``name_`` of every method in :data:`IN_PLACE_FORMS` it has."""
+    """Give ``cls`` the in-place form ``name_`` of every method in :data:`IN_PLACE_FORMS` it has, and
+    the augmented assignments of :data:`AUGMENTED_ASSIGNMENTS`."""
     for name in IN_PLACE_FORMS:
         if hasattr(cls, name) and not hasattr(cls, f"{name}_"):
             setattr(cls, f"{name}_", _in_place_form(name))
+    for dunder, method_name in AUGMENTED_ASSIGNMENTS.items():
+        setattr(cls, dunder, _augmented(dunder, method_name))
