@@ -10,7 +10,7 @@ The public API mirrors PyTorch's so that habits carry over::
     opt.zero_grad(); loss.backward(); opt.step()
 """
 
-from . import accelerator, autograd, cuda, functions, gradcheck, io, kernels, nn, ops, optim, return_types
+from . import accelerator, autograd, cuda, functions, gradcheck, io, kernels, linalg, nn, ops, optim, return_types
 from .creation import *  # noqa: F403  (zeros, full, arange, randn, ...)
 from .creation import __all__ as _creation_names
 from .device import device, get_default_device, set_default_device
@@ -18,11 +18,12 @@ from .dtype_names import *  # noqa: F403  (nablab.float32, nablab.long, ...)
 from .dtype_names import __all__ as _dtype_names
 from .functions import *  # noqa: F403  (every free function: nablab.exp, nablab.cat, ...)
 from .functions import __all__ as _function_names
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .io.weights import load, save
 from .kernels import cpu as _cpu_kernels  # noqa: F401  (registers the CPU kernels for the ops)
 from .kernels.cpu.threads import get_num_threads, set_num_threads
 from .nn.functional import log_softmax, softmax
+from .printing import set_printoptions
 from .queries import *  # noqa: F403  (is_tensor, numel, equal, result_type, ...)
 from .queries import __all__ as _query_names
 from .random import Generator, manual_seed
@@ -49,8 +50,8 @@ def __dir__():
 
 __all__ = [
     "Generator", "Size", "Tensor", "accelerator", "autograd", "cuda", "device", "enable_grad", "functions",
-    "get_default_device", "get_num_threads", "gradcheck", "io", "is_grad_enabled", "kernels", "load",
-    "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim", "return_types", "save", "set_default_device",
-    "set_grad_enabled", "set_num_threads", "softmax", "tensor",
+    "get_default_device", "get_num_threads", "gradcheck", "inference_mode", "io", "is_grad_enabled", "kernels",
+    "linalg", "load", "log_softmax", "manual_seed", "nn", "no_grad", "ops", "optim", "return_types", "save",
+    "set_default_device", "set_printoptions", "set_grad_enabled", "set_num_threads", "softmax", "tensor",
 ]
 __all__ += _function_names + _dtype_names + _creation_names + _query_names

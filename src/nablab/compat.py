@@ -37,7 +37,10 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "count_nonzero", "equal",
         "result_type", "promote_types", "is_tensor", "numel", "softmax", "log_softmax", "Generator",
         "return_types", "nonzero", "argwhere", "take", "tensordot", "broadcast_tensors", "atleast_2d", "rot90",
-        "trace", "kron", "cdist", "histc", "bincount", "searchsorted", "bucketize", "diff", "cross", "flatten", "autograd",
+        "trace", "kron", "cdist", "histc", "bincount", "searchsorted", "bucketize", "diff", "cross", "flatten",
+        "autograd", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "clone", "eq", "ne",
+        "lt", "le", "gt", "ge", "addcmul", "addcdiv", "nan_to_num", "normal", "bernoulli", "multinomial",
+        "inference_mode", "set_printoptions", "get_default_dtype", "finfo", "iinfo", "linalg",
     )),
     "torch.Tensor": ("nablab.Tensor", (
         "__abs__", "__float__", "__int__", "__index__", "__bool__", "__format__", "__len__", "__iter__",
@@ -53,6 +56,8 @@ NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "new_zeros", "new_ones", "new_full", "new_tensor", "is_floating_point", "element_size", "unfold",
         "retain_grad", "register_hook", "data_ptr", "grad_fn", "__iadd__", "__isub__", "__imul__",
         "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__",
+        "softmax", "log_softmax", "is_contiguous", "stride", "addcmul", "addcmul_", "addcdiv", "nan_to_num",
+        "bernoulli", "multinomial",
     )),
     "torch.autograd": ("nablab.autograd", (
         "Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled",
@@ -136,6 +141,10 @@ DIFFERENCES: dict[str, str] = {
                 "custom Function with several outputs shows each output's `grad_fn` as an `UnpackBackward0` node "
                 "in front of its own; node names carry no overload number (`sum(0)` is `SumBackward0`, PyTorch's "
                 "`SumBackward1`) and name nablab's ops (`MatMulBackward0` where PyTorch says `MmBackward0`)",
+    "out=": "every free function takes `out=`; an `out` of another shape is given new memory (PyTorch resizes "
+             "its storage), so a NumPy view taken of it before does not see the result",
+    "printing": "as PyTorch's (4 decimals, `grad_fn=<…>`, `dtype=` where not implied) except that dtypes print "
+                "as NumPy's names (`dtype=float64`, not `torch.float64`)",
     "optimizer switches": "`foreach`, `fused`, `capturable` and `differentiable` are not accepted; a state's "
                           "`step` is a Python int, not a tensor",
     "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "

@@ -40,6 +40,13 @@ def no_grad():
     return _grad_mode(False)
 
 
+def inference_mode(mode: bool = True):
+    """``no_grad`` under PyTorch's name for it (``mode=False``: recording stays as it is switched now).
+    PyTorch's inference tensors (refused later in a graph) have no counterpart: here they are ordinary
+    tensors computed without a graph."""
+    return _grad_mode(False) if mode else contextlib.nullcontext()
+
+
 def enable_grad():
     """Context manager that records the graph again inside a ``no_grad`` block."""
     return _grad_mode(True)

@@ -23,6 +23,13 @@ def _method(name):
     return function
 
 
+# arithmetic and comparisons
+add, sub, subtract, mul, multiply, div, divide, true_divide = (
+    _method(n) for n in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide"))
+addcmul, addcdiv, clone, nan_to_num = (_method(n) for n in ("addcmul", "addcdiv", "clone", "nan_to_num"))
+eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = (
+    _method(n) for n in ("greater", "greater_equal", "less", "less_equal", "not_equal"))
 # elementwise
 exp, exp2, expm1, log, log2, log10, log1p = (_method(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
                                                                    "log1p"))
@@ -67,6 +74,8 @@ def minimum(a, b):
 
 
 __all__ = [
+    "add", "addcdiv", "addcmul", "clone", "div", "divide", "eq", "ge", "greater", "greater_equal", "gt", "le", "less",
+    "less_equal", "lt", "mul", "multiply", "nan_to_num", "ne", "not_equal", "sub", "subtract", "true_divide",
     "abs", "absolute", "acos", "acosh", "all", "allclose", "amax", "amin", "any", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2",
     "atanh", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",

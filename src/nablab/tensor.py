@@ -19,6 +19,7 @@ from .device import default_or
 from .dtypes import DEFAULT_DTYPE
 from .errors import DTypeError, ShapeError
 from .function import backward as _run_backward
+from .printing import tensor_repr
 from .tensor_inplace import InPlaceMethods, install
 from .tensor_math import MathMethods
 from .tensor_protocol import ProtocolMethods
@@ -151,15 +152,7 @@ class Tensor(ProtocolMethods, InPlaceMethods, MathMethods, ShapeMethods):
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = ""
-        if self.data.dtype != DEFAULT_DTYPE:
-            extra += f", dtype={self.data.dtype}"
-        if self.creator is not None:
-            extra += f", grad_fn=<{self.creator.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_repr(self)
 
     # ----------------------------------------------------------------- autodiff
     def backward(self, gradient=None, retain_graph: bool = False) -> None:

@@ -125,6 +125,30 @@ class InPlaceMethods:
         return self._in_place(self._make(get_array_module(self.data).asarray(draw, dtype=self.data.dtype)))
 
 
+def write_out(result, out, name: str):
+    """``result`` written into the tensor (or tuple of tensors) ``out``: PyTorch's ``out=`` argument.
+
+    As in PyTorch: the result must be castable to ``out``'s dtype; an ``out`` of another shape is
+    resized (it then holds new memory); ``out=`` refuses to record a graph (no input may require
+    grad while gradients are recorded). Returns ``out``.
+    """
+    if isinstance(out, (tuple, list)):
+        results = tuple(result)
+        if len(results) != len(out):
+            raise TypeError(f"{name}(): out= expects {len(results)} tensors, got {len(out)}")
+        return type(result)(*(write_out(r, o, name) for r, o in zip(results, out)))
+    if not hasattr(out, "_in_place"):
+        raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if not hasattr(result, "_in_place"):  # a Python number or bool: a 0-d result
+        result = out._make(get_array_module(out.data).asarray(result))
+    if result.requires_grad and grad_mode.state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad")
+    if result.data.shape != out.data.shape:
+        out.data = get_array_module(out.data).empty(result.data.shape, dtype=out.data.dtype)
+    return out._in_place(result.detach())
+
+
 def _in_place_form(name: str):
     def method(self, *args, **kwargs):
         self._check_leaf(f"{name}_")

@@ -312,6 +312,40 @@ class MathMethods:
         """self + weight · (end − self); ``weight`` a number or a tensor."""
         return elementwise.Lerp.apply(*_as_operands(self, end, weight))
 
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value · tensor1 · tensor2 (the optimizers' fused update, ``torch.addcmul``)."""
+        return self + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value · tensor1 / tensor2 (``torch.addcdiv``)."""
+        return self + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
+        """NaN → ``nan``, +∞ → ``posinf`` (default: the dtype's largest value), −∞ → ``neginf`` (its
+        lowest); dL/dx is dL/dy at the finite elements and 0 at the replaced ones."""
+        if self.data.dtype.kind != "f":
+            return self.clone()
+        xp = get_array_module(self.data)
+        replaced = xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return ops.Where.apply(self, _constant(self, replaced), condition=xp.isfinite(self.data))
+
+    def _along(self, dim, dtype, name):
+        x = self if dtype is None else self._cast(np.dtype(dtype))
+        _require_floating(x, name)
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{name}() takes the dim as an int, got {dim!r}")
+        return x, int(dim)
+
+    def softmax(self, dim, dtype=None):
+        """e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim``: ``nablab.nn.functional.softmax(self, dim)``."""
+        x, axis = self._along(dim, dtype, "softmax")
+        return ops.Softmax.apply(x, axis=axis)
+
+    def log_softmax(self, dim, dtype=None):
+        """xᵢ − log Σⱼ e^(xⱼ) along ``dim``: ``nablab.nn.functional.log_softmax(self, dim)``."""
+        x, axis = self._along(dim, dtype, "log_softmax")
+        return ops.LogSoftmax.apply(x, axis=axis)
+
     # ----------------------------------------------------------------- division and remainders
     def fmod(self, other):
         """The remainder of self / other with self's sign (C's fmod)."""

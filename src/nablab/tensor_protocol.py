@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .backend import get_array_module, settle_checks
+from .backend import get_array_module, settle_checks, to_host
 from .device import device, device_of, resolve
-from .errors import DimError
+from .errors import DimError, ShapeError
+from .random import numpy_generator
 from .size import Size
 
 #: the legacy tensor type names ``x.type()`` returns, as PyTorch's (``torch.FloatTensor``)
@@ -218,6 +219,51 @@ class ProtocolMethods:
         """The address of the first element (tensors sharing memory share it)."""
         data = self.data
         return data.__array_interface__["data"][0] if isinstance(data, np.ndarray) else int(data.data.ptr)
+
+    def is_contiguous(self, memory_format=None) -> bool:  # noqa: ARG002 - PyTorch's signature
+        """True when the elements lie in row-major order without gaps (a NumPy C-contiguous array)."""
+        return bool(self.data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """Steps in elements (not bytes, unlike NumPy's ``strides``) between neighbours along each dim."""
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        if dim is None:
+            return steps
+        if not -len(steps) <= dim < len(steps):
+            raise DimError(f"Dimension out of range (expected to be in range of [{-len(steps)}, {len(steps) - 1}], "
+                           f"but got {dim})")
+        return steps[dim]
+
+    # ----------------------------------------------------------------- random draws shaped by this tensor
+    def bernoulli(self, p=None, *, generator=None):
+        """1 with probability self (elementwise; or with the number ``p`` everywhere), else 0, in this
+        dtype, outside the graph (``torch.bernoulli``)."""
+        probs = to_host(self.data) if p is None else np.full(self.data.shape, p)
+        if np.any((probs < 0) | (probs > 1)):
+            raise RuntimeError("bernoulli expects all probabilities in [0, 1]")
+        draw = numpy_generator(generator).random(probs.shape) < probs
+        return type(self)._make(get_array_module(self.data).asarray(draw, dtype=self.data.dtype))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """Indices drawn with probabilities proportional to the non-negative weights of each row (a
+        1-D tensor is one row): int64 of shape (rows, num_samples) or (num_samples,)."""
+        weights = np.asarray(to_host(self.data), dtype=np.float64)
+        if weights.ndim not in (1, 2):
+            raise ShapeError(f"multinomial expects a 1-D or 2-D tensor of weights, got shape {weights.shape}")
+        rows = weights.reshape(-1, weights.shape[-1])
+        if np.any(rows < 0) or not np.all(np.isfinite(rows)):
+            raise RuntimeError("multinomial expects finite, non-negative weights")
+        rng = numpy_generator(generator)
+        out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+        for i, row in enumerate(rows):
+            nonzero = np.count_nonzero(row)
+            if nonzero == 0:
+                raise RuntimeError(f"multinomial: row {i} of the weights sums to 0")
+            if not replacement and num_samples > nonzero:
+                raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from row "
+                                   f"{i}, which has {nonzero} nonzero weights")
+            out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
+        return type(self)._make(get_array_module(self.data).asarray(out.reshape(weights.shape[:-1] + (num_samples,))))
 
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"

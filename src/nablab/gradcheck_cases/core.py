@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functions as fx
-from .. import ops
+from .. import linalg, ops
 from ..creation import full
 from ..kernels.cpu.fusion import BatchNormReLU, LinearReLU
 from ..nn import functional as F
@@ -30,6 +30,12 @@ def _linear_relu_inputs(rng):
     return [x, w, b]
 
 
+def _well_conditioned(r, *shape):
+    """Square matrices n·I + noise: far from singular, so inverses and solves are exact to rounding."""
+    n = shape[-1]
+    return r.standard_normal(shape) + n * np.eye(n)
+
+
 CASES: dict[str, Case] = {
     "add (broadcast)": Case(ops.Add, lambda a, b: a + b, lambda r: [_n(r, 3, 1, 4), _n(r, 2, 4)]),
     "sub (broadcast)": Case(ops.Sub, lambda a, b: a - b, lambda r: [_n(r, 2, 4), _n(r, 4)]),
@@ -41,6 +47,15 @@ CASES: dict[str, Case] = {
     "matmul (2-D)": Case(ops.MatMul, lambda a, b: a @ b, lambda r: [_n(r, 3, 4), _n(r, 4, 5)]),
     "matmul (batched, 1-D)": Case(
         ops.MatMul, lambda a, b, v: (a @ b) @ v, lambda r: [_n(r, 2, 3, 4), _n(r, 4, 5), _n(r, 5)]
+    ),
+    "inverse (batched)": Case(ops.Inverse, linalg.inv, lambda r: [_well_conditioned(r, 2, 3, 3)]),
+    "determinant (batched)": Case(ops.Determinant, linalg.det, lambda r: [_well_conditioned(r, 2, 3, 3)]),
+    "solve (batched matrices, broadcast A)": Case(
+        ops.Solve, linalg.solve, lambda r: [_well_conditioned(r, 3, 3), _n(r, 2, 3, 2)]
+    ),
+    "solve (vectors, right side)": Case(
+        ops.Solve, lambda a, b, c: linalg.solve(a, b) + linalg.solve(a, c, left=False).sum(-2),
+        lambda r: [_well_conditioned(r, 2, 3, 3), _n(r, 2, 3), _n(r, 2, 4, 3)]
     ),
     "linear": Case(ops.Linear, lambda x, w, b: F.linear(x, w, b), lambda r: [_n(r, 4, 3), _n(r, 5, 3), _n(r, 5)]),
     "linear (3-D input)": Case(ops.Linear, lambda x, w, b: F.linear(x, w, b),

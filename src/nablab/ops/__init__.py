@@ -19,6 +19,7 @@ from .indexing import GetItem, normalize_index
 from .interpolate import ResizeLinear, ResizeNearest
 from .layer_norm import LayerNorm
 from .linalg import Linear, MatMul
+from .linear_systems import Determinant, Inverse, Solve
 from .loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from .losses_binary import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .losses_kl import KLDivergence
@@ -44,4 +45,4 @@ __all__ = [
     "SoftmaxCrossEntropy", "Softplus", "Softshrink", "Softsign", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "Threshold",
     "ToDevice", "Transpose", "Where",
 ]
-__all__ += ["GRUStep", "LSTMStep", "RNNStep"]
+__all__ += ["Determinant", "GRUStep", "Inverse", "LSTMStep", "RNNStep", "Solve"]
