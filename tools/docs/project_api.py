@@ -107,7 +107,9 @@ def pages() -> list[Page]:
               Block("nablab.function.Function"), Block("nablab.function.backward"),
               Block("nablab.function.unbroadcast"),
               Block("nablab.no_grad"), Block("nablab.enable_grad"), Block("nablab.set_grad_enabled"),
-              Block("nablab.is_grad_enabled")]),
+              Block("nablab.is_grad_enabled"), Block("nablab.inference_mode"), Block("nablab.set_printoptions"),
+              _module_block("nablab.autograd", ["Function", "FunctionCtx", "grad", "backward"]),
+              _module_block("nablab.linalg")]),
         Page("nn.md", "Modules and containers",
              "A model is a `Module`: it registers the parameters and sub-modules assigned to its attributes, so "
              "`parameters()`, `state_dict()`, `train()` and `eval()` reach all of them. The containers hold "

@@ -116,12 +116,13 @@ def _tensor_method(name: str):
 
 
 def _unwrap(obj):
-    """The function behind a method, static/class method or property (its getter)."""
+    """The function behind a method, static/class method or property (its getter), or behind a
+    ``functools.wraps`` wrapper (the free functions that add ``out=``)."""
     if isinstance(obj, (staticmethod, classmethod)):
-        return obj.__func__
-    if isinstance(obj, property):
-        return obj.fget
-    return obj
+        obj = obj.__func__
+    elif isinstance(obj, property):
+        obj = obj.fget
+    return inspect.unwrap(obj) if inspect.isfunction(obj) else obj
 
 
 def _closure(fn) -> dict:
@@ -145,6 +146,7 @@ def _is_tensor_method(obj) -> bool:
 
 def referenced(fn, self_cls=None) -> list:
     """Every nablab object that ``fn``'s code names (ops, functions, methods of ``self_cls`` via ``self``)."""
+    fn = _unwrap(fn)
     tree = _tree(fn)
     if tree is None:
         return []
