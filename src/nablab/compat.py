@@ -147,8 +147,9 @@ DIFFERENCES: dict[str, str] = {
                 "as NumPy's names (`dtype=float64`, not `torch.float64`)",
     "optimizer switches": "`foreach`, `fused`, `capturable` and `differentiable` are not accepted; a state's "
                           "`step` is a Python int, not a tensor",
-    "layer attributes": "convolution and pooling layers keep `kernel_size`, `stride`, `padding` as given (an int "
-                        "stays an int) where PyTorch stores pairs: `m.kernel_size[0]` needs `nablab.ops.conv.pair`",
+    "module printing": "`print(model)` is PyTorch's, layer by layer, except that a `MultiheadAttention`'s "
+                       "`out_proj` prints as `Linear` (PyTorch's `NonDynamicallyQuantizableLinear`) and a "
+                       "`ParameterList` or `ParameterDict` shows no entries",
     "transformer evaluation": "no fast path with nested tensors: in evaluation a `TransformerEncoder` computes "
                               "the padded positions of `src_key_padding_mask` as in training, where PyTorch's fast "
                               "path returns 0 there (the other positions agree)",

@@ -238,11 +238,11 @@ def _change_batch_norm(model):
 
 @pytest.mark.parametrize("make, change, difference", [
     (lambda: MLP(4, [3], 2), _change_last_layer, r"1 was a Tanh, the rebuilt model has a ReLU there"),
-    (lambda: MLP(4, [3], 2, dropout=0.25), _change_dropout, r"2 \(Dropout\) was saved as \(p=0\.5\), the rebuilt "
-                                                             r"one is \(p=0\.25\)"),
+    (lambda: MLP(4, [3], 2, dropout=0.25), _change_dropout, r"2 \(Dropout\) was saved as \(p=0\.5, inplace=False\), "
+                                                             r"the rebuilt one is \(p=0\.25, inplace=False\)"),
     (lambda: SmallCNN(1, 2, widths=(2,), batch_norm=True, image_size=4), _change_batch_norm,
-     r"1 \(BatchNorm2d\) was saved as \(2, eps=0\.001, momentum=0\.3\), the rebuilt one is \(2, eps=1e-05, "
-     r"momentum=0\.1\)"),
+     r"1 \(BatchNorm2d\) was saved as \(2, eps=0\.001, momentum=0\.3, affine=True, bias=True, "
+     r"track_running_stats=True\), the rebuilt one is \(2, eps=1e-05, momentum=0\.1, affine=True"),
 ])
 def test_changes_after_construction_are_not_rebuilt_silently(tmp_path, make, change, difference):
     """The constructor arguments miss changes made after construction; the recorded modules catch them."""
@@ -263,6 +263,39 @@ def test_files_without_recorded_modules_still_load(tmp_path):
     del meta["modules"]  # written before modules were recorded
     save_file(load_file(str(path)), str(path), metadata=meta)
     assert isinstance(nablab.models.load(path), MLP)
+
+
+def _older_layout(path, edit):
+    """The file rewritten as an older nablab wrote it: no ``modules_format``, settings strings in the
+    former spelling, then ``edit`` applied to the recorded layout."""
+    with safe_open(str(path), framework="np") as fh:
+        meta = fh.metadata()
+    assert meta.pop("modules_format") == "2"
+    layout = json.loads(meta["modules"])
+    edit(layout)
+    meta["modules"] = json.dumps(layout)
+    save_file(load_file(str(path)), str(path), metadata=meta)
+
+
+def test_layouts_of_the_older_settings_format_compare_names_and_classes_only(tmp_path):
+    """Before layout format 2 the settings were nablab's own strings (``p=0.25``, ``2, eps=1e-05,
+    momentum=0.1``): such a file still loads, and a swapped layer is still caught."""
+    path = nablab.save(MLP(4, [3], 2, dropout=0.25), tmp_path / "m.safetensors")
+    assert read_metadata(path)["modules"][3] == ["2", "nablab.nn.dropout.Dropout", "p=0.25, inplace=False"]
+
+    def former_spelling(layout):
+        layout[3][2] = "p=0.25"
+
+    _older_layout(path, former_spelling)
+    model = nablab.models.load(path)
+    assert model[2].p == 0.25
+
+    def swapped(layout):
+        layout[2][1] = "nablab.nn.activation.Tanh"
+
+    _older_layout(nablab.save(MLP(4, [3], 2, dropout=0.25), path), swapped)
+    with pytest.raises(WeightsError, match="1 was a Tanh, the rebuilt model has a ReLU there"):
+        nablab.models.load(path)
 
 
 def test_dtypes_are_not_cast_silently(tmp_path):

@@ -81,7 +81,7 @@ def test_conv2d_default_init_bounds():
     conv = nn.Conv2d(16, 32, 3)
     bound = 1 / np.sqrt(16 * 9)
     assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
-    assert "Conv2d(16, 32, kernel_size=3, stride=1)" in repr(conv)
+    assert "Conv2d(16, 32, kernel_size=(3, 3), stride=(1, 1))" in repr(conv)
 
 
 def test_conv2d_in_chunks_of_images_equals_one_piece(monkeypatch):

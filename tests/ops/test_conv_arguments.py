@@ -118,9 +118,9 @@ def test_layer_shapes_and_reprs():
     assert nn.Conv2d(2, 4, 3, device="cpu", dtype=nablab.float64).weight.dtype == np.float64
     assert nn.ConvTranspose2d(4, 6, 3, groups=2).weight.shape == (4, 3, 3, 3)
     assert repr(nn.Conv2d(3, 4, (3, 2), padding="same", padding_mode="reflect", bias=False)) == (
-        "Conv2d(3, 4, kernel_size=(3, 2), stride=1, padding=same, bias=False, padding_mode=reflect)")
+        "Conv2d(3, 4, kernel_size=(3, 2), stride=(1, 1), padding=same, bias=False, padding_mode=reflect)")
     assert repr(nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1)) == (
-        "ConvTranspose2d(4, 6, kernel_size=3, stride=2, output_padding=1)")
+        "ConvTranspose2d(4, 6, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1))")
     assert repr(nn.Upsample(scale_factor=2, mode="bilinear")) == "Upsample(scale_factor=2.0, mode='bilinear')"
     assert repr(padding_layers.ReflectionPad2d(1)) == "ReflectionPad2d((1, 1, 1, 1))"
 

@@ -9,7 +9,9 @@ file cannot make nablab import or run anything else. No pickle.
 Constructor arguments miss what was changed after construction (a layer swapped for another, a
 Dropout's ``p`` or a BatchNorm's ``eps`` set by hand), so :func:`module_layout` also writes down
 every module's qualified name, class and settings (``extra_repr``); :func:`layout_difference`
-compares a rebuilt model with that record.
+compares a rebuilt model with that record. The settings are written as PyTorch prints them since
+layout format 2 (:data:`LAYOUT_FORMAT`); an older record's settings strings are in nablab's former
+spelling, so for it only the names and classes are compared.
 
 The form, for ``nn.Sequential(nn.Linear(4, 3), nn.ReLU())``::
 
@@ -142,6 +144,11 @@ def build_module(spec: dict, classes=None) -> Module:
         raise SpecError(f"could not build {spec['class']} from the recorded arguments: {exc}") from None
 
 
+#: the form of :func:`module_layout`'s settings strings: 2 is PyTorch's ``extra_repr`` (tuples for a
+#: convolution's sizes, every BatchNorm setting, ``inplace`` of Dropout, no settings for a loss)
+LAYOUT_FORMAT = 2
+
+
 def module_layout(model: Module) -> list[list[str]]:
     """``[qualified name, class, extra_repr]`` of ``model`` and each module inside it, in order.
 
@@ -158,8 +165,9 @@ def _same_class(saved: str, cls) -> bool:
     return not class_name(cls).startswith("nablab.") and saved.endswith("." + cls.__qualname__)
 
 
-def layout_difference(saved, model: Module) -> str | None:
-    """The first way ``model`` differs from the layout :func:`module_layout` recorded, or None.
+def layout_difference(saved, model: Module, settings: bool = True) -> str | None:
+    """The first way ``model`` differs from the layout :func:`module_layout` recorded, or None;
+    without ``settings`` (a record of an older :data:`LAYOUT_FORMAT`) the names and classes only.
 
     Raises :class:`SpecError` for a record that is not such a layout.
     """
@@ -173,7 +181,7 @@ def layout_difference(saved, model: Module) -> str | None:
             return f"the saved model has a module {label} where the rebuilt one has {b_name or 'the model'}"
         if not _same_class(cls, type(module)):
             return f"{label} was a {cls.rpartition('.')[2]}, the rebuilt model has a {type(module).__name__} there"
-        if extra != module.extra_repr():
+        if settings and extra != module.extra_repr():
             return (f"{label} ({type(module).__name__}) was saved as ({extra}), the rebuilt one is "
                     f"({module.extra_repr()})")
     if len(saved) > len(built):

@@ -36,7 +36,7 @@ from . import safetensors_file
 from .expected_state import check_against_file
 from .output_path import output_path
 from .safetensors_file import CHECKPOINT_FORMAT, WEIGHTS_FORMAT, WeightsError, checkpoint_model_state
-from .spec import SpecError, build_module, class_name, layout_difference, module_layout, module_spec
+from .spec import LAYOUT_FORMAT, SpecError, build_module, class_name, layout_difference, module_layout, module_spec
 
 FORMAT = WEIGHTS_FORMAT
 
@@ -75,6 +75,7 @@ def save(obj, path, metadata: dict | None = None, inference: dict | None = None)
         try:
             meta["model"] = json.dumps(module_spec(obj))
             meta["modules"] = json.dumps(module_layout(obj))
+            meta["modules_format"] = str(LAYOUT_FORMAT)
         except SpecError as exc:
             meta["model_error"] = str(exc)
     elif isinstance(obj, dict):
@@ -218,7 +219,8 @@ def load_model(path, classes=None, cast: bool = False) -> Module:
     try:
         with rng_untouched():
             model = build_module(meta["model"], classes)
-        difference = layout_difference(meta["modules"], model) if "modules" in meta else None
+        same_format = meta.get("modules_format") == str(LAYOUT_FORMAT)
+        difference = layout_difference(meta["modules"], model, same_format) if "modules" in meta else None
     except SpecError as exc:
         raise WeightsError(f"{path}: {exc}") from None
     if difference:

@@ -98,10 +98,5 @@ class MultiheadAttention(Module):
             average_attn_weights=average_attn_weights, is_causal=is_causal)
         return (out.transpose(0, 1) if self.batch_first and batched else out), weights
 
-    def extra_repr(self) -> str:
-        extra = "" if self._qkv_same_embed_dim else f", kdim={self.kdim}, vdim={self.vdim}"
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-                f"batch_first={self.batch_first}{extra}")
-
 
 __all__ = ["MultiheadAttention"]

@@ -19,7 +19,6 @@ class _NormBase(Module):
     """Per-channel γ, β (``weight``, ``bias``) if ``affine``; running mean/var and the count of
     batches seen (``num_batches_tracked``) as buffers if ``track_running_stats``."""
 
-    default_tracking = True
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype=None):
@@ -80,11 +79,9 @@ class _NormBase(Module):
         return self.running_mean.data, self.running_var.data
 
     def extra_repr(self) -> str:
-        """The settings; the options only where they differ from the defaults (saved layouts compare these)."""
-        options = "".join(f", {name}={value}" for name, value, default in (
-            ("affine", self.affine, True), ("track_running_stats", self.track_running_stats, self.default_tracking))
-            if value != default)
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}{options}"
+        """PyTorch's: every setting (``bias``: whether the layer has a shift β)."""
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):

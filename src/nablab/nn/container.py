@@ -154,6 +154,21 @@ class ModuleList(_Indexed):
     def __add__(self, other) -> ModuleList:
         return ModuleList(list(self) + list(other))
 
+    def __repr__(self) -> str:
+        """PyTorch's: a run of children with the same repr is one line, ``(0-2): 3 x Linear(...)``."""
+        runs = []  # [first index, last index, repr]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return "ModuleList()"
+        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ")
+                 for a, b, text in runs]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class _Keyed(Module):
     """A dict of registered entries in one of the module's tables (insertion order), with the dict

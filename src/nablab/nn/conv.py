@@ -1,8 +1,9 @@
 """Convolution layers over (N, C, L) and (N, C, H, W) inputs, PyTorch's semantics and default
 initialisation: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``.
 
-``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or one int per spatial dim (kept as
-given); ``padding`` may also be "same" or "valid" (convolutions). ``padding_mode`` other than 'zeros'
+``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``output_padding`` are ints or one int per
+spatial dim, kept as tuples (as PyTorch keeps them: ``Conv2d(1, 8, 3).kernel_size == (3, 3)``);
+``padding`` may also be "same" or "valid" (convolutions), kept as that string. ``padding_mode`` other than 'zeros'
 ('reflect', 'replicate', 'circular') pads the input with :func:`nablab.nn.functional.pad` first and
 convolves without padding, as PyTorch does. ``device`` and ``dtype`` place and type the parameters.
 
@@ -50,10 +51,12 @@ class _ConvNd(Module):
                 raise ValueError(f"padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
             if padding == "same" and any(s != 1 for s in _tuple(stride, self.dims)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        self.output_padding, self.padding_mode = output_padding, padding_mode
-        kernel = _tuple(kernel_size, self.dims)
+        n = self.dims
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, _tuple(kernel_size, n)
+        self.stride, self.dilation, self.groups = _tuple(stride, n), _tuple(dilation, n), groups
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
+        self.output_padding, self.padding_mode = _tuple(output_padding, n), padding_mode
+        kernel = self.kernel_size
         shape = ((in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups))
         dtype = "float32" if dtype is None else dtype
         self.weight = Parameter(np.empty(shape + kernel, dtype=dtype))
@@ -72,14 +75,14 @@ class _ConvNd(Module):
         """x padded by ``padding_mode`` (for modes other than 'zeros'), and the padding left to the convolution."""
         if self.padding_mode == "zeros":
             return x, self.padding
-        kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)
+        kernel, dilation = self.kernel_size, self.dilation
         if self.padding == "same":
             totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
             sides = [(t // 2, t - t // 2) for t in totals]
         elif self.padding == "valid":
             sides = [(0, 0)] * self.dims
         else:
-            sides = [(p, p) for p in _tuple(self.padding, self.dims)]
+            sides = [(p, p) for p in self.padding]
         pad = [side for lo_hi in reversed(sides) for side in lo_hi]
         return F.pad(x, pad, mode=self.padding_mode), 0
 
@@ -94,8 +97,7 @@ class _ConvNd(Module):
         if len(output_size) != self.dims:
             raise ValueError(f"{type(self).__name__}: output_size must have {self.dims} or {x.ndim} elements, "
                              f"got {output_size}")
-        stride, padding = _tuple(self.stride, self.dims), _tuple(self.padding, self.dims)
-        kernel, dilation = _tuple(self.kernel_size, self.dims), _tuple(self.dilation, self.dims)
+        stride, padding, kernel, dilation = self.stride, self.padding, self.kernel_size, self.dilation
         smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1
                     for n, s, p, k, d in zip(x.shape[-self.dims:], stride, padding, kernel, dilation)]
         largest = [m + s - 1 for m, s in zip(smallest, stride)]
@@ -105,12 +107,13 @@ class _ConvNd(Module):
         return tuple(n - m for n, m in zip(output_size, smallest))
 
     def extra_repr(self) -> str:
+        """PyTorch's: the sizes as tuples, then each setting that differs from its default."""
         extra = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != 0:
+        if self.padding != (0,) * self.dims:
             extra += f", padding={self.padding}"
-        if self.dilation != 1:
+        if self.dilation != (1,) * self.dims:
             extra += f", dilation={self.dilation}"
-        if self.output_padding != 0:
+        if self.output_padding != (0,) * self.dims:
             extra += f", output_padding={self.output_padding}"
         if self.groups != 1:
             extra += f", groups={self.groups}"

@@ -15,10 +15,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = legacy_reduction(size_average, reduce, reduction)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
-
-
 class _WeightedLoss(_Loss):
     """A loss with a per-class (or per-element) ``weight``: a buffer of the module, as in PyTorch (in its
     state_dict, moved by ``to()``), or None."""

@@ -355,11 +355,14 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        """PyTorch's layout: ``Name(settings)`` on one line, or the settings' lines and then each
+        child's ``(name): repr``, indented by two spaces, between ``Name(`` and ``)``."""
+        settings = self.extra_repr()
+        extra = settings.split("\n") if settings else []
+        children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        if not children and len(extra) <= 1:
+            return f"{type(self).__name__}({settings})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
 
 def count_parameters(model: Module, trainable_only: bool = True) -> int:

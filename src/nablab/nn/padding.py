@@ -31,7 +31,7 @@ class _PadNd(Module):
         return F.pad(x, self.padding, mode=self.mode, value=value)
 
     def extra_repr(self) -> str:
-        return f"{self.padding}, value={self.value}" if self.mode == "constant" else f"{self.padding}"
+        return f"padding={self.padding}, value={self.value}" if self.mode == "constant" else f"{self.padding}"
 
 
 class _FixedPad(_PadNd):
@@ -53,19 +53,26 @@ class ConstantPad3d(_PadNd):
     dims = 3
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPad:
+    """Constant padding with 0 (a mixin before the ConstantPad class)."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
-
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
 
 
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    pass
+
+
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    pass
+
+
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    pass
 
 
 class ReflectionPad1d(_FixedPad):

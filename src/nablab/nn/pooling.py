@@ -7,12 +7,13 @@ from . import functional as F
 from .module import Module
 
 
-def _settings(pool, **defaults) -> str:
-    """kernel_size, stride and padding, then each option that differs from its default (saved
-    layouts compare these strings, so the default form stays as it was)."""
-    options = "".join(f", {name}={getattr(pool, name)}" for name, default in defaults.items()
-                      if getattr(pool, name, default) != default)
-    return f"kernel_size={pool.kernel_size}, stride={pool.stride}, padding={pool.padding}{options}"
+def _sizes(pool) -> str:
+    return f"kernel_size={pool.kernel_size}, stride={pool.stride}, padding={pool.padding}"
+
+
+def _tuple(value, n: int) -> tuple:
+    """One int per dim, as PyTorch keeps a 1-D average pool's and the unpools' sizes."""
+    return (int(value),) * n if isinstance(value, int) else tuple(int(v) for v in value)
 
 
 class _MaxPool(Module):
@@ -32,7 +33,7 @@ class _MaxPool(Module):
                          return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
-        return _settings(self, dilation=1, ceil_mode=False, return_indices=False)
+        return f"{_sizes(self)}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class MaxPool1d(_MaxPool):
@@ -54,12 +55,15 @@ class AvgPool1d(Module):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        if type(self) is AvgPool1d:  # PyTorch keeps the 1-D pool's sizes as 1-tuples, the 2-D one's as given
+            self.kernel_size, self.stride, self.padding = (_tuple(v, 1) for v in (
+                self.kernel_size, self.stride, self.padding))
 
     def forward(self, x):
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return _settings(self, ceil_mode=False, count_include_pad=True, divisor_override=None)
+        return _sizes(self)
 
 
 class AvgPool2d(AvgPool1d):
@@ -80,23 +84,25 @@ class MaxUnpool1d(Module):
     """Put each value back at the index its max pool found, zeros elsewhere (along L)."""
 
     unpool = staticmethod(F.max_unpool1d)
+    dims = 1
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding = padding
+        stride = stride if stride is not None else kernel_size
+        self.kernel_size, self.stride, self.padding = (_tuple(v, self.dims) for v in (kernel_size, stride, padding))
 
     def forward(self, x, indices, output_size=None):
         return self.unpool(x, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return _sizes(self)
 
 
 class MaxUnpool2d(MaxUnpool1d):
     """Put each value back at the flat index h·W + w its max pool found, zeros elsewhere."""
 
     unpool = staticmethod(F.max_unpool2d)
+    dims = 2
 
 
 class AdaptiveAvgPool2d(Module):
