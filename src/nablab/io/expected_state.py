@@ -80,9 +80,14 @@ def _conv(cls, a):
     return state
 
 
+def _affine(affine, bias, n, dtype):
+    """γ (and β, with ``bias``) of a normalization layer with ``affine``."""
+    return ({"weight": (n, dtype), "bias": (n, dtype)} if bias else {"weight": (n, dtype)}) if affine else {}
+
+
 def _norm(cls, a):
     dtype, n = _dtype(a["dtype"]), (_size(a["num_features"], "num_features"),)
-    state = {"weight": (n, dtype), "bias": (n, dtype)} if a["affine"] else {}
+    state = _affine(a["affine"], a["bias"], n, dtype)
     if a["track_running_stats"]:
         state.update(running_mean=(n, dtype), running_var=(n, dtype), num_batches_tracked=((), "int64"))
     return state
@@ -90,7 +95,7 @@ def _norm(cls, a):
 
 def _group_norm(cls, a):
     n, dtype = (_size(a["num_channels"], "num_channels"),), _dtype(a["dtype"])
-    return {"weight": (n, dtype), "bias": (n, dtype)} if a["affine"] else {}
+    return _affine(a["affine"], a["bias"], n, dtype)
 
 
 def _layer_norm(cls, a):

@@ -16,21 +16,24 @@ from .parameter import Parameter
 
 
 class _NormBase(Module):
-    """Per-channel γ, β (``weight``, ``bias``) if ``affine``; running mean/var and the count of
-    batches seen (``num_batches_tracked``) as buffers if ``track_running_stats``."""
+    """Per-channel γ, β (``weight``, ``bias``) if ``affine`` (β only with ``bias``, PyTorch's keyword);
+    running mean/var and the count of batches seen (``num_batches_tracked``) as buffers if
+    ``track_running_stats``. ``device`` and ``dtype`` place and type them."""
 
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         dtype = dtype or "float32"
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dtype=dtype)))
@@ -39,6 +42,8 @@ class _NormBase(Module):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
+        if device is not None:
+            self.to(device)
 
     def _upgrade_state(self, state: dict, prefix: str) -> None:
         """Older nablab state dicts: no ``num_batches_tracked`` (it starts at 0), and ``weight``/``bias``
@@ -59,8 +64,9 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.data[...] = 1
+        if self.bias is not None:
             self.bias.data[...] = 0
 
     def _momentum(self) -> float:

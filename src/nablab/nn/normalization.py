@@ -14,9 +14,10 @@ from .parameter import Parameter
 
 class GroupNorm(Module):
     """Standardise each sample's ``num_groups`` groups of channels; then γ[c]·x̂ + β[c] per channel
-    if ``affine`` (γ = 1, β = 0 at first)."""
+    if ``affine`` (γ = 1, β = 0 at first; β only with ``bias``)."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=None):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -24,10 +25,14 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
             self.weight = Parameter(np.ones(num_channels, dtype=dtype or "float32"))
-            self.bias = Parameter(np.zeros(num_channels, dtype=dtype or "float32"))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(num_channels, dtype=dtype or "float32"))
+        else:
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_channels:
@@ -48,8 +53,8 @@ class _InstanceNorm(_NormBase):
     spatial = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, x):
         batched = self.spatial + 2
@@ -89,7 +94,7 @@ class LayerNorm(Module):
     ``elementwise_affine`` (β only with ``bias``)."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in shape), eps, elementwise_affine
@@ -102,6 +107,8 @@ class LayerNorm(Module):
             self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
         else:
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
