@@ -8,6 +8,7 @@ settings back (``conv.kernel_size[0]``, ``conv.padding``); both are checked here
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -118,3 +119,11 @@ def test_a_module_with_settings_and_children_prints_its_settings_first():
         return Block()
 
     assert repr(make(nablab.nn)) == repr(make(torch.nn))
+
+
+def test_numpy_integer_sizes_are_kept_as_python_ints():
+    """A size read from an array (``np.int64``) is stored as PyTorch would store the int."""
+    assert nablab.nn.AvgPool1d(np.int64(3)).kernel_size == (3,)
+    assert nablab.nn.MaxUnpool2d(np.int64(2)).stride == (2, 2)
+    assert nablab.nn.Conv2d(1, 2, np.int64(3)).kernel_size == (3, 3)
+    assert repr(nablab.nn.AvgPool1d(np.int64(3))) == repr(torch.nn.AvgPool1d(3))

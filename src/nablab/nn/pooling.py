@@ -3,6 +3,8 @@ pooling to a given output size (see :mod:`nablab.nn.functional_pooling`)."""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from . import functional as F
 from .module import Module
 
@@ -13,7 +15,7 @@ def _sizes(pool) -> str:
 
 def _tuple(value, n: int) -> tuple:
     """One int per dim, as PyTorch keeps a 1-D average pool's and the unpools' sizes."""
-    return (int(value),) * n if isinstance(value, int) else tuple(int(v) for v in value)
+    return (int(value),) * n if isinstance(value, Integral) else tuple(int(v) for v in value)
 
 
 class _MaxPool(Module):
@@ -50,12 +52,15 @@ class AvgPool1d(Module):
     """Mean over windows along L of (N, C, L) or (C, L) (zero padding counted unless not
     ``count_include_pad``)."""
 
+    #: PyTorch keeps the 1-D pool's sizes as 1-tuples, the 2-D pool's as given
+    sizes_as_tuples = True
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
-        if type(self) is AvgPool1d:  # PyTorch keeps the 1-D pool's sizes as 1-tuples, the 2-D one's as given
+        if self.sizes_as_tuples:
             self.kernel_size, self.stride, self.padding = (_tuple(v, 1) for v in (
                 self.kernel_size, self.stride, self.padding))
 
@@ -69,6 +74,8 @@ class AvgPool1d(Module):
 class AvgPool2d(AvgPool1d):
     """Mean over kernel_size windows of (N, C, H, W) or (C, H, W) (zero padding counted unless not
     ``count_include_pad``; or a fixed ``divisor_override``)."""
+
+    sizes_as_tuples = False
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
