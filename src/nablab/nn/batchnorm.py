@@ -20,7 +20,6 @@ class _NormBase(Module):
     running mean/var and the count of batches seen (``num_batches_tracked``) as buffers if
     ``track_running_stats``. ``device`` and ``dtype`` place and type them."""
 
-
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
