@@ -18,14 +18,11 @@ import numpy as np
 
 from . import functional as F
 from . import init
+from .layer_sizes import per_dim
 from .module import Module
 from .parameter import Parameter
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _tuple(value, n: int) -> tuple:
-    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
 
 
 class _ConvNd(Module):
@@ -49,13 +46,13 @@ class _ConvNd(Module):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
-            if padding == "same" and any(s != 1 for s in _tuple(stride, self.dims)):
+            if padding == "same" and any(s != 1 for s in per_dim(stride, self.dims)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         n = self.dims
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, _tuple(kernel_size, n)
-        self.stride, self.dilation, self.groups = _tuple(stride, n), _tuple(dilation, n), groups
-        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
-        self.output_padding, self.padding_mode = _tuple(output_padding, n), padding_mode
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, per_dim(kernel_size, n)
+        self.stride, self.dilation, self.groups = per_dim(stride, n), per_dim(dilation, n), groups
+        self.padding = padding if isinstance(padding, str) else per_dim(padding, n)
+        self.output_padding, self.padding_mode = per_dim(output_padding, n), padding_mode
         kernel = self.kernel_size
         shape = ((in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups))
         dtype = "float32" if dtype is None else dtype

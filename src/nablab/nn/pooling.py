@@ -3,19 +3,13 @@ pooling to a given output size (see :mod:`nablab.nn.functional_pooling`)."""
 
 from __future__ import annotations
 
-from numbers import Integral
-
 from . import functional as F
+from .layer_sizes import per_dim
 from .module import Module
 
 
 def _sizes(pool) -> str:
     return f"kernel_size={pool.kernel_size}, stride={pool.stride}, padding={pool.padding}"
-
-
-def _tuple(value, n: int) -> tuple:
-    """One int per dim, as PyTorch keeps a 1-D average pool's and the unpools' sizes."""
-    return (int(value),) * n if isinstance(value, Integral) else tuple(int(v) for v in value)
 
 
 class _MaxPool(Module):
@@ -61,7 +55,7 @@ class AvgPool1d(Module):
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
         if self.sizes_as_tuples:
-            self.kernel_size, self.stride, self.padding = (_tuple(v, 1) for v in (
+            self.kernel_size, self.stride, self.padding = (per_dim(v, 1) for v in (
                 self.kernel_size, self.stride, self.padding))
 
     def forward(self, x):
@@ -96,7 +90,7 @@ class MaxUnpool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         stride = stride if stride is not None else kernel_size
-        self.kernel_size, self.stride, self.padding = (_tuple(v, self.dims) for v in (kernel_size, stride, padding))
+        self.kernel_size, self.stride, self.padding = (per_dim(v, self.dims) for v in (kernel_size, stride, padding))
 
     def forward(self, x, indices, output_size=None):
         return self.unpool(x, indices, self.kernel_size, self.stride, self.padding, output_size)
